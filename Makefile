@@ -1,0 +1,43 @@
+# The two commands of the README. Each one is self-sufficient on a fresh machine with Python 3.11:
+# it creates .venv, installs what it needs, and does its job.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test lint install install-test translations clean
+
+run: install
+	$(FLASK) setup --demo
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+test: install-test
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: install-test
+	$(BIN)/ruff check .
+
+install: $(VENV)/.installed translations
+install-test: $(VENV)/.installed-test translations
+
+$(VENV)/bin/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(VENV)/bin/python setup.cfg pyproject.toml
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/bin/python setup.cfg pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(VENV)/.installed $@
+
+# Compiled catalogues are build output: compiled from the .po files, never committed.
+translations: $(VENV)/.installed
+	$(BIN)/pybabel --quiet compile -d audit_tracker/translations
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,104 @@
+"""audit_tracker: evidence, findings, deadlines and readiness for an E2C label audit."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from . import config
+from .extensions import babel, bootstrap, csrf, db, login_manager, migrate
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+PROJECT_DIR = PACKAGE_DIR.parent
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the application; read as a table of contents of what makes it up."""
+    app = Flask(
+        __name__,
+        instance_path=os.environ.get("AUDIT_TRACKER_INSTANCE_PATH")
+        or str(PROJECT_DIR / "instance"),
+        instance_relative_config=True,
+        template_folder=str(PROJECT_DIR / "templates"),
+    )
+    configure(app, test_config)
+    register_extensions(app)
+    register_security(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_template_helpers(app)
+    register_commands(app)
+    return app
+
+
+def configure(app: Flask, test_config: Mapping[str, Any] | None) -> None:
+    """Defaults, then the environment, then the explicit mapping (tests)."""
+    app.config.from_mapping(config.DEFAULTS)
+    app.config.from_mapping(config.from_environment(os.environ))
+    if test_config:
+        app.config.from_mapping(test_config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if not app.config["SQLALCHEMY_DATABASE_URI"]:
+        app.config["SQLALCHEMY_DATABASE_URI"] = (
+            f"sqlite:///{Path(app.instance_path) / 'audit_tracker.sqlite3'}"
+        )
+    if not app.config.get("SECRET_KEY"):
+        # Made by ``flask setup`` on first run; there is deliberately no built-in fallback.
+        app.config["SECRET_KEY"] = config.instance_secret_key(app.instance_path, create=False)
+
+
+def register_extensions(app: Flask) -> None:
+    from .i18n import select_locale, select_timezone
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_DIR / "migrations"))
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    bootstrap.init_app(app)
+    login_manager.init_app(app)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        from .database import enable_sqlite_foreign_keys
+
+        with app.app_context():
+            enable_sqlite_foreign_keys(db.engine)
+
+
+def register_security(app: Flask) -> None:
+    from .accounts.security import init_security
+
+    init_security(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from .accounts.views import bp as accounts_bp
+    from .api import bp as api_bp
+    from .campaigns.views import bp as campaigns_bp
+    from .referentiel.views import bp as referentiel_bp
+
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(campaigns_bp)
+    app.register_blueprint(referentiel_bp, url_prefix="/referentiels")
+    app.register_blueprint(api_bp, url_prefix="/api/v1")
+    csrf.exempt(api_bp)  # bearer tokens only, never cookies: see api/auth.py
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from .errors import init_errorhandlers
+
+    init_errorhandlers(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from .templating import init_templating
+
+    init_templating(app)
+
+
+def register_commands(app: Flask) -> None:
+    from .cli import init_commands
+
+    init_commands(app)

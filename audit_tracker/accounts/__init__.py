@@ -1,0 +1,1 @@
+"""Accounts: login, roles, API tokens."""

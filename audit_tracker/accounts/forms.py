@@ -1,0 +1,26 @@
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, Length, Optional
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("Adresse e-mail"), validators=[DataRequired(), Email(), Length(max=254)])
+    password = PasswordField(_l("Mot de passe"), validators=[DataRequired(), Length(max=200)])
+    remember = BooleanField(_l("Rester connecté sur cet appareil"))
+
+
+class LanguageForm(FlaskForm):
+    language = SelectField(choices=[("fr", "Français"), ("en", "English")])
+
+
+class UserForm(FlaskForm):
+    email = EmailField(_l("Adresse e-mail"), validators=[DataRequired(), Email(), Length(max=254)])
+    full_name = StringField(_l("Nom affiché"), validators=[DataRequired(), Length(max=200)])
+    role = SelectField(_l("Rôle"))
+    site_id = SelectField(
+        _l("Site (pour un responsable de site)"), coerce=int, validators=[Optional()]
+    )
+    password = PasswordField(
+        _l("Mot de passe initial"), validators=[DataRequired(), Length(min=10, max=200)]
+    )

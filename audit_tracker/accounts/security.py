@@ -1,0 +1,79 @@
+"""Authentication (session for pages, bearer token for the API) and the permission gate."""
+
+from __future__ import annotations
+
+from flask import Flask, abort, current_app, flash, jsonify, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from ..extensions import db, login_manager
+from ..models import ApiToken, User
+from .permissions import Permission, has_permission
+
+# Endpoints served by extensions, not by us: static files only.
+_STATIC_ENDPOINTS = {"static", "bootstrap.static"}
+
+
+def is_api_request() -> bool:
+    return request.blueprint == "api" or request.path.startswith("/api/")
+
+
+def init_security(app: Flask) -> None:
+    login_manager.login_view = "accounts.login"
+    login_manager.session_protection = "strong"
+    login_manager.user_loader(load_session_user)
+    login_manager.request_loader(load_token_user)
+    login_manager.unauthorized_handler(unauthorized)
+    app.before_request(enforce_permissions)
+
+
+def load_session_user(user_id: str) -> User | None:
+    """The user of a page session. The API never honours the cookie, so it needs no CSRF token."""
+    if is_api_request():
+        return None
+    return db.session.get(User, int(user_id))
+
+
+def load_token_user(req) -> User | None:
+    """The user behind ``Authorization: Bearer <token>``, for the API only."""
+    if not is_api_request():
+        return None
+    scheme, _sep, token = req.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        return None
+    return db.session.scalar(
+        select(User)
+        .join(ApiToken, ApiToken.user_id == User.id)
+        .where(ApiToken.token_hash == ApiToken.hash(token.strip()), ApiToken.revoked_at.is_(None))
+    )
+
+
+def unauthorized():
+    if is_api_request():
+        message = _(
+            "Authentification requise : fournissez un jeton d’API valide "
+            "(en-tête Authorization: Bearer …)."
+        )
+        return jsonify(error=message), 401
+    flash(_("Veuillez vous connecter (votre session a peut-être expiré)."), "warning")
+    return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
+
+
+def enforce_permissions():
+    """Refuse any request whose view is undeclared or needs a permission the user lacks."""
+    endpoint = request.endpoint
+    if endpoint is None or endpoint in _STATIC_ENDPOINTS:
+        return None  # 404 or a static file
+    view = current_app.view_functions[endpoint]
+    permission = getattr(view, "required_permission", None)
+    if permission is None:
+        current_app.logger.error("View %s declares no permission: refused.", endpoint)
+        abort(403)
+    if permission is Permission.PUBLIC:
+        return None
+    if not current_user.is_authenticated:
+        return unauthorized()
+    if not has_permission(current_user, permission):
+        abort(403)
+    return None

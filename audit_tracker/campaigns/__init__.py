@@ -1,0 +1,1 @@
+"""Label campaigns: frameworks, milestones and their countdown, governance meetings."""

@@ -1,0 +1,161 @@
+"""Campaign pages: list, timeline with countdown, campaign and milestone editing."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..accounts.permissions import Permission, requires
+from ..extensions import db
+from ..i18n import local_today
+from ..models import Campaign, Milestone, MilestoneKind
+from ..referentiel.service import list_frameworks
+from . import service
+from .forms import CampaignForm, MilestoneForm
+
+bp = Blueprint("campaigns", __name__)
+
+AUDIT_KINDS = {MilestoneKind.AUDIT_INITIAL, MilestoneKind.AUDIT_SUIVI}
+
+
+def get_campaign_or_404(campaign_id: int) -> Campaign:
+    """The campaign if it belongs to the user's school; 404 otherwise, never another school's."""
+    campaign = service.get_campaign(db.session, current_user.school_id, campaign_id)
+    if campaign is None:
+        abort(404)
+    return campaign
+
+
+def get_milestone_or_404(campaign: Campaign, milestone_id: int) -> Milestone:
+    milestone = next((m for m in campaign.milestones if m.id == milestone_id), None)
+    if milestone is None:
+        abort(404)
+    return milestone
+
+
+def _framework_choices() -> list[tuple[int, str]]:
+    return [
+        (
+            s.framework.id,
+            s.framework.label + (" — " + _("provisoire") if s.framework.provisional else ""),
+        )
+        for s in list_frameworks(db.session)
+    ]
+
+
+@bp.route("/")
+@requires(Permission.READ)
+def index():
+    today = local_today()
+    campaigns = service.campaigns_for_school(db.session, current_user.school_id)
+    cards = [(c, service.next_milestone(c, today)) for c in campaigns]
+    return render_template("campaigns/index.html", cards=cards, today=today)
+
+
+@bp.route("/campagnes/<int:campaign_id>")
+@requires(Permission.READ)
+def detail(campaign_id: int):
+    campaign = get_campaign_or_404(campaign_id)
+    today = local_today()
+    return render_template(
+        "campaigns/detail.html",
+        campaign=campaign,
+        today=today,
+        timeline=service.timeline(campaign, today),
+        next_audit=service.next_milestone(campaign, today, AUDIT_KINDS),
+    )
+
+
+@bp.route("/campagnes/nouvelle", methods=["GET", "POST"])
+@requires(Permission.EDIT_CAMPAIGN)
+def create():
+    form = CampaignForm()
+    form.framework_ids.choices = _framework_choices()
+    if form.validate_on_submit():
+        campaign = Campaign(
+            school_id=current_user.school_id,
+            name=form.name.data.strip(),
+            description=form.description.data or "",
+            frameworks=service.frameworks_by_ids(db.session, form.framework_ids.data),
+        )
+        db.session.add(campaign)
+        db.session.commit()
+        flash(_("Campagne créée. Ajoutez maintenant ses échéances."), "success")
+        return redirect(url_for("campaigns.detail", campaign_id=campaign.id))
+    return render_template("campaigns/form.html", form=form, campaign=None)
+
+
+@bp.route("/campagnes/<int:campaign_id>/modifier", methods=["GET", "POST"])
+@requires(Permission.EDIT_CAMPAIGN)
+def edit(campaign_id: int):
+    campaign = get_campaign_or_404(campaign_id)
+    form = CampaignForm(obj=campaign)
+    form.framework_ids.choices = _framework_choices()
+    if not form.is_submitted():
+        form.framework_ids.data = [f.id for f in campaign.frameworks]
+    if form.validate_on_submit():
+        campaign.name = form.name.data.strip()
+        campaign.description = form.description.data or ""
+        campaign.frameworks = service.frameworks_by_ids(db.session, form.framework_ids.data)
+        db.session.commit()
+        flash(_("Campagne enregistrée."), "success")
+        return redirect(url_for("campaigns.detail", campaign_id=campaign.id))
+    return render_template("campaigns/form.html", form=form, campaign=campaign)
+
+
+@bp.route("/campagnes/<int:campaign_id>/echeances/nouvelle", methods=["GET", "POST"])
+@requires(Permission.EDIT_CAMPAIGN)
+def add_milestone(campaign_id: int):
+    campaign = get_campaign_or_404(campaign_id)
+    form = MilestoneForm()
+    if form.validate_on_submit():
+        milestone = Milestone(campaign=campaign)
+        _fill_milestone(milestone, form)
+        db.session.add(milestone)
+        db.session.commit()
+        flash(_("Échéance ajoutée."), "success")
+        return redirect(url_for("campaigns.detail", campaign_id=campaign.id))
+    return render_template(
+        "campaigns/milestone_form.html", form=form, campaign=campaign, milestone=None
+    )
+
+
+@bp.route(
+    "/campagnes/<int:campaign_id>/echeances/<int:milestone_id>/modifier", methods=["GET", "POST"]
+)
+@requires(Permission.EDIT_CAMPAIGN)
+def edit_milestone(campaign_id: int, milestone_id: int):
+    campaign = get_campaign_or_404(campaign_id)
+    milestone = get_milestone_or_404(campaign, milestone_id)
+    form = MilestoneForm(obj=milestone)
+    if not form.is_submitted():
+        form.kind.data = milestone.kind.value
+    if form.validate_on_submit():
+        _fill_milestone(milestone, form)
+        db.session.commit()
+        flash(_("Échéance enregistrée."), "success")
+        return redirect(url_for("campaigns.detail", campaign_id=campaign.id))
+    return render_template(
+        "campaigns/milestone_form.html", form=form, campaign=campaign, milestone=milestone
+    )
+
+
+@bp.route("/campagnes/<int:campaign_id>/echeances/<int:milestone_id>/supprimer", methods=["POST"])
+@requires(Permission.EDIT_CAMPAIGN)
+def delete_milestone(campaign_id: int, milestone_id: int):
+    campaign = get_campaign_or_404(campaign_id)
+    milestone = get_milestone_or_404(campaign, milestone_id)
+    db.session.delete(milestone)
+    db.session.commit()
+    flash(_("Échéance « %(title)s » supprimée.", title=milestone.title), "info")
+    return redirect(url_for("campaigns.detail", campaign_id=campaign.id))
+
+
+def _fill_milestone(milestone: Milestone, form: MilestoneForm) -> None:
+    milestone.kind = MilestoneKind(form.kind.data)
+    milestone.title = form.title.data.strip()
+    milestone.starts_on = form.starts_on.data
+    milestone.ends_on = form.ends_on.data
+    milestone.place = (form.place.data or "").strip()
+    milestone.notes = form.notes.data or ""

@@ -1,0 +1,194 @@
+"""``flask`` commands: setup, référentiel import, users and tokens, demo data."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+from sqlalchemy import func, select
+
+from . import config
+from .demo import load_demo
+from .extensions import db
+from .i18n import local_today
+from .models import ApiToken, Role, School, Site, User
+from .referentiel.importer import ImportRefused, parse_file, save_framework
+from .referentiel.service import list_frameworks, load_shipped_referentiels
+
+DEMO_ACCOUNTS_FILE = "demo-accounts.txt"
+
+referentiel_cli = AppGroup("referentiel", help="Référentiels : import et liste.")
+users_cli = AppGroup("users", help="Comptes et jetons d’API.")
+demo_cli = AppGroup("demo", help="Données de démonstration (E2C Var, février 2018).")
+
+
+def init_commands(app: Flask) -> None:
+    app.cli.add_command(setup)
+    app.cli.add_command(referentiel_cli)
+    app.cli.add_command(users_cli)
+    app.cli.add_command(demo_cli)
+
+
+def _private_write(path: Path, text: str) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(text)
+
+
+@click.command()
+@click.option(
+    "--demo/--no-demo",
+    default=False,
+    help="Charger les données de démonstration si la base n’a encore aucune école.",
+)
+def setup(demo: bool) -> None:
+    """Prépare l’instance : clé secrète, migrations, référentiels, démo au premier lancement."""
+    from flask_migrate import upgrade
+
+    if not current_app.config.get("SECRET_KEY"):
+        current_app.config["SECRET_KEY"] = config.instance_secret_key(
+            current_app.instance_path, create=True
+        )
+        click.echo("Clé secrète créée dans instance/secret_key.")
+    upgrade()
+    report = load_shipped_referentiels(db.session)
+    db.session.commit()
+    for label in report.added:
+        click.echo(f"Référentiel chargé : {label}")
+    accounts_file = Path(current_app.instance_path) / DEMO_ACCOUNTS_FILE
+    if demo and not db.session.scalar(select(func.count(School.id))):
+        _load_demo_and_save_accounts(accounts_file, shifted=True)
+    if accounts_file.exists():
+        click.echo("\nComptes de démonstration (mots de passe dans instance/demo-accounts.txt) :")
+        click.echo(accounts_file.read_text(encoding="utf-8"))
+    click.echo("Application : http://127.0.0.1:5000")
+
+
+def _load_demo_and_save_accounts(accounts_file: Path, shifted: bool) -> None:
+    accounts = load_demo(db.session, today=local_today() if shifted else None)
+    db.session.commit()
+    lines = [f"{a.email:<36} {a.role.label:<28} {a.password}" for a in accounts]
+    _private_write(accounts_file, "\n".join(lines) + "\n")
+    when = "décalées pour qu’aujourd’hui soit le 28/02/2018" if shifted else "réelles (2017-2018)"
+    click.echo(f"Données de démonstration chargées, dates {when}.")
+
+
+@demo_cli.command("load")
+@click.option(
+    "--real-dates",
+    is_flag=True,
+    help="Garder les dates réelles de 2018 au lieu de les décaler à aujourd’hui.",
+)
+def demo_load(real_dates: bool) -> None:
+    """Charge l’E2C Var (4 sites, campagne 2018, comptes) dans une base sans école."""
+    if db.session.scalar(select(func.count(School.id))):
+        raise click.ClickException("La base contient déjà une école : démo non chargée.")
+    load_shipped_referentiels(db.session)
+    _load_demo_and_save_accounts(
+        Path(current_app.instance_path) / DEMO_ACCOUNTS_FILE, shifted=not real_dates
+    )
+
+
+@referentiel_cli.command("import")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--code", help="Code du référentiel (tableurs CSV/XLSX).")
+@click.option("--version", "version_", help="Version (tableurs CSV/XLSX).")
+@click.option("--name", help="Nom (tableurs CSV/XLSX).")
+@click.option("--provisional", is_flag=True, help="Marquer le référentiel comme provisoire.")
+def referentiel_import(
+    file: Path, code: str | None, version_: str | None, name: str | None, provisional: bool
+) -> None:
+    """Importe un référentiel depuis un fichier YAML, CSV ou XLSX (refusé en entier si invalide)."""
+    meta = {"code": code, "version": version_, "name": name, "provisional": provisional}
+    try:
+        spec = parse_file(file.name, file.read_bytes(), meta)
+        framework = save_framework(db.session, spec)
+    except ImportRefused as refused:
+        db.session.rollback()
+        click.echo(
+            f"Fichier refusé, rien n’a été importé ({len(refused.problems)} problème(s)) :",
+            err=True,
+        )
+        for problem in refused.problems:
+            click.echo(f"  - {problem}", err=True)
+        raise SystemExit(1) from None
+    db.session.commit()
+    click.echo(
+        f"Importé : {framework.code} v{framework.version}, "
+        f"{spec.criteria_count} critères en {len(spec.sections)} sections."
+    )
+
+
+@referentiel_cli.command("list")
+def referentiel_list() -> None:
+    """Liste les référentiels et leurs versions."""
+    for summary in list_frameworks(db.session):
+        f = summary.framework
+        flag = " (provisoire)" if f.provisional else ""
+        click.echo(
+            f"{f.code:<16} v{f.version:<16} {summary.criteria_count:>4} critères{flag}  {f.name}"
+        )
+
+
+@users_cli.command("create")
+@click.argument("email")
+@click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+@click.option("--name", "full_name", help="Nom affiché (par défaut : l’adresse).")
+@click.option("--school", "school_name", help="Nom court de l’école (par défaut : la seule).")
+@click.option("--site", "site_code", help="Code du site, obligatoire pour le rôle site.")
+@click.password_option(help="Mot de passe (demandé s’il n’est pas donné).")
+def users_create(
+    email: str,
+    role: str,
+    full_name: str | None,
+    school_name: str | None,
+    site_code: str | None,
+    password: str,
+) -> None:
+    """Crée un compte."""
+    email = email.strip().lower()
+    if db.session.scalar(select(User.id).where(User.email == email)):
+        raise click.ClickException(f"Un compte {email} existe déjà.")
+    schools = list(db.session.scalars(select(School)))
+    school = (
+        next((s for s in schools if s.short_name == school_name), None)
+        if school_name
+        else (schools[0] if len(schools) == 1 else None)
+    )
+    if school is None:
+        raise click.ClickException("Indiquez l’école avec --school (nom court).")
+    site = None
+    if site_code:
+        site = db.session.scalar(
+            select(Site).where(Site.school_id == school.id, Site.code == site_code)
+        )
+        if site is None:
+            raise click.ClickException(f"Site inconnu : {site_code}.")
+    if Role(role) is Role.SITE and site is None:
+        raise click.ClickException("Le rôle site exige --site.")
+    if len(password) < 10:
+        raise click.ClickException("Le mot de passe doit compter au moins 10 caractères.")
+    user = User(
+        email=email, full_name=full_name or email, role=Role(role), school=school, site=site
+    )
+    user.set_password(password)
+    db.session.add(user)
+    db.session.commit()
+    click.echo(f"Compte créé : {email} ({Role(role).label}).")
+
+
+@users_cli.command("token")
+@click.argument("email")
+@click.option("--label", default="", help="À quoi sert ce jeton.")
+def users_token(email: str, label: str) -> None:
+    """Crée un jeton d’API pour un compte ; il n’est affiché qu’une fois."""
+    user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
+    if user is None:
+        raise click.ClickException(f"Compte inconnu : {email}.")
+    token, clear = ApiToken.issue(user, label)
+    db.session.add(token)
+    db.session.commit()
+    click.echo(clear)

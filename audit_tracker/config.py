@@ -1,0 +1,80 @@
+"""Settings: defaults here, then ``AUDIT_TRACKER_*`` and ``DATABASE_URL`` from the environment,
+then the mapping given to ``create_app``. Nothing secret has a default."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+ENV_PREFIX = "AUDIT_TRACKER_"
+
+DEFAULTS: dict[str, Any] = {
+    "SQLALCHEMY_DATABASE_URI": None,  # filled in from the instance folder when not set
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    "BABEL_DEFAULT_LOCALE": "fr",
+    "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",
+    "LANGUAGES": ["fr", "en"],
+    "TIMEZONE": "Europe/Paris",
+    "BOOTSTRAP_SERVE_LOCAL": True,
+    "BOOTSTRAP_BOOTSWATCH_THEME": None,
+    "MAX_CONTENT_LENGTH": 50 * 1024 * 1024,
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "WTF_CSRF_TIME_LIMIT": 8 * 3600,  # a working day: a form left open over lunch still posts
+    "PERMANENT_SESSION_LIFETIME": 8 * 3600,
+}
+
+# Values read from the environment are strings; these are turned into their real type.
+_INT_KEYS = {"MAX_CONTENT_LENGTH", "WTF_CSRF_TIME_LIMIT", "PERMANENT_SESSION_LIFETIME"}
+_BOOL_KEYS = {"SESSION_COOKIE_SECURE", "TESTING", "WTF_CSRF_ENABLED"}
+
+
+def _coerce(key: str, value: str) -> Any:
+    if key in _INT_KEYS:
+        return int(value)
+    if key in _BOOL_KEYS:
+        return value.strip().lower() in {"1", "true", "yes", "on"}
+    return value
+
+
+def from_environment(environ: os._Environ[str] | dict[str, str]) -> dict[str, Any]:
+    """Settings named ``AUDIT_TRACKER_<KEY>`` plus the conventional ``DATABASE_URL``."""
+    settings = {
+        key[len(ENV_PREFIX) :]: _coerce(key[len(ENV_PREFIX) :], value)
+        for key, value in environ.items()
+        if key.startswith(ENV_PREFIX)
+    }
+    if environ.get("DATABASE_URL"):
+        settings.setdefault(
+            "SQLALCHEMY_DATABASE_URI", normalise_database_url(environ["DATABASE_URL"])
+        )
+    if "DATABASE_URL" in settings:
+        settings["SQLALCHEMY_DATABASE_URI"] = normalise_database_url(settings.pop("DATABASE_URL"))
+    return settings
+
+
+def normalise_database_url(url: str) -> str:
+    """Let ``postgres://`` and ``postgresql://`` URLs use psycopg 3, the driver we install."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def instance_secret_key(instance_path: str | Path, create: bool) -> str | None:
+    """The secret key kept in ``instance/secret_key``, made on first use when ``create``."""
+    path = Path(instance_path) / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    if not create:
+        return None
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    # Created private: the key signs sessions and CSRF tokens.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key + "\n")
+    return key

@@ -1,0 +1,245 @@
+"""Demo data from the source case: E2C Var at the end of February 2018, two months before its
+AFNOR label audit (see shared/domain). Loaded at the real dates, or shifted so that today falls
+on the seed's date (28 Feb 2018) with every interval kept, which gives a newcomer a live countdown.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import date, time, timedelta
+
+from sqlalchemy.orm import Session
+
+from .models import (
+    Campaign,
+    Meeting,
+    MeetingKind,
+    Milestone,
+    MilestoneKind,
+    Role,
+    School,
+    Site,
+    User,
+)
+from .referentiel.importer import latest_framework
+
+SEED_DATE = date(2018, 2, 28)
+DEMO_DOMAIN = "e2c-var.example"
+
+SITES = [  # code, name, opened on (seed table "Informations clés au 28/02/2018")
+    ("tpm", "Site TPM (Toulon Provence Méditerranée)", date(2017, 3, 13)),
+    ("cavem", "Site CAVEM (Var Estérel Méditerranée)", date(2017, 6, 26)),
+    ("provence-verte", "Site Provence Verte", date(2017, 9, 25)),
+    ("dracenie", "Site Dracénie", date(2017, 10, 23)),
+]
+
+MILESTONES = [  # kind, title, start, end, place, notes
+    (
+        MilestoneKind.VISITE_CONSEIL,
+        "Visite conseil du réseau E2C France",
+        date(2017, 12, 12),
+        None,
+        "",
+        "Visite de décembre 2017 (jour exact non précisé dans la note ; fixé au 12).",
+    ),
+    (
+        MilestoneKind.PRE_AUDIT,
+        "Pré-audit de labellisation",
+        date(2018, 2, 20),
+        date(2018, 2, 22),
+        "Sites E2C Var",
+        "Réalisé par le référent réseau E2C France ; avis favorable pour un audit "
+        "de labellisation fin avril.",
+    ),
+    (
+        MilestoneKind.AUDIT_INITIAL,
+        "Audit de labellisation AFNOR Certification",
+        date(2018, 4, 24),
+        date(2018, 4, 26),
+        "Sites E2C Var",
+        "",
+    ),
+    (
+        MilestoneKind.COMMISSION_NATIONALE,
+        "Commission Nationale de Labellisation",
+        date(2018, 5, 17),
+        None,
+        "Réseau E2C France",
+        "",
+    ),
+    (
+        MilestoneKind.AUTRE,
+        "Inauguration du site Dracénie et célébration du label",
+        date(2018, 6, 1),
+        None,
+        "Site Dracénie",
+        "Prévue « fin mai – début juin » : date à confirmer avec l’agglomération (CAD).",
+    ),
+]
+
+_AM, _PM = (time(10, 30), time(12, 0)), (time(14, 0), time(15, 30))
+_SUIVI_PM, _SUIVI_AM = (time(14, 0), time(16, 0)), (time(10, 0), time(12, 0))
+
+# The annex prints the comités opérationnels locaux as "/17" under "Prochaines dates" of a
+# February 2018 note: read as 2018.
+MEETINGS = [  # kind, site code or None, title, day, (start, end), notes
+    (
+        MeetingKind.AUTRE,
+        "tpm",
+        "Rencontre des relais des quartiers prioritaires",
+        date(2018, 2, 8),
+        (None, None),
+        "Une trentaine de participants prêts à aider au recrutement.",
+    ),
+    (MeetingKind.SOUS_COMITE_FINANCIER, None, "Sous-comité financier", date(2018, 5, 29), _PM, ""),
+    (MeetingKind.COMITE_STRATEGIQUE, None, "Comité stratégique", date(2018, 6, 12), _PM, ""),
+    (
+        MeetingKind.COMITE_OPERATIONNEL_LOCAL,
+        "cavem",
+        "Comité opérationnel local CAVEM",
+        date(2018, 6, 19),
+        _AM,
+        "",
+    ),
+    (
+        MeetingKind.COMITE_OPERATIONNEL_LOCAL,
+        "tpm",
+        "Comité opérationnel local TPM",
+        date(2018, 6, 21),
+        _AM,
+        "",
+    ),
+    (
+        MeetingKind.COMITE_OPERATIONNEL_LOCAL,
+        "dracenie",
+        "Comité opérationnel local Dracénie",
+        date(2018, 6, 26),
+        _PM,
+        "",
+    ),
+    (
+        MeetingKind.COMITE_OPERATIONNEL_LOCAL,
+        "provence-verte",
+        "Comité opérationnel local Provence Verte",
+        date(2018, 6, 27),
+        _AM,
+        "",
+    ),
+] + [
+    (
+        MeetingKind.COMMISSION_SUIVI,
+        site,
+        f"Commission de suivi des stagiaires – {label}",
+        day,
+        hours,
+        "",
+    )
+    for site, label, hours, days in [
+        ("cavem", "CAVEM", _SUIVI_PM, [(3, 13), (5, 15), (7, 10)]),
+        ("dracenie", "Dracénie", _SUIVI_AM, [(3, 20), (5, 22), (7, 24)]),
+        ("provence-verte", "Provence Verte", _SUIVI_PM, [(3, 21), (5, 23), (7, 25)]),
+        ("tpm", "TPM", _SUIVI_PM, [(3, 15), (5, 17), (7, 12)]),
+    ]
+    for day in (date(2018, month, d) for month, d in days)
+]
+
+ACCOUNTS = [  # local part, full name, role, site code
+    ("admin", "Administrateur de la plateforme", Role.ADMIN, None),
+    ("direction", "Direction de l’E2C Var", Role.DIRECTION, None),
+    ("qualite", "Responsable qualité E2C Var", Role.QUALITE, None),
+    ("tpm", "Responsable du site TPM", Role.SITE, "tpm"),
+    ("cavem", "Responsable du site CAVEM", Role.SITE, "cavem"),
+    ("provence-verte", "Responsable du site Provence Verte", Role.SITE, "provence-verte"),
+    ("dracenie", "Responsable du site Dracénie", Role.SITE, "dracenie"),
+    ("auditeur", "Auditeur AFNOR Certification (démo)", Role.AUDITEUR, None),
+]
+
+
+@dataclass
+class DemoAccount:
+    email: str
+    role: Role
+    password: str
+
+
+def shift_for(today: date | None) -> timedelta:
+    """The offset that moves the seed's date onto ``today`` (none for the real dates)."""
+    return timedelta(0) if today is None else today - SEED_DATE
+
+
+def load_demo(session: Session, today: date | None = None) -> list[DemoAccount]:
+    """Add the E2C Var school, sites, campaign and accounts; returns the accounts' passwords.
+
+    With ``today`` every date moves by the same offset, so 28 Feb 2018 becomes ``today``.
+    """
+    offset = shift_for(today)
+
+    def when(day: date) -> date:
+        return day + offset
+
+    school = School(name="École de la 2e Chance du Var", short_name="E2C Var")
+    sites = {
+        code: Site(code=code, name=name, opened_on=when(opened)) for code, name, opened in SITES
+    }
+    school.sites = list(sites.values())
+    session.add(school)
+
+    campaign = Campaign(
+        school=school,
+        name="Labellisation E2C 2018",
+        description=(
+            "Campagne de labellisation E2C France de l’E2C Var : visite conseil en décembre, "
+            "pré-audit par le référent réseau, audit AFNOR Certification, puis Commission "
+            "Nationale de Labellisation. Objectif du réseau et des financeurs : **40 %** de "
+            "stagiaires issus des QPV et **85 %** de non-diplômés."
+        ),
+        frameworks=[
+            f
+            for f in (
+                latest_framework(session, "e2c-label"),
+                latest_framework(session, "qualiopi-v9"),
+            )
+            if f
+        ],
+    )
+    campaign.milestones = [
+        Milestone(
+            kind=kind,
+            title=title,
+            starts_on=when(start),
+            ends_on=when(end) if end else None,
+            place=place,
+            notes=notes,
+        )
+        for kind, title, start, end, place, notes in MILESTONES
+    ]
+    campaign.meetings = [
+        Meeting(
+            kind=kind,
+            site=sites.get(site) if site else None,
+            title=title,
+            held_on=when(day),
+            starts_at=hours[0],
+            ends_at=hours[1],
+            notes=notes,
+        )
+        for kind, site, title, day, hours, notes in MEETINGS
+    ]
+    session.add(campaign)
+
+    accounts = []
+    for local, full_name, role, site in ACCOUNTS:
+        password = secrets.token_urlsafe(9)
+        user = User(
+            email=f"{local}@{DEMO_DOMAIN}",
+            full_name=full_name,
+            role=role,
+            school=school,
+            site=sites[site] if site else None,
+        )
+        user.set_password(password)
+        session.add(user)
+        accounts.append(DemoAccount(user.email, role, password))
+    session.flush()
+    return accounts

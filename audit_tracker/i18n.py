@@ -1,0 +1,30 @@
+"""Locale and time zone. French is the default; a user may switch to English for the session."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from flask import current_app, has_request_context, request, session
+
+
+def select_locale() -> str:
+    """The session's choice in a request; the default elsewhere (commands, background jobs)."""
+    chosen = session.get("locale") if has_request_context() else None
+    if chosen in current_app.config["LANGUAGES"]:
+        return chosen
+    return current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def select_timezone() -> str:
+    return current_app.config["TIMEZONE"]
+
+
+def local_today() -> date:
+    """Today in the school's time zone: deadlines fall at midnight in Paris, not in UTC."""
+    return datetime.now(ZoneInfo(current_app.config["TIMEZONE"])).date()
+
+
+def wants_json() -> bool:
+    """API paths answer errors in JSON even when no route matched (no blueprint then)."""
+    return request.blueprint == "api" or request.path.startswith("/api/")

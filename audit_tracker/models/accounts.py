@@ -1,0 +1,95 @@
+"""Users, their role and their API tokens."""
+
+from __future__ import annotations
+
+import enum
+import hashlib
+import secrets
+from datetime import datetime
+
+from flask_babel import lazy_gettext as _l
+from flask_login import UserMixin
+from sqlalchemy import CheckConstraint, DateTime, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..extensions import db
+from .base import TimestampMixin, enum_column
+from .school import School, Site
+
+
+class Role(enum.StrEnum):
+    ADMIN = "admin"
+    DIRECTION = "direction"
+    QUALITE = "qualite"
+    SITE = "site"
+    AUDITEUR = "auditeur"
+
+    @property
+    def label(self) -> str:
+        return str(ROLE_LABELS[self])
+
+
+ROLE_LABELS = {
+    Role.ADMIN: _l("Administrateur"),
+    Role.DIRECTION: _l("Direction"),
+    Role.QUALITE: _l("Responsable qualité"),
+    Role.SITE: _l("Responsable de site"),
+    Role.AUDITEUR: _l("Auditeur (lecture seule)"),
+}
+
+
+class User(UserMixin, TimestampMixin, db.Model):
+    __table_args__ = (
+        # A site manager without a site would see nothing and could be given everything by mistake.
+        CheckConstraint("role <> 'site' OR site_id IS NOT NULL", name="site_role_has_site"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("site.id"))
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[Role] = enum_column(Role)
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    active: Mapped[bool] = mapped_column(default=True)
+    last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    school: Mapped[School] = relationship()
+    site: Mapped[Site | None] = relationship()
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
+        return self.active
+
+    def set_password(self, password: str) -> None:
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        return bool(self.password_hash) and check_password_hash(self.password_hash, password)
+
+    def __repr__(self) -> str:
+        return f"<User {self.email} {self.role}>"
+
+
+class ApiToken(TimestampMixin, db.Model):
+    """A bearer token; only its SHA-256 is stored, the token itself is shown once."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    label: Mapped[str] = mapped_column(String(120), default="")
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    user: Mapped[User] = relationship()
+
+    @staticmethod
+    def hash(token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()
+
+    @classmethod
+    def issue(cls, user: User, label: str = "") -> tuple[ApiToken, str]:
+        """A new token row and the clear token, which is never stored."""
+        clear = "at_" + secrets.token_urlsafe(32)
+        return cls(user=user, token_hash=cls.hash(clear), label=label), clear

@@ -1,0 +1,143 @@
+"""A label campaign: its frameworks, milestones (visits, audits, commission) and meetings."""
+
+from __future__ import annotations
+
+import enum
+from datetime import date, time
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import CheckConstraint, Column, ForeignKey, String, Table, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .base import TimestampMixin, enum_column
+from .referentiel import Framework
+from .school import School, Site
+
+campaign_framework = Table(
+    "campaign_framework",
+    db.metadata,
+    Column("campaign_id", ForeignKey("campaign.id", ondelete="CASCADE"), primary_key=True),
+    Column("framework_id", ForeignKey("framework.id"), primary_key=True),
+)
+
+
+class MilestoneKind(enum.StrEnum):
+    VISITE_CONSEIL = "visite_conseil"
+    PRE_AUDIT = "pre_audit"
+    AUDIT_INITIAL = "audit_initial"
+    AUDIT_SUIVI = "audit_suivi"
+    COMMISSION_NATIONALE = "commission_nationale"
+    DECISION = "decision"
+    AUTRE = "autre"
+
+    @property
+    def label(self) -> str:
+        return str(MILESTONE_KIND_LABELS[self])
+
+    @property
+    def is_audit_event(self) -> bool:
+        """Visits, audits and the commission leave findings; a decision or other date does not."""
+        return self not in {MilestoneKind.DECISION, MilestoneKind.AUTRE}
+
+
+MILESTONE_KIND_LABELS = {
+    MilestoneKind.VISITE_CONSEIL: _l("Visite conseil"),
+    MilestoneKind.PRE_AUDIT: _l("Pré-audit"),
+    MilestoneKind.AUDIT_INITIAL: _l("Audit initial"),
+    MilestoneKind.AUDIT_SUIVI: _l("Audit de suivi"),
+    MilestoneKind.COMMISSION_NATIONALE: _l("Commission nationale"),
+    MilestoneKind.DECISION: _l("Décision"),
+    MilestoneKind.AUTRE: _l("Autre échéance"),
+}
+
+
+class MeetingKind(enum.StrEnum):
+    COMITE_OPERATIONNEL_LOCAL = "comite_operationnel_local"
+    COMMISSION_SUIVI = "commission_suivi_stagiaires"
+    COMITE_STRATEGIQUE = "comite_strategique"
+    SOUS_COMITE_FINANCIER = "sous_comite_financier"
+    AUTRE = "autre"
+
+    @property
+    def label(self) -> str:
+        return str(MEETING_KIND_LABELS[self])
+
+
+MEETING_KIND_LABELS = {
+    MeetingKind.COMITE_OPERATIONNEL_LOCAL: _l("Comité opérationnel local"),
+    MeetingKind.COMMISSION_SUIVI: _l("Commission de suivi des stagiaires"),
+    MeetingKind.COMITE_STRATEGIQUE: _l("Comité stratégique"),
+    MeetingKind.SOUS_COMITE_FINANCIER: _l("Sous-comité financier"),
+    MeetingKind.AUTRE: _l("Autre instance"),
+}
+
+
+class Campaign(TimestampMixin, db.Model):
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    description: Mapped[str] = mapped_column(Text, default="")
+
+    school: Mapped[School] = relationship()
+    frameworks: Mapped[list[Framework]] = relationship(
+        secondary=campaign_framework, order_by="Framework.code"
+    )
+    milestones: Mapped[list[Milestone]] = relationship(
+        back_populates="campaign",
+        order_by="(Milestone.starts_on, Milestone.id)",
+        cascade="all, delete-orphan",
+    )
+    meetings: Mapped[list[Meeting]] = relationship(
+        back_populates="campaign",
+        order_by="(Meeting.held_on, Meeting.starts_at, Meeting.id)",
+        cascade="all, delete-orphan",
+    )
+
+    def __repr__(self) -> str:
+        return f"<Campaign {self.name}>"
+
+
+class Milestone(db.Model):
+    __table_args__ = (
+        CheckConstraint("ends_on IS NULL OR ends_on >= starts_on", name="ends_after_start"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), index=True)
+    kind: Mapped[MilestoneKind] = enum_column(MilestoneKind)
+    title: Mapped[str] = mapped_column(String(200))
+    starts_on: Mapped[date]
+    ends_on: Mapped[date | None]
+    place: Mapped[str] = mapped_column(String(200), default="")
+    notes: Mapped[str] = mapped_column(Text, default="")
+
+    campaign: Mapped[Campaign] = relationship(back_populates="milestones")
+
+    @property
+    def last_day(self) -> date:
+        return self.ends_on or self.starts_on
+
+
+class Meeting(db.Model):
+    """A governance meeting; each one should leave minutes, which are a proof."""
+
+    __table_args__ = (
+        CheckConstraint(
+            "ends_at IS NULL OR starts_at IS NULL OR ends_at > starts_at", name="ends_after_start"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id"), index=True)
+    site_id: Mapped[int | None] = mapped_column(ForeignKey("site.id"))
+    kind: Mapped[MeetingKind] = enum_column(MeetingKind)
+    title: Mapped[str] = mapped_column(String(200))
+    held_on: Mapped[date]
+    starts_at: Mapped[time | None]
+    ends_at: Mapped[time | None]
+    place: Mapped[str] = mapped_column(String(200), default="")
+    notes: Mapped[str] = mapped_column(Text, default="")
+
+    campaign: Mapped[Campaign] = relationship(back_populates="meetings")
+    site: Mapped[Site | None] = relationship()

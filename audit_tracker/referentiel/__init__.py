@@ -1,0 +1,1 @@
+"""Référentiels: the shipped frameworks, their import, and browsing them."""

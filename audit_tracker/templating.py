@@ -1,0 +1,73 @@
+"""Jinja filters and globals: Markdown rendered safely, dates in French, permissions."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import markdown as markdown_lib
+import nh3
+from flask import Flask
+from flask_babel import format_date, get_locale
+from flask_login import current_user
+from markupsafe import Markup
+
+from .accounts.permissions import Permission, has_permission
+
+# What Markdown may produce and a reader may see; everything else (script, style, on*=) goes.
+ALLOWED_TAGS = {
+    "p",
+    "br",
+    "hr",
+    "strong",
+    "em",
+    "code",
+    "pre",
+    "blockquote",
+    "ul",
+    "ol",
+    "li",
+    "h3",
+    "h4",
+    "h5",
+    "h6",
+    "table",
+    "thead",
+    "tbody",
+    "tr",
+    "th",
+    "td",
+    "a",
+    "abbr",
+    "del",
+}
+ALLOWED_ATTRIBUTES = {"a": {"href", "title"}, "abbr": {"title"}, "th": {"align"}, "td": {"align"}}
+
+
+def render_markdown(text: str | None) -> Markup:
+    """Markdown to HTML, sanitised: raw HTML in the source cannot inject anything."""
+    if not text:
+        return Markup("")
+    html = markdown_lib.markdown(text, extensions=["tables", "sane_lists"], output_format="html")
+    clean = nh3.clean(
+        html,
+        tags=ALLOWED_TAGS,
+        attributes=ALLOWED_ATTRIBUTES,
+        url_schemes={"http", "https", "mailto"},
+        link_rel="noopener noreferrer nofollow",
+    )
+    return Markup(clean)  # noqa: S704 - sanitised by nh3 just above
+
+
+def days_until(day: date, today: date) -> int:
+    return (day - today).days
+
+
+def init_templating(app: Flask) -> None:
+    app.jinja_env.filters["markdown"] = render_markdown
+    app.jinja_env.filters["date_fr"] = lambda d, fmt="d MMMM yyyy": format_date(d, fmt) if d else ""
+    app.jinja_env.filters["date_short"] = lambda d: format_date(d, "dd/MM/yyyy") if d else ""
+    app.jinja_env.globals["get_locale"] = get_locale
+    app.jinja_env.globals["Permission"] = Permission
+    app.jinja_env.globals["can"] = lambda permission: has_permission(
+        current_user if current_user.is_authenticated else None, permission
+    )
