@@ -1,6 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional
 
 
@@ -11,7 +12,7 @@ class LoginForm(FlaskForm):
 
 
 class LanguageForm(FlaskForm):
-    language = SelectField(choices=[("fr", "Français"), ("en", "English")])
+    language = SelectField(choices=[SelectChoice("fr", "Français"), SelectChoice("en", "English")])
 
 
 class UserForm(FlaskForm):

@@ -8,6 +8,7 @@ from flask import Blueprint, flash, redirect, render_template, request, session,
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
 
 from ..extensions import db
 from ..models import Role, Site, User
@@ -70,9 +71,9 @@ def language():
 def users():
     school = current_user.school
     form = UserForm()
-    form.role.choices = [(r.value, r.label) for r in Role]
+    form.role.choices = [SelectChoice(r.value, r.label) for r in Role]
     sites = list(db.session.scalars(select(Site).where(Site.school_id == school.id)))
-    form.site_id.choices = [(0, "—")] + [(s.id, s.name) for s in sites]
+    form.site_id.choices = [SelectChoice(0, "—")] + [SelectChoice(s.id, s.name) for s in sites]
     if form.validate_on_submit():
         site = next((s for s in sites if s.id == form.site_id.data), None)
         try:

@@ -1,6 +1,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import DateField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from ..models import MilestoneKind
@@ -17,7 +18,7 @@ class CampaignForm(FlaskForm):
 
 
 class MilestoneForm(FlaskForm):
-    kind = SelectField(_l("Type d’échéance"), choices=[(k.value, k.label) for k in MilestoneKind])
+    kind = SelectField(_l("Type d’échéance"))
     title = StringField(_l("Intitulé"), validators=[DataRequired(), Length(max=200)])
     starts_on = DateField(
         _l("Date de début"), validators=[DataRequired(_l("Indiquez une date valide (JJ/MM/AAAA)."))]
@@ -29,7 +30,7 @@ class MilestoneForm(FlaskForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # Labels are lazy: build the choices per request so they follow the user's language.
-        self.kind.choices = [(k.value, k.label) for k in MilestoneKind]
+        self.kind.choices = [SelectChoice(k.value, k.label) for k in MilestoneKind]
 
     def validate_ends_on(self, field):
         if field.data and self.starts_on.data and field.data < self.starts_on.data:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from wtforms.fields.choices import SelectChoice
 
 from ..accounts.permissions import Permission, requires
 from ..extensions import db
@@ -34,9 +35,9 @@ def get_milestone_or_404(campaign: Campaign, milestone_id: int) -> Milestone:
     return milestone
 
 
-def _framework_choices() -> list[tuple[int, str]]:
+def _framework_choices() -> list[SelectChoice]:
     return [
-        (
+        SelectChoice(
             s.framework.id,
             s.framework.label + (" — " + _("provisoire") if s.framework.provisional else ""),
         )

@@ -662,8 +662,8 @@ def save_framework(session: Session, spec: FrameworkSpec) -> Framework:
                     guidance=c.guidance,
                     expected_evidence=c.expected_evidence,
                     obligations=c.obligations,
-                    applies_to=c.applies_to,
-                    finding_types=c.finding_types,
+                    applies_to=list(c.applies_to),
+                    finding_types=list(c.finding_types) if c.finding_types is not None else None,
                     indispensable=c.indispensable,
                     new_provider_adapted=c.new_provider_adapted,
                     position=position,
@@ -690,12 +690,12 @@ def save_mapping(session: Session, data: dict[str, Any]) -> int:
         return 0
     by_code_from = {c.code: c for c in source.criteria}
     by_code_to = {c.code: c for c in target.criteria}
-    existing = set(
+    existing: set[tuple[int, int]] = set(
         session.execute(
             select(CriterionMapping.from_criterion_id, CriterionMapping.to_criterion_id).where(
                 CriterionMapping.from_criterion_id.in_([c.id for c in source.criteria])
             )
-        ).tuples()
+        ).all()
     )
     added = 0
     for link in data.get("links", []):

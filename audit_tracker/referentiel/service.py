@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cache
 from pathlib import Path
 
 import yaml
@@ -10,7 +11,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from ..models import Criterion, CriterionMapping, Framework, Section
-from .importer import parse_yaml, save_framework, save_mapping
+from .importer import FrameworkSpec, parse_yaml, save_framework, save_mapping
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
 
@@ -22,11 +23,23 @@ class LoadReport:
     mappings_added: int
 
 
+@cache
+def shipped_specs() -> tuple[FrameworkSpec, ...]:
+    """The shipped framework files, parsed and checked once per process."""
+    return tuple(parse_yaml(p.read_text(encoding="utf-8")) for p in sorted(DATA_DIR.glob("*.yaml")))
+
+
+@cache
+def shipped_mappings() -> tuple[dict, ...]:
+    return tuple(
+        yaml.safe_load(p.read_text("utf-8")) for p in sorted((DATA_DIR / "mappings").glob("*.yaml"))
+    )
+
+
 def load_shipped_referentiels(session: Session) -> LoadReport:
     """Add the shipped frameworks and mappings that are not in the database yet (idempotent)."""
     report = LoadReport(added=[], already_there=[], mappings_added=0)
-    for path in sorted(DATA_DIR.glob("*.yaml")):
-        spec = parse_yaml(path.read_text(encoding="utf-8"))
+    for spec in shipped_specs():
         exists = session.scalar(
             select(Framework.id).where(
                 Framework.code == spec.code, Framework.version == spec.version
@@ -38,8 +51,8 @@ def load_shipped_referentiels(session: Session) -> LoadReport:
             continue
         save_framework(session, spec)
         report.added.append(label)
-    for path in sorted((DATA_DIR / "mappings").glob("*.yaml")):
-        report.mappings_added += save_mapping(session, yaml.safe_load(path.read_text("utf-8")))
+    for mapping in shipped_mappings():
+        report.mappings_added += save_mapping(session, mapping)
     return report
 
 
