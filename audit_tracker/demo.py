@@ -25,6 +25,7 @@ from .models import (
 from .referentiel.importer import latest_framework
 
 SEED_DATE = date(2018, 2, 28)
+AFNOR_AUDIT_DAY = date(2018, 4, 24)
 DEMO_DOMAIN = "e2c-var.example"
 
 SITES = [  # code, name, opened on (seed table "Informations clés au 28/02/2018")
@@ -187,10 +188,11 @@ def load_demo(session: Session, today: date | None = None) -> list[DemoAccount]:
 
     campaign = Campaign(
         school=school,
-        name="Labellisation E2C 2018",
+        # Named after the audit's year, so the shifted demo does not call a 2027 audit "2018".
+        name=f"Labellisation E2C {when(AFNOR_AUDIT_DAY).year}",
         description=(
-            "Campagne de labellisation E2C France de l’E2C Var : visite conseil en décembre, "
-            "pré-audit par le référent réseau, audit AFNOR Certification, puis Commission "
+            "Campagne de labellisation E2C France de l’E2C Var : visite conseil, pré-audit par "
+            "le référent réseau, audit AFNOR Certification, puis Commission "
             "Nationale de Labellisation. Objectif du réseau et des financeurs : **40 %** de "
             "stagiaires issus des QPV et **85 %** de non-diplômés."
         ),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
 from audit_tracker import create_app
@@ -43,6 +44,16 @@ def database_url(request, tmp_path):
     return url
 
 
+class FreshContextClient(FlaskClient):
+    """Each request gets its own application context, hence its own ``g`` and DB session, as in
+    production; without this, requests made while a test holds the app context share ``g``
+    (and Flask-Login's cached user) with each other."""
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def app(database_url, tmp_path):
     app = create_app({
@@ -52,6 +63,7 @@ def app(database_url, tmp_path):
         "WTF_CSRF_ENABLED": False,
         "INSTANCE_PATH": str(tmp_path / "instance"),
     })
+    app.test_client_class = FreshContextClient
     with app.app_context():
         db.create_all()
         yield app

@@ -59,7 +59,7 @@ class Framework(db.Model):
 
     @property
     def label(self) -> str:
-        return f"{self.name} (v{self.version})"
+        return f"{self.name} · v{self.version}"
 
     def __repr__(self) -> str:
         return f"<Framework {self.code} v{self.version}>"

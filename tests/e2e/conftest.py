@@ -1,0 +1,130 @@
+"""Real-browser fixtures: the app served on a free port, and Debian's Chromium driven by Playwright.
+
+The app runs on its own SQLite file with the E2C Var demo shifted to today (as ``make run`` loads
+it) and CSRF left on: the browser posts the real forms. These fixtures never touch the ``app``
+chain of ``tests/conftest.py``, which is parametrised over SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from werkzeug.serving import make_server
+
+from audit_tracker import create_app
+from audit_tracker.demo import load_demo
+from audit_tracker.extensions import db
+from audit_tracker.i18n import local_today
+from audit_tracker.referentiel.service import load_shipped_referentiels
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ABSENT = "Chromium absent: apt-get install chromium (.ci/run does)"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+E2E_DIR = Path(__file__).resolve().parent
+
+
+def pytest_collection_modifyitems(config, items):
+    """Every test under tests/e2e is an ``e2e`` test (``-m "not e2e"`` leaves them out)."""
+    for item in items:
+        if E2E_DIR in Path(str(item.path)).resolve().parents:
+            item.add_marker(pytest.mark.e2e)
+
+
+def browser_required() -> bool:
+    return os.environ.get("AUDIT_TRACKER_REQUIRE_BROWSER") == "1"
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _chromium_present() -> None:
+    """Skip without Chromium, unless CI demands the browser: then fail, never skip silently."""
+    if not CHROMIUM.exists():
+        if browser_required():
+            pytest.fail(CHROMIUM_ABSENT, pytrace=False)
+        pytest.skip(CHROMIUM_ABSENT)
+
+
+@dataclass
+class LiveServer:
+    url: str
+    accounts: dict[str, str]  # e-mail -> password
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory) -> Iterator[LiveServer]:
+    root = tmp_path_factory.mktemp("live_server")
+    app = create_app(
+        {
+            "TESTING": True,
+            "SECRET_KEY": "e2e-secret-key",
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{root / 'e2e.sqlite3'}",
+            "INSTANCE_PATH": str(root / "instance"),
+            # CSRF on, whatever the environment says: the browser posts the real forms and tokens.
+            "WTF_CSRF_ENABLED": True,
+        }
+    )
+    with app.app_context():
+        db.create_all()
+        load_shipped_referentiels(db.session)
+        accounts = load_demo(db.session, today=local_today())
+        db.session.commit()
+        db.session.remove()
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, name="e2e-live-server", daemon=True)
+    thread.start()
+    try:
+        yield LiveServer(
+            url=f"http://127.0.0.1:{server.server_port}",
+            accounts={a.email: a.password for a in accounts},
+        )
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+        with app.app_context():
+            db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def browser(_chromium_present):
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:  # pragma: no cover - the test extras install it
+        reason = "playwright absent: pip install -e '.[test]'"
+        if browser_required():
+            pytest.fail(reason, pytrace=False)
+        pytest.skip(reason)
+    playwright = sync_playwright().start()
+    try:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
+    finally:
+        playwright.stop()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(locale="fr-FR", timezone_id="Europe/Paris")
+    try:
+        yield context.new_page()
+    finally:
+        context.close()
