@@ -20,11 +20,15 @@ bp = Blueprint("accounts", __name__)
 
 
 def _safe_next(target: str | None) -> str:
-    """Only same-site paths: ``next`` must not send a user to another host."""
+    """Only same-site paths: ``next`` must not send a user to another host.
+
+    Browsers read ``/\\host`` like ``//host``, so a backslash anywhere is refused too.
+    """
     if (
         target
         and target.startswith("/")
         and not target.startswith("//")
+        and "\\" not in target
         and not urlsplit(target).netloc
     ):
         return target

@@ -1,0 +1,132 @@
+"""`flask setup`, the demo data and the user commands."""
+
+from __future__ import annotations
+
+import stat
+from datetime import date, timedelta
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from audit_tracker.demo import SEED_DATE, load_demo, shift_for
+from audit_tracker.extensions import db
+from audit_tracker.models import (
+    Campaign,
+    Framework,
+    Meeting,
+    MeetingKind,
+    Milestone,
+    MilestoneKind,
+    Role,
+    School,
+    User,
+)
+
+
+def test_setup_migrates_loads_the_referentiels_and_the_demo_once(app, runner):
+    db.drop_all()  # setup must build the schema through the migrations itself
+    first = runner.invoke(args=["setup", "--demo"])
+    assert first.exit_code == 0, first.output
+    assert "Référentiel chargé : qualiopi-v9 v9" in first.output
+    assert "direction@e2c-var.example" in first.output
+    accounts = Path(app.instance_path) / "demo-accounts.txt"
+    assert stat.S_IMODE(accounts.stat().st_mode) == 0o600
+    again = runner.invoke(args=["setup", "--demo"])
+    assert again.exit_code == 0, again.output
+    assert "Référentiel chargé" not in again.output
+    assert db.session.scalar(select(func.count(School.id))) == 1
+    assert db.session.scalar(select(func.count(Framework.id))) == 2
+    assert again.output.count("direction@e2c-var.example") == 1
+
+
+def test_demo_reproduces_the_seed_at_its_real_dates(demo):
+    school = db.session.scalar(select(School))
+    assert [(s.code, s.opened_on) for s in school.sites] == [
+        ("tpm", date(2017, 3, 13)), ("cavem", date(2017, 6, 26)),
+        ("provence-verte", date(2017, 9, 25)), ("dracenie", date(2017, 10, 23))]
+    milestones = {m.kind: m for m in db.session.scalars(select(Milestone))}
+    assert (milestones[MilestoneKind.PRE_AUDIT].starts_on,
+            milestones[MilestoneKind.PRE_AUDIT].ends_on) == (date(2018, 2, 20), date(2018, 2, 22))
+    assert (milestones[MilestoneKind.AUDIT_INITIAL].starts_on,
+            milestones[MilestoneKind.AUDIT_INITIAL].ends_on) == (date(2018, 4, 24),
+                                                                  date(2018, 4, 26))
+    assert milestones[MilestoneKind.COMMISSION_NATIONALE].starts_on == date(2018, 5, 17)
+    assert milestones[MilestoneKind.VISITE_CONSEIL].starts_on.month == 12
+    campaign = db.session.scalar(select(Campaign))
+    assert {f.code for f in campaign.frameworks} == {"e2c-label", "qualiopi-v9"}
+
+
+def test_demo_holds_the_governance_calendar_of_the_annex(demo):
+    meetings = list(db.session.scalars(select(Meeting)))
+    follow_ups = [m for m in meetings if m.kind is MeetingKind.COMMISSION_SUIVI]
+    assert len(follow_ups) == 12  # 4 sites × 3 dates
+    strategic = next(m for m in meetings if m.kind is MeetingKind.COMITE_STRATEGIQUE)
+    assert (strategic.held_on, strategic.starts_at.isoformat(), strategic.ends_at.isoformat()) \
+        == (date(2018, 6, 12), "14:00:00", "15:30:00")
+    cavem = {m.held_on for m in follow_ups if m.site.code == "cavem"}
+    assert cavem == {date(2018, 3, 13), date(2018, 5, 15), date(2018, 7, 10)}
+
+
+def test_demo_has_one_account_per_role_and_per_site(demo):
+    users = {u.email: u for u in db.session.scalars(select(User))}
+    assert users["direction@e2c-var.example"].role is Role.DIRECTION
+    assert users["qualite@e2c-var.example"].role is Role.QUALITE
+    assert users["auditeur@e2c-var.example"].role is Role.AUDITEUR
+    assert users["admin@e2c-var.example"].role is Role.ADMIN
+    for site in ("tpm", "cavem", "provence-verte", "dracenie"):
+        user = users[f"{site}@e2c-var.example"]
+        assert (user.role, user.site.code) == (Role.SITE, site)
+    passwords = {a.password for a in demo.values()}
+    assert len(passwords) == len(demo)  # each account its own random password
+
+
+def test_shifted_demo_keeps_every_interval_and_puts_the_seed_date_today(referentiels):
+    today = date(2026, 11, 29)
+    load_demo(db.session, today=today)
+    db.session.commit()
+    offset = shift_for(today)
+    assert SEED_DATE + offset == today
+    milestones = {m.kind: m for m in db.session.scalars(select(Milestone))}
+    audit = milestones[MilestoneKind.AUDIT_INITIAL]
+    assert audit.starts_on - today == timedelta(days=55)
+    assert audit.ends_on - audit.starts_on == timedelta(days=2)
+    assert milestones[MilestoneKind.COMMISSION_NATIONALE].starts_on - today == timedelta(days=78)
+    assert db.session.scalar(select(Campaign.name)) == f"Labellisation E2C {audit.starts_on.year}"
+
+
+def test_demo_load_refuses_a_database_that_already_has_a_school(runner, demo):
+    result = runner.invoke(args=["demo", "load"])
+    assert result.exit_code != 0
+    assert "déjà une école" in result.output
+
+
+def test_users_create_and_its_refusals(runner, demo):
+    ok = runner.invoke(args=["users", "create", "nouvelle@e2c-var.example", "--role", "site",
+                             "--site", "cavem", "--password", "un-long-mot-de-passe"])
+    assert ok.exit_code == 0, ok.output
+    user = db.session.scalar(select(User).where(User.email == "nouvelle@e2c-var.example"))
+    assert user.site.code == "cavem" and user.check_password("un-long-mot-de-passe")
+    for args, message in [
+        (["nouvelle@e2c-var.example", "--role", "qualite"], "existe déjà"),
+        (["x@e2c-var.example", "--role", "site"], "exige --site"),
+        (["y@e2c-var.example", "--role", "qualite", "--site", "lune"], "Site inconnu"),
+    ]:
+        result = runner.invoke(args=["users", "create", *args, "--password", "un-long-mot-de-pass"])
+        assert result.exit_code != 0 and message in result.output, result.output
+    short = runner.invoke(args=["users", "create", "z@e2c-var.example", "--role", "qualite",
+                                "--password", "court"])
+    assert "au moins 10 caractères" in short.output
+
+
+def test_admin_creates_an_account_from_the_page(client, auth, demo):
+    auth.login_demo(demo, "admin")
+    response = client.post("/comptes", data={
+        "email": "Relais@E2C-Var.example", "full_name": "Chargée de recrutement",
+        "role": "site", "site_id": "0", "password": "un-long-mot-de-passe"})
+    assert "Un responsable de site doit être rattaché à un site." in response.get_data(as_text=True)
+    assert db.session.scalar(select(User).where(User.email == "relais@e2c-var.example")) is None
+    response = client.post("/comptes", data={
+        "email": "Relais@E2C-Var.example", "full_name": "Chargée de recrutement",
+        "role": "qualite", "site_id": "0", "password": "un-long-mot-de-passe"})
+    assert response.status_code == 302
+    assert db.session.scalar(select(User).where(User.email == "relais@e2c-var.example"))
