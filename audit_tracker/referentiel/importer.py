@@ -143,6 +143,8 @@ class _Checker:
 
     def __init__(self) -> None:
         self.problems: list[Problem] = []
+        #: (line, field) of spreadsheet cells already reported empty, so as not to report them twice
+        self.reported: set[tuple[Any, str]] = set()
 
     def problem(self, where: str, message: str) -> None:
         self.problems.append(Problem(where, message))
@@ -152,7 +154,7 @@ class _Checker:
     ) -> str:
         value = item.get(key)
         if value is None or (isinstance(value, str) and not value.strip()):
-            if required:
+            if required and (item.get(LINE_KEY), key) not in self.reported:
                 self.problem(where, _("le champ « %(field)s » est obligatoire", field=key))
             return ""
         if not isinstance(value, str | int | float) or isinstance(value, bool):
@@ -333,7 +335,7 @@ class _Checker:
                     self.problem(crit_place, _("critère invalide"))
                     continue
                 criterion = self.criterion(raw, crit_place, category_codes, scale_codes)
-                if criterion.code in criterion_codes:
+                if criterion.code and criterion.code in criterion_codes:  # "" is said missing
                     self.problem(
                         crit_place, _("critère « %(code)s » en double", code=criterion.code)
                     )
@@ -442,6 +444,14 @@ def _canonical_header(name: Any) -> str | None:
     return None
 
 
+def _cell(row: list[Any], index: int) -> Any:
+    """A cell's value, text stripped; a missing or blank cell is ``None``."""
+    value = row[index] if index < len(row) else None
+    if isinstance(value, str):
+        value = value.strip()
+    return None if value == "" else value
+
+
 def parse_rows(rows: list[list[Any]], meta: dict[str, Any], first_line: int = 1) -> FrameworkSpec:
     """Flat rows (header first) of a CSV or XLSX file, plus the framework's metadata."""
     if not rows:
@@ -473,20 +483,26 @@ def parse_rows(rows: list[list[Any]], meta: dict[str, Any], first_line: int = 1)
 
     checker = _Checker()
     sections: dict[str, dict[str, Any]] = {}
+    categories_used: dict[str, int] = {}  # category code → first line using it
     for offset, row in enumerate(rows[1:], start=1):
         line = first_line + offset
-        if not any(cell not in (None, "") for cell in row):
+        if all(_cell(row, i) is None for i in range(len(row))):
             continue  # blank lines are common at the end of a sheet
-        item = {column: (row[i] if i < len(row) else None) for column, i in columns.items()}
+        item = {column: _cell(row, i) for column, i in columns.items()}
         for column in REQUIRED_COLUMNS:
-            if item.get(column) in (None, ""):
+            if item.get(column) is None:
                 checker.problem(
                     _("ligne %(line)s, colonne « %(col)s »", line=line, col=column),
                     _("valeur obligatoire manquante"),
                 )
-        section_code = str(item.get("section_code") or "").strip()
-        if not section_code:
+                checker.reported.add((line, column))
+        if isinstance(item.get("applies_to"), str):
+            for code in item["applies_to"].split(","):
+                if code.strip():
+                    categories_used.setdefault(code.strip(), line)
+        if item.get("section_code") is None:
             continue
+        section_code = str(item["section_code"])
         section = sections.setdefault(
             section_code,
             {
@@ -518,6 +534,9 @@ def parse_rows(rows: list[list[Any]], meta: dict[str, Any], first_line: int = 1)
 
     data = {
         **meta,
+        # A spreadsheet declares no categories: the codes its applies_to column uses become them.
+        "categories": meta.get("categories")
+        or [{"code": c, "label": c, LINE_KEY: line} for c, line in categories_used.items()],
         "finding_scale": meta.get("finding_scale") or AFNOR_SCALE,
         "sections": list(sections.values()),
     }
@@ -528,17 +547,24 @@ def parse_rows(rows: list[list[Any]], meta: dict[str, Any], first_line: int = 1)
 
 
 def parse_csv(raw: bytes, meta: dict[str, Any]) -> FrameworkSpec:
+    text = None
     for encoding in ("utf-8-sig", "cp1252"):  # French Excel saves CSV in Windows-1252
         try:
             text = raw.decode(encoding)
             break
         except UnicodeDecodeError:
             continue
-    if "\x00" in text:
+    if text is None or "\x00" in text:  # bytes neither encoding can read, or NUL: binary
         raise ImportRefused([Problem("", _("ce fichier n’est pas un CSV texte"))])
     sample = text[:4096]
     delimiter = ";" if sample.count(";") >= sample.count(",") else ","
-    rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
+    # newline="": the csv module reads CRLF, LF and old Mac CR endings, and quoted line breaks.
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        rows = list(reader)
+    except csv.Error as error:
+        where = _("ligne %(line)s", line=reader.line_num)
+        raise ImportRefused([Problem(where, _("CSV illisible : %(why)s", why=error))]) from error
     return parse_rows(rows, meta)
 
 
