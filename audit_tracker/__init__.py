@@ -18,10 +18,16 @@ PROJECT_DIR = PACKAGE_DIR.parent
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the application; read as a table of contents of what makes it up."""
+    # The instance folder (database, secret key, stored proofs) is chosen before the app
+    # exists: an explicit INSTANCE_PATH (tests), the environment, or ./instance.
+    instance_path = (
+        (test_config or {}).get("INSTANCE_PATH")
+        or os.environ.get("AUDIT_TRACKER_INSTANCE_PATH")
+        or str(PROJECT_DIR / "instance")
+    )
     app = Flask(
         __name__,
-        instance_path=os.environ.get("AUDIT_TRACKER_INSTANCE_PATH")
-        or str(PROJECT_DIR / "instance"),
+        instance_path=instance_path,
         instance_relative_config=True,
         template_folder=str(PROJECT_DIR / "templates"),
     )
@@ -77,11 +83,19 @@ def register_blueprints(app: Flask) -> None:
     from .accounts.views import bp as accounts_bp
     from .api import bp as api_bp
     from .campaigns.views import bp as campaigns_bp
+    from .evidence.views import bp as evidence_bp
+    from .findings.calendar_views import bp as calendar_bp  # also adds the API's calendar.ics
+    from .findings.exports import exports_bp
+    from .findings.views import bp as findings_bp
     from .referentiel.views import bp as referentiel_bp
 
     app.register_blueprint(accounts_bp)
     app.register_blueprint(campaigns_bp)
     app.register_blueprint(referentiel_bp, url_prefix="/referentiels")
+    app.register_blueprint(evidence_bp, url_prefix="/preuves")
+    app.register_blueprint(calendar_bp)
+    app.register_blueprint(findings_bp, url_prefix="/campagnes/<int:campaign_id>")
+    app.register_blueprint(exports_bp, url_prefix="/campagnes/<int:campaign_id>/actions/export")
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     csrf.exempt(api_bp)  # bearer tokens only, never cookies: see api/auth.py
 

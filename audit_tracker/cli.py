@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from datetime import date
 from pathlib import Path
 
 import click
@@ -23,6 +24,8 @@ DEMO_ACCOUNTS_FILE = "demo-accounts.txt"
 referentiel_cli = AppGroup("referentiel", help="Référentiels : import et liste.")
 users_cli = AppGroup("users", help="Comptes et jetons d’API.")
 demo_cli = AppGroup("demo", help="Données de démonstration (E2C Var, février 2018).")
+evidence_cli = AppGroup("evidence", help="Bibliothèque de preuves.")
+reminders_cli = AppGroup("reminders", help="Rappels par e-mail des échéances d’actions.")
 
 
 def init_commands(app: Flask) -> None:
@@ -30,6 +33,8 @@ def init_commands(app: Flask) -> None:
     app.cli.add_command(referentiel_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_cli)
+    app.cli.add_command(evidence_cli)
+    app.cli.add_command(reminders_cli)
 
 
 def _private_write(path: Path, text: str) -> None:
@@ -68,12 +73,20 @@ def setup(demo: bool) -> None:
 
 
 def _load_demo_and_save_accounts(accounts_file: Path, shifted: bool) -> None:
-    accounts = load_demo(db.session, today=local_today() if shifted else None)
+    from .demo_story import load_demo_story
+    from .evidence.storage import storage_for, upload_tmp_dir
+
+    today = local_today() if shifted else None
+    accounts = load_demo(db.session, today=today)
     db.session.commit()
+    story = load_demo_story(db.session, storage_for(current_app), upload_tmp_dir(current_app),
+                            today=today)
     lines = [f"{a.email:<36} {a.role.label:<28} {a.password}" for a in accounts]
     _private_write(accounts_file, "\n".join(lines) + "\n")
-    when = "décalées pour qu’aujourd’hui soit le 28/02/2018" if shifted else "réelles (2017-2018)"
-    click.echo(f"Données de démonstration chargées, dates {when}.")
+    when = "décalées : aujourd’hui est le 28/02/2018 de la note" if shifted \
+        else "réelles (2017-2018)"
+    click.echo(f"Données de démonstration chargées, dates {when} : {story['proofs']} preuves, "
+               f"{story['findings']} constats, {story['actions']} actions.")
 
 
 @demo_cli.command("load")
@@ -192,3 +205,65 @@ def users_token(email: str, label: str) -> None:
     db.session.add(token)
     db.session.commit()
     click.echo(clear)
+
+
+@evidence_cli.command("verify")
+def evidence_verify() -> None:
+    """Recalcule l’empreinte de chaque version stockée ; signale fichiers manquants ou altérés."""
+    from .evidence.service import verify
+    from .evidence.storage import storage_for
+
+    report = verify(db.session, storage_for(current_app))
+    for version in report.missing:
+        click.echo(f"MANQUANT  preuve {version.evidence_id} v{version.number} "
+                   f"« {version.filename} » ({version.storage_key})", err=True)
+    for version in report.altered:
+        click.echo(f"ALTÉRÉ    preuve {version.evidence_id} v{version.number} "
+                   f"« {version.filename} » : empreinte ou taille différente", err=True)
+    for key in report.orphans:
+        click.echo(f"ORPHELIN  objet {key} sans version en base", err=True)
+    click.echo(f"{report.checked} version(s) vérifiée(s) : {len(report.missing)} manquante(s), "
+               f"{len(report.altered)} altérée(s), {len(report.orphans)} objet(s) orphelin(s).")
+    if not report.ok:
+        raise SystemExit(1)
+
+
+def _reference_day(_ctx, _param, value: str | None) -> date | None:
+    if value is None:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"« {value} » n’est pas une date AAAA-MM-JJ.") from None
+
+
+@reminders_cli.command("send")
+@click.option("--date", "day", callback=_reference_day, metavar="AAAA-MM-JJ",
+              help="Jour de référence (par défaut : aujourd’hui, heure de Paris).")
+@click.option("--dry-run", is_flag=True, help="Montrer ce qui partirait, sans rien envoyer.")
+def reminders_send(day: date | None, dry_run: bool) -> None:
+    """Envoie à chaque responsable ses actions en retard et celles à échéance sous 14 jours."""
+    from .findings.reminders import ReminderError, send_digests
+
+    today = day or local_today()
+    try:
+        report = send_digests(current_app, today, dry_run=dry_run)
+    except ReminderError as error:
+        click.echo(f"Échec de l’envoi des rappels : {error}", err=True)
+        raise SystemExit(1) from None
+    count = len(report.planned)
+    if not count:
+        click.echo(f"Aucun e-mail à envoyer au {today:%d/%m/%Y} : rien en retard ni à échéance "
+                   "sous 14 jours.")
+        return
+    if dry_run:
+        for message in report.planned:
+            click.echo(f"  {message['To']} : {message['Subject']}")
+        click.echo(f"Simulation : {count} e-mail(s) prêt(s), aucun envoyé.")
+        return
+    for address, reason in report.refused:
+        click.echo(f"Refusé par le serveur SMTP : {address} ({reason})", err=True)
+    sent = len(report.sent)
+    click.echo(f"{sent} e-mail envoyé." if sent == 1 else f"{sent} e-mails envoyés.")
+    if report.refused:
+        raise SystemExit(1)

@@ -19,17 +19,43 @@ DEFAULTS: dict[str, Any] = {
     "TIMEZONE": "Europe/Paris",
     "BOOTSTRAP_SERVE_LOCAL": True,
     "BOOTSTRAP_BOOTSWATCH_THEME": None,
+    # One request carries one file (the page uploads several one after the other), so the
+    # request limit is the file limit.
     "MAX_CONTENT_LENGTH": 50 * 1024 * 1024,
+    "EVIDENCE_STORAGE": "local",  # or "s3"
+    "EVIDENCE_DIR": None,  # local storage root; default instance/evidence
+    "UPLOAD_TMP_DIR": None,  # where uploads are spooled and hashed; default instance/tmp
+    "S3_BUCKET": None,
+    "S3_PREFIX": "evidence/",
+    "S3_ENDPOINT_URL": None,
+    "S3_REGION": None,
+    "S3_ACCESS_KEY": None,
+    "S3_SECRET_KEY": None,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "REMEMBER_COOKIE_HTTPONLY": True,
     "WTF_CSRF_TIME_LIMIT": 8 * 3600,  # a working day: a form left open over lunch still posts
     "PERMANENT_SESSION_LIFETIME": 8 * 3600,
+    # Reminder e-mails (``flask reminders send``): the SMTP relay and the links they carry.
+    "MAIL_SERVER": "localhost",
+    "MAIL_PORT": 25,
+    "MAIL_USE_TLS": False,  # STARTTLS on a plain port (587)
+    "MAIL_USE_SSL": False,  # TLS from the start (465)
+    "MAIL_USERNAME": None,
+    "MAIL_PASSWORD": None,
+    "MAIL_FROM": "audit_tracker <no-reply@localhost>",
+    "BASE_URL": "http://127.0.0.1:5000",  # where the application is reached, for e-mail links
 }
 
 # Values read from the environment are strings; these are turned into their real type.
-_INT_KEYS = {"MAX_CONTENT_LENGTH", "WTF_CSRF_TIME_LIMIT", "PERMANENT_SESSION_LIFETIME"}
-_BOOL_KEYS = {"SESSION_COOKIE_SECURE", "TESTING", "WTF_CSRF_ENABLED"}
+_INT_KEYS = {"MAX_CONTENT_LENGTH", "WTF_CSRF_TIME_LIMIT", "PERMANENT_SESSION_LIFETIME", "MAIL_PORT"}
+_BOOL_KEYS = {
+    "SESSION_COOKIE_SECURE",
+    "TESTING",
+    "WTF_CSRF_ENABLED",
+    "MAIL_USE_TLS",
+    "MAIL_USE_SSL",
+}
 
 
 def _coerce(key: str, value: str) -> Any:

@@ -12,3 +12,12 @@ def enable_sqlite_foreign_keys(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.close()
+
+
+def include_in_migrations(obj, name, type_, reflected, compare_to) -> bool:
+    """Alembic filter: the full-text search objects are made by hand, not from the models."""
+    from .models.evidence import SEARCH_PG_INDEX, SEARCH_TABLE
+
+    if type_ == "table" and name and name.startswith(SEARCH_TABLE):
+        return False
+    return not (type_ == "index" and name == SEARCH_PG_INDEX)

@@ -9,7 +9,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 from .extensions import db
-from .i18n import wants_json
+from .i18n import megabytes, wants_json
 
 MESSAGES = {
     400: _l("La requête est invalide."),
@@ -47,7 +47,7 @@ def init_errorhandlers(app: Flask) -> None:
     def http_error(error: HTTPException):
         status = error.code or 500
         if status == 413:
-            limit_mb = app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
+            limit_mb = megabytes(app.config["MAX_CONTENT_LENGTH"])
             message = _(
                 "Le fichier envoyé dépasse la taille maximale de %(limit)s Mo.", limit=limit_mb
             )

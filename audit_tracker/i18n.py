@@ -25,6 +25,18 @@ def local_today() -> date:
     return datetime.now(ZoneInfo(current_app.config["TIMEZONE"])).date()
 
 
+def megabytes(size: int) -> str:
+    """A size limit in MiB as a French reader writes it: « 50 », « 1,5 », « 0,06 »."""
+    from flask_babel import format_decimal
+
+    return format_decimal(size / (1024 * 1024), format="#,##0.##")
+
+
 def wants_json() -> bool:
-    """API paths answer errors in JSON even when no route matched (no blueprint then)."""
-    return request.blueprint == "api" or request.path.startswith("/api/")
+    """JSON errors for the API (even when no route matched: no blueprint then) and for the
+    pages' own scripts, which say so with ``X-Requested-With: fetch``."""
+    return (
+        request.blueprint == "api"
+        or request.path.startswith("/api/")
+        or request.headers.get("X-Requested-With") == "fetch"
+    )

@@ -7,11 +7,13 @@ from datetime import date
 import markdown as markdown_lib
 import nh3
 from flask import Flask
-from flask_babel import format_date, get_locale
+from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
 
 from .accounts.permissions import Permission, has_permission
+from .i18n import megabytes
 
 # What Markdown may produce and a reader may see; everything else (script, style, on*=) goes.
 ALLOWED_TAGS = {
@@ -58,13 +60,26 @@ def render_markdown(text: str | None) -> Markup:
     return Markup(clean)  # noqa: S704 - sanitised by nh3 just above
 
 
+def human_size(size: int) -> str:
+    """A file size as a French reader writes it: « 1,8 ko », « 12 Mo » (decimal units)."""
+    for limit, unit in ((10**9, _("Go")), (10**6, _("Mo")), (10**3, _("ko"))):
+        if size >= limit:
+            return f"{format_decimal(size / limit, format='#,##0.#')}\u00a0{unit}"
+    return _("%(n)s octets", n=size)
+
+
 def days_until(day: date, today: date) -> int:
     return (day - today).days
 
 
 def init_templating(app: Flask) -> None:
     app.jinja_env.filters["markdown"] = render_markdown
+    app.jinja_env.filters["human_size"] = human_size
+    app.jinja_env.globals["megabytes"] = megabytes
     app.jinja_env.filters["date_fr"] = lambda d, fmt="d MMMM yyyy": format_date(d, fmt) if d else ""
+    app.jinja_env.filters["datetimeformat"] = lambda d, fmt="dd/MM/yyyy HH:mm": (
+        format_datetime(d, fmt) if d else ""
+    )
     app.jinja_env.filters["date_short"] = lambda d: format_date(d, "dd/MM/yyyy") if d else ""
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["Permission"] = Permission

@@ -6,7 +6,9 @@ server (``.ci/run`` sets it), on PostgreSQL too.
 
 from __future__ import annotations
 
+import io
 import os
+from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
@@ -18,6 +20,9 @@ from audit_tracker.extensions import db
 from audit_tracker.referentiel.service import load_shipped_referentiels
 
 from . import factories
+
+DATA = Path(__file__).parent / "data"
+UPLOADS = DATA / "uploads"
 
 POSTGRES_URL = os.environ.get("AUDIT_TRACKER_TEST_POSTGRES_URL")
 
@@ -146,3 +151,118 @@ def make_user(app, school):
         return user
 
     return make
+
+
+@pytest.fixture
+def storage(app):
+    from audit_tracker.evidence.storage import storage_for
+
+    return storage_for(app)
+
+
+@pytest.fixture
+def receive(app):
+    """Spool bytes (or a fixture file's bytes) as an upload, as the pages and the API do."""
+    from audit_tracker.evidence.service import receive_file
+    from audit_tracker.evidence.storage import upload_tmp_dir
+
+    def make(name: str, content: bytes | None = None, fixture: str | None = None):
+        data = content if content is not None else (UPLOADS / (fixture or name)).read_bytes()
+        return receive_file(io.BytesIO(data), name, upload_tmp_dir(app),
+                            app.config["MAX_CONTENT_LENGTH"])
+
+    return make
+
+
+@pytest.fixture
+def make_evidence(app, storage, receive):
+    """Create a proof through the service; a document by default, from a fixture file."""
+    from audit_tracker.evidence.service import EvidenceFields, create_evidence
+    from audit_tracker.models import EvidenceKind
+
+    def make(author, *, fixture: str = "preuve.pdf", name: str | None = None,
+             kind: EvidenceKind = EvidenceKind.FILE, **fields):
+        upload = receive(name or fixture, fixture=fixture) if kind is EvidenceKind.FILE else None
+        fields.setdefault("title", (name or fixture).rsplit(".", 1)[0])
+        return create_evidence(db.session, storage, school=author.school, author=author,
+                               fields=EvidenceFields(kind=kind, **fields), upload=upload)
+
+    return make
+
+
+# --- S3: a real S3-compatible server (moto) for the storage contract and the evidence pages ---
+
+S3_REGION = "eu-west-3"
+
+MOTO_SERVER = """
+import logging, sys
+from moto.server import ThreadedMotoServer
+logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request
+server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+server.start()
+print(server.get_host_and_port()[1], flush=True)
+sys.stdin.read()  # serve until the tests close this pipe (or die)
+server.stop()
+"""
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint():
+    """moto's ThreadedMotoServer on 127.0.0.1 (a free port), once per session, in a child
+    process: moto holds objects whole in memory, which must not count in this process's
+    tracemalloc measurements."""
+    import subprocess
+    import sys
+
+    try:
+        from moto.server import ThreadedMotoServer  # noqa: F401  (the child process runs it)
+    except ImportError as error:  # the "test" extra brings moto[server]; without it, local only
+        pytest.skip(f"moto[server] is not installed ({error}): pip install 'audit_tracker[test]'")
+    with subprocess.Popen(  # noqa: S603 - our own interpreter running a fixed script
+        [sys.executable, "-c", MOTO_SERVER],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    ) as server:
+        port = server.stdout.readline().strip()
+        if not port.isdigit():
+            server.kill()
+            pytest.fail(f"moto server did not start (exit code {server.wait()})")
+        yield f"http://127.0.0.1:{port}"
+        server.stdin.close()
+        server.wait(timeout=30)
+
+
+@pytest.fixture
+def s3_app(app, s3_endpoint):
+    """``app`` configured for S3 evidence storage in a fresh bucket of the moto server.
+
+    Request it before anything that calls ``storage_for`` (the ``storage`` fixture included):
+    the backend is built from the configuration on first use.
+    """
+    import uuid
+
+    from audit_tracker.evidence.s3 import S3Storage
+    from audit_tracker.evidence.storage import storage_for
+
+    bucket = f"evidence-app-{uuid.uuid4().hex[:16]}"
+    app.config.update(
+        EVIDENCE_STORAGE="s3",
+        S3_BUCKET=bucket,
+        S3_PREFIX="evidence/",
+        S3_ENDPOINT_URL=s3_endpoint,
+        S3_REGION=S3_REGION,
+        S3_ACCESS_KEY="test",
+        S3_SECRET_KEY="test",
+    )
+    app.extensions.pop("evidence_storage", None)
+    s3 = storage_for(app)
+    assert isinstance(s3, S3Storage)
+    s3.client.create_bucket(
+        Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": S3_REGION}
+    )
+    yield app
+    for page in s3.client.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+        for item in page.get("Contents", ()):
+            s3.client.delete_object(Bucket=bucket, Key=item["Key"])
+    s3.client.delete_bucket(Bucket=bucket)  # moto keeps objects in memory: free them

@@ -143,3 +143,21 @@ def test_another_schools_campaign_does_not_exist_for_you(client, auth, make_user
         db.session.commit()
         headers = {"Authorization": f"Bearer {clear}"}
     assert client.get(path.format(id=other.id), headers=headers).status_code == 404
+
+
+def test_a_milestone_holding_findings_cannot_be_deleted(client, auth, demo):
+    """The audit's findings are the school's history: deleting their event is refused."""
+    from audit_tracker.findings.service import FindingInput, create_finding
+    from audit_tracker.models import Campaign, User
+
+    campaign = db.session.scalar(select(Campaign))
+    pre_audit = next(m for m in campaign.milestones if m.kind is MilestoneKind.PRE_AUDIT)
+    e2c = next(f for f in campaign.frameworks if f.code == "e2c-label")
+    author = db.session.scalar(select(User).where(User.email == "qualite@e2c-var.example"))
+    create_finding(db.session, pre_audit, author, FindingInput(
+        framework=e2c, type_code="point_sensible", title="Part QPV insuffisante"))
+    auth.login_demo(demo, "qualite")
+    url = f"/campagnes/{campaign.id}/echeances/{pre_audit.id}/supprimer"
+    page = client.post(url, follow_redirects=True).get_data(as_text=True)
+    assert "porte 1 constat : l’échéance ne peut pas être supprimée" in page
+    assert db.session.scalar(select(func.count()).where(Milestone.id == pre_audit.id)) == 1

@@ -60,3 +60,9 @@ def test_sqlite_enforces_foreign_keys(app):
                                 "VALUES (999, 'x', 'x', CURRENT_TIMESTAMP)"))
         db.session.flush()
     db.session.rollback()
+
+
+def test_each_test_app_gets_its_own_instance_folder(app, storage, tmp_path):
+    """Stored proofs and keys of one test never leak into another (or into ./instance)."""
+    assert app.instance_path.startswith(str(tmp_path))
+    assert str(storage.root).startswith(app.instance_path)

@@ -26,11 +26,12 @@ from audit_tracker.models import (
     Section,
 )
 from audit_tracker.referentiel.importer import (
-    AFNOR_SCALE,
     ImportRefused,
     Problem,
+    default_scale,
     latest_framework,
     parse_file,
+    parse_yaml,
     save_framework,
 )
 from audit_tracker.referentiel.service import (
@@ -210,14 +211,45 @@ def test_qualiopi_v9_allows_only_a_major_nonconformity_on_its_17_critical_indica
         ("nc_mineure", "nonconformity", 1), ("nc_majeure", "nonconformity", 2)]
 
 
-def test_e2c_label_uses_the_six_step_afnor_scale(referentiels):
-    """Point fort → non-conformité majeure, in the AFNOR Certification report order."""
+def test_e2c_label_uses_the_afnor_scale_with_the_commission_preconisation(referentiels):
+    """Point fort → non-conformité majeure, in the AFNOR report order, plus préconisation."""
     e2c = latest_framework(db.session, "e2c-label")
     assert [(t.code, t.kind.value, t.severity) for t in e2c.finding_types] == [
-        (s["code"], s["kind"], s["severity"]) for s in AFNOR_SCALE]
+        (s["code"], s["kind"], s["severity"]) for s in default_scale()]
     assert [t.code for t in e2c.finding_types] == [
-        "point_fort", "piste_progres", "point_sensible", "point_vigilance", "nc_mineure",
-        "nc_majeure"]
+        "point_fort", "piste_progres", "preconisation", "point_sensible", "point_vigilance",
+        "nc_mineure", "nc_majeure"]
+
+
+def test_shipped_scales_carry_their_deadline_rules(referentiels):
+    """NC majeure: 3 months then 1 to verify; NC mineure: 6 months, escalates to majeure."""
+    for code in ("qualiopi-v9", "e2c-label"):
+        types = {t.code: t for t in latest_framework(db.session, code).finding_types}
+        major, minor = types["nc_majeure"], types["nc_mineure"]
+        assert (major.action_months, major.verify_months, major.escalates_to) == (3, 1, None)
+        assert (minor.action_months, minor.verify_months, minor.escalates_to) == (
+            6, None, "nc_majeure")
+        assert major.rule and minor.rule
+    e2c = {t.code: t for t in latest_framework(db.session, "e2c-label").finding_types}
+    assert e2c["point_sensible"].before_next_audit is True
+    assert e2c["point_fort"].rule == "" and e2c["point_fort"].action_months is None
+
+
+@pytest.mark.parametrize("deadline, fragment", [
+    ("{action_months: 0}", "« action_months » doit être un nombre de mois entre 1 et 60"),
+    ("{action_months: 3, before_next_audit: true}", "choisissez entre un délai en mois"),
+    ("{escalates_to: nc_fantome}", "type de constat « nc_fantome » inconnu"),
+    ("[3]", "« deadline » doit être un objet"),
+])
+def test_bad_deadline_rules_are_refused(deadline, fragment):
+    """A deadline rule that cannot be applied is refused with the reason."""
+    text = (DATA / "grille.yaml").read_text(encoding="utf-8").replace(
+        "kind: nonconformity, severity: 1}",
+        f"kind: nonconformity, severity: 1, deadline: {deadline}}}", 1)
+    assert "deadline" in text
+    with pytest.raises(ImportRefused) as refused:
+        parse_yaml(text)
+    assert any(fragment in str(p) for p in refused.value.problems), refused.value.problems
 
 
 def test_mapping_link_is_seen_from_the_e2c_criterion_and_from_the_qualiopi_indicator(referentiels):
@@ -290,7 +322,8 @@ def test_spreadsheet_takes_its_identity_from_the_form_and_gets_the_afnor_scale(n
     spec = parse_file(name, (DATA / name).read_bytes(), meta)
     assert (spec.code, spec.version, spec.name, spec.provisional) == (
         "e2c-label", "2026", "Label E2C", True)
-    assert spec.finding_scale == AFNOR_SCALE
+    assert [t["code"] for t in spec.finding_scale] == [t["code"] for t in default_scale()]
+    assert next(t for t in spec.finding_scale if t["code"] == "nc_majeure")["action_months"] == 3
 
 
 @pytest.mark.parametrize("name", SPREADSHEETS)
@@ -489,7 +522,7 @@ def test_official_e2c_grid_arrives_as_a_spreadsheet_beside_the_provisional_struc
     db.session.expire_all()
     latest = latest_framework(db.session, "e2c-label")
     assert (latest.version, latest.provisional) == ("2026", False)
-    assert [t.code for t in latest.finding_types] == [s["code"] for s in AFNOR_SCALE]
+    assert [t.code for t in latest.finding_types] == [s["code"] for s in default_scale()]
     old = db.session.get(Framework, provisional.id)
     assert {c.code: c.id for c in old.criteria} == kept
     assert sum(c.indispensable for c in old.criteria) == 4

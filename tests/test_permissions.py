@@ -11,12 +11,15 @@ import pytest
 from sqlalchemy import select
 
 from audit_tracker.accounts.permissions import Permission
+from audit_tracker.evidence.service import link_criterion
 from audit_tracker.extensions import db
 from audit_tracker.models import ApiToken, Campaign, Criterion, Framework, User
 
 ROLES = ("admin", "direction", "qualite", "site", "auditeur")
 EVERYONE = frozenset(ROLES)
 EDITORS = frozenset({"admin", "direction", "qualite"})
+EVIDENCE_EDITORS = frozenset({"admin", "direction", "qualite", "site"})
+REVIEWERS = frozenset({"direction", "qualite"})
 ADMIN = frozenset({"admin"})
 PUBLIC = "public"
 
@@ -37,14 +40,63 @@ MATRIX: dict[str, frozenset[str] | str] = {
     "referentiel.framework": EVERYONE,
     "referentiel.criterion": EVERYONE,
     "referentiel.import_file": ADMIN,
+    "evidence.index": EVERYONE,
+    "evidence.detail": EVERYONE,
+    "evidence.download": EVERYONE,
+    "evidence.preview": EVERYONE,
+    "evidence.create": EVIDENCE_EDITORS,
+    "evidence.edit": EVIDENCE_EDITORS,
+    "evidence.add_version": EVIDENCE_EDITORS,
+    "evidence.submit": EVIDENCE_EDITORS,
+    "evidence.link": EVIDENCE_EDITORS,
+    "evidence.unlink": EVIDENCE_EDITORS,
+    "evidence.review": REVIEWERS,
     "api.frameworks": EVERYONE,
     "api.framework_criteria": EVERYONE,
     "api.campaign_list": EVERYONE,
     "api.campaign_detail": EVERYONE,
+    "api.evidence_list": EVERYONE,
+    "api.evidence_detail": EVERYONE,
+    "api.evidence_file": EVERYONE,
+    "api.evidence_create": EVIDENCE_EDITORS,
+    "api.evidence_add_version": EVIDENCE_EDITORS,
+    "api.evidence_link": EVIDENCE_EDITORS,
+    "api.evidence_review": REVIEWERS,
+    "api.finding_list": EVERYONE,
+    "api.finding_detail": EVERYONE,
+    "api.finding_create": EDITORS,
+    "api.finding_update": EDITORS,
+    "api.action_list": EVERYONE,
+    "api.action_detail": EVERYONE,
+    "api.action_create": EDITORS,
+    # The TPM manager moves the sample action along: it is on the TPM site.
+    "api.action_update": frozenset({"admin", "direction", "qualite", "site"}),
+    "exports.plan_xlsx": EVERYONE,
+    "exports.plan_csv": EVERYONE,
+    "calendar.campaign": EVERYONE,
+    "calendar.subscription": EVERYONE,
+    # The secret URL is the credential (calendar clients send no cookie): an unknown one is a 404.
+    "calendar.feed": PUBLIC,
+    "api.campaign_calendar": EVERYONE,
+    "findings.event": EVERYONE,
+    "findings.add_finding": EDITORS,
+    "findings.event_report": EDITORS,
+    "findings.finding": EVERYONE,
+    "findings.edit_finding": EDITORS,
+    "findings.finding_status": EDITORS,
+    "findings.actions": EVERYONE,
+    "findings.action": EVERYONE,
+    "findings.new_action": EDITORS,
+    "findings.edit_action": EDITORS,
+    # Site managers move their own or their site's actions (the sample one is on the TPM site).
+    "findings.action_status": frozenset({"admin", "direction", "qualite", "site"}),
+    "findings.meetings": EVERYONE,
+    "findings.add_meeting": EDITORS,
+    "findings.meeting_minutes": EDITORS,
 }
 
 # Requests that change who is logged in or delete the sample rows run last.
-RUN_LAST = ("campaigns.delete_milestone", "accounts.logout")
+RUN_LAST = ("evidence.unlink", "campaigns.delete_milestone", "accounts.logout")
 NOT_OURS = {"static", "bootstrap.static"}
 
 
@@ -54,21 +106,50 @@ def _routes(app):
                                         if r.endpoint in RUN_LAST else 0, r.endpoint))
 
 
-def _sample_values():
+def _sample_values(make_evidence):
     campaign = db.session.scalar(select(Campaign).limit(1))
     qualiopi = db.session.scalar(select(Framework).where(Framework.code == "qualiopi-v9"))
+    quality_lead = db.session.scalar(select(User).where(User.email == "qualite@e2c-var.example"))
+    tpm = next(s for s in campaign.school.sites if s.code == "tpm")
+    # On the TPM site, so the TPM manager's editing rights are exercised too.
+    evidence = make_evidence(quality_lead, site=tpm)
+    link = link_criterion(db.session, evidence, qualiopi.criteria[0], "", quality_lead)
+    finding, action = _sample_finding_and_action(campaign, qualiopi, quality_lead, tpm)
     return {
+        "finding_id": finding.id,
+        "action_id": action.id,
+        "event_id": finding.milestone_id,
+        "meeting_id": campaign.meetings[0].id,
+        "evidence_id": evidence.id,
+        "number": 1,
+        "link_id": link.id,
         "campaign_id": campaign.id,
         "milestone_id": campaign.milestones[0].id,
         "framework_id": qualiopi.id,
         "criterion_id": db.session.scalar(select(Criterion.id).limit(1)),
         "code": "qualiopi-v9",
+        "token": "jeton-de-calendrier-inconnu-0123456789",
     }
+
+
+def _sample_finding_and_action(campaign, framework, author, site):
+    from datetime import date
+
+    from audit_tracker.findings import service
+
+    # Not milestones[0]: the matrix deletes that one (a milestone with findings cannot go).
+    event = next(m for m in campaign.milestones if m.kind.value == "pre_audit")
+    finding = service.create_finding(db.session, event, author, service.FindingInput(
+        framework=framework, type_code="nc_mineure", title="Constat d’essai", site=site))
+    action = service.create_action(db.session, campaign, author, service.ActionInput(
+        title="Action d’essai", owner=author, due_on=date(2018, 6, 1), site=site,
+        findings=[finding]))
+    return finding, action
 
 
 def _request(client, rule, values, headers):
     url = rule.build(values, append_unknown=False)[1]
-    method = "GET" if "GET" in rule.methods else "POST"
+    method = next(m for m in ("GET", "POST", "PATCH") if m in rule.methods)
     return method, url, client.open(url, method=method, headers=headers)
 
 
@@ -92,7 +173,8 @@ def test_every_view_declares_the_permission_the_matrix_implies(app):
 
 
 @pytest.mark.parametrize("role", [None, *ROLES], ids=lambda r: r or "anonyme")
-def test_role_reaches_exactly_what_the_matrix_allows(app, client, auth, demo, role):
+def test_role_reaches_exactly_what_the_matrix_allows(app, client, auth, demo, make_evidence,
+                                                     role):
     headers = {}
     if role:
         user = db.session.scalar(select(User).where(User.email == f"{_email(role)}"))
@@ -101,7 +183,7 @@ def test_role_reaches_exactly_what_the_matrix_allows(app, client, auth, demo, ro
         db.session.add(token)
         db.session.commit()
         headers = {"Authorization": f"Bearer {clear}"}
-    values = _sample_values()
+    values = _sample_values(make_evidence)
     wrong = []
     for rule in _routes(app):
         allowed = MATRIX[rule.endpoint]

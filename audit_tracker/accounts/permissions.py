@@ -17,17 +17,31 @@ class Permission(enum.StrEnum):
     PUBLIC = "public"  # login page, static files: no account needed
     READ = "read"  # the school's campaigns, référentiels, proofs (read-only)
     EDIT_CAMPAIGN = "edit_campaign"  # campaigns, milestones, meetings
+    EDIT_EVIDENCE = "edit_evidence"  # upload proofs, new versions, links (site: own site only)
+    REVIEW_EVIDENCE = "review_evidence"  # validate or refuse a proof; verify an action's effect
+    EDIT_FINDINGS = "edit_findings"  # record findings, plan actions, governance meetings
+    UPDATE_ACTIONS = "update_actions"  # move an action along (site: their own or their site's)
     IMPORT_REFERENTIEL = "import_referentiel"  # add frameworks shared by the whole network
     MANAGE_USERS = "manage_users"
 
 
 _EVERYONE = {Permission.PUBLIC, Permission.READ}
 
+_QUALITY_WORK = {
+    Permission.EDIT_CAMPAIGN,
+    Permission.EDIT_EVIDENCE,
+    Permission.REVIEW_EVIDENCE,
+    Permission.EDIT_FINDINGS,
+    Permission.UPDATE_ACTIONS,
+}
+
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.ADMIN: frozenset(Permission),
-    Role.DIRECTION: frozenset(_EVERYONE | {Permission.EDIT_CAMPAIGN}),
-    Role.QUALITE: frozenset(_EVERYONE | {Permission.EDIT_CAMPAIGN}),
-    Role.SITE: frozenset(_EVERYONE),
+    # The platform admin runs accounts and référentiels; judging a school's proofs is the
+    # quality lead's and the director's call, so not the admin's.
+    Role.ADMIN: frozenset(set(Permission) - {Permission.REVIEW_EVIDENCE}),
+    Role.DIRECTION: frozenset(_EVERYONE | _QUALITY_WORK),
+    Role.QUALITE: frozenset(_EVERYONE | _QUALITY_WORK),
+    Role.SITE: frozenset(_EVERYONE | {Permission.EDIT_EVIDENCE, Permission.UPDATE_ACTIONS}),
     Role.AUDITEUR: frozenset(_EVERYONE),
 }
 

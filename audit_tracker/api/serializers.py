@@ -4,8 +4,18 @@ from __future__ import annotations
 
 from datetime import date
 
+from flask import url_for
+
 from ..campaigns.service import phase_of
-from ..models import Campaign, Criterion, Framework, Milestone
+from ..models import (
+    Campaign,
+    Criterion,
+    Evidence,
+    EvidenceLink,
+    EvidenceVersion,
+    Framework,
+    Milestone,
+)
 from ..referentiel.service import FrameworkSummary
 
 
@@ -65,3 +75,117 @@ def campaign(c: Campaign, today: date, with_milestones: bool) -> dict:
     if with_milestones:
         data["milestones"] = [milestone(m, today) for m in c.milestones]
     return data
+
+
+def _iso(day: date | None) -> str | None:
+    return day.isoformat() if day else None
+
+
+def evidence_version(v: EvidenceVersion, downloadable: bool) -> dict:
+    """``download_url`` is null when the reader may not download (personal data), as on the
+    page, which then shows the file name without a link."""
+    return {
+        "number": v.number,
+        "sha256": v.sha256,
+        "size": v.size,
+        "media_type": v.media_type,
+        "filename": v.filename,
+        "flags": list(v.flags or []),
+        "uploaded_at": v.uploaded_at.isoformat(),
+        "download_url": url_for("api.evidence_file", evidence_id=v.evidence_id, number=v.number)
+        if downloadable
+        else None,
+    }
+
+
+def evidence_link(link: EvidenceLink) -> dict:
+    c = link.criterion
+    return {
+        "id": link.id,
+        "criterion_id": c.id,
+        "code": c.code,
+        "framework": c.framework.code,
+        "framework_version": c.framework.version,
+        "note": link.note,
+    }
+
+
+def evidence(e: Evidence, downloadable: bool) -> dict:
+    return {
+        "id": e.id,
+        "title": e.title,
+        "description": e.description,
+        "kind": e.kind.value,
+        "status": e.status.value,
+        "site": e.site.code if e.site else None,
+        "valid_until": _iso(e.valid_until),
+        "covers_from": _iso(e.covers_from),
+        "covers_to": _iso(e.covers_to),
+        "personal_data": e.personal_data,
+        "retention_until": _iso(e.retention_until),
+        "url": e.url,
+        "paper_location": e.paper_location,
+        "paper_custodian": e.paper_custodian,
+        "links": [evidence_link(link) for link in sorted(e.links, key=lambda link: link.id)],
+        "versions": [evidence_version(v, downloadable) for v in e.versions],
+    }
+
+
+# --- findings and actions (api/findings.py) ---
+
+
+def _person(user) -> dict | None:
+    return {"email": user.email, "name": user.full_name} if user is not None else None
+
+
+def finding(f) -> dict:
+    """A ``Finding``, with the rule its deadline comes from (whatever was overridden)."""
+    from ..findings.service import deadline_for
+
+    t = f.finding_type
+    return {
+        "id": f.id,
+        "reference": f.reference,
+        "number": f.number,
+        "campaign_id": f.milestone.campaign_id,
+        "event": {"id": f.milestone.id, "kind": f.milestone.kind.value,
+                  "title": f.milestone.title},
+        "framework": f.framework.code,
+        "type": {"code": t.code, "label": t.label, "kind": t.kind.value},
+        "title": f.title,
+        "description": f.description,
+        "root_cause": f.root_cause,
+        "criteria": [{"id": c.id, "code": c.code} for c in f.criteria],
+        "site": f.site.code if f.site else None,
+        "status": f.status.value,
+        "due_on": _iso(f.due_on),
+        "verify_by": _iso(f.verify_by),
+        "rule": deadline_for(f).explanation,
+        "override_reason": f.due_override_reason,
+        "actions": [a.id for a in f.actions],
+        "lock_version": f.lock_version,
+    }
+
+
+def action(a, today: date) -> dict:
+    """An ``Action`` of the plan; ``days_late`` as of ``today``."""
+    return {
+        "id": a.id,
+        "campaign_id": a.campaign_id,
+        "title": a.title,
+        "description": a.description,
+        "owner": _person(a.owner),
+        "site": a.site.code if a.site else None,
+        "due_on": a.due_on.isoformat(),
+        "status": a.status.value,
+        "days_late": a.days_late(today),
+        "done_on": _iso(a.done_on),
+        "findings": [f.id for f in a.findings],
+        "criteria": [{"id": c.id, "framework": c.framework.code, "code": c.code}
+                     for c in a.criteria],
+        "closing_evidence_id": a.closing_evidence_id,
+        "verified_by": _person(a.verified_by),
+        "verified_at": a.verified_at.isoformat() if a.verified_at else None,
+        "verification_note": a.verification_note,
+        "lock_version": a.lock_version,
+    }

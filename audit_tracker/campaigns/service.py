@@ -6,10 +6,10 @@ import enum
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from ..models import Campaign, Framework, Meeting, Milestone, MilestoneKind
+from ..models import Campaign, Finding, Framework, Meeting, Milestone, MilestoneKind
 
 
 class Phase(enum.StrEnum):
@@ -75,3 +75,35 @@ def get_campaign(session: Session, school_id: int, campaign_id: int) -> Campaign
 
 def frameworks_by_ids(session: Session, ids: list[int]) -> list[Framework]:
     return list(session.scalars(select(Framework).where(Framework.id.in_(ids)))) if ids else []
+
+
+def school_milestones(session: Session, school_id: int, since: date) -> list[Milestone]:
+    """Every milestone of the school's campaigns from ``since`` on, in date order."""
+    return list(session.scalars(
+        select(Milestone).join(Campaign)
+        .where(Campaign.school_id == school_id, Milestone.starts_on >= since)
+        .order_by(Milestone.starts_on, Milestone.id)
+    ))
+
+
+def next_commission_day(milestones: list[Milestone]) -> date | None:
+    """The date of the next national commission, the horizon proofs must stay valid to."""
+    return next((m.starts_on for m in milestones
+                 if m.kind is MilestoneKind.COMMISSION_NATIONALE), None)
+
+
+def finding_counts(session: Session, campaign: Campaign) -> dict[int, int]:
+    """Findings per audit event of the campaign, in one grouped query."""
+    rows = session.execute(
+        select(Finding.milestone_id, func.count())
+        .join(Milestone)
+        .where(Milestone.campaign_id == campaign.id)
+        .group_by(Finding.milestone_id)
+    )
+    return {milestone_id: count for milestone_id, count in rows}
+
+
+def findings_count(session: Session, milestone: Milestone) -> int:
+    """How many findings an audit event holds (it cannot be deleted while it holds any)."""
+    return session.scalar(select(func.count(Finding.id))
+                          .where(Finding.milestone_id == milestone.id)) or 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
@@ -65,6 +66,7 @@ def detail(campaign_id: int):
         today=today,
         timeline=service.timeline(campaign, today),
         next_audit=service.next_milestone(campaign, today, AUDIT_KINDS),
+        finding_counts=service.finding_counts(db.session, campaign),
     )
 
 
@@ -147,6 +149,16 @@ def edit_milestone(campaign_id: int, milestone_id: int):
 def delete_milestone(campaign_id: int, milestone_id: int):
     campaign = get_campaign_or_404(campaign_id)
     milestone = get_milestone_or_404(campaign, milestone_id)
+    findings = service.findings_count(db.session, milestone)
+    if findings:
+        # Its findings and their actions are the school's history with the auditor: keep them.
+        flash(ngettext("« %(title)s » porte %(num)s constat : l’échéance ne peut pas être "
+                       "supprimée ; modifiez ses dates si elle a été déplacée.",
+                       "« %(title)s » porte %(num)s constats : l’échéance ne peut pas être "
+                       "supprimée ; modifiez ses dates si elle a été déplacée.",
+                       findings, title=milestone.title), "danger")
+        return redirect(url_for("campaigns.edit_milestone", campaign_id=campaign.id,
+                                milestone_id=milestone.id))
     db.session.delete(milestone)
     db.session.commit()
     flash(_("Échéance « %(title)s » supprimée.", title=milestone.title), "info")

@@ -2,14 +2,37 @@
 
 from .accounts import ROLE_LABELS, ApiToken, Role, User
 from .campaign import (
+    COMMISSION_DECISION_LABELS,
     MEETING_KIND_LABELS,
     MILESTONE_KIND_LABELS,
     Campaign,
+    CommissionDecision,
     Meeting,
     MeetingKind,
     Milestone,
     MilestoneKind,
     campaign_framework,
+)
+from .evidence import (
+    EVIDENCE_KIND_LABELS,
+    REVIEW_STATUS_LABELS,
+    Evidence,
+    EvidenceKind,
+    EvidenceLink,
+    EvidenceReview,
+    EvidenceVersion,
+    ReviewStatus,
+)
+from .findings import (
+    ACTION_STATUS_LABELS,
+    FINDING_STATUS_LABELS,
+    Action,
+    ActionStatus,
+    Finding,
+    FindingStatus,
+    action_criterion,
+    action_finding,
+    finding_criterion,
 )
 from .referentiel import (
     Criterion,
@@ -23,6 +46,25 @@ from .referentiel import (
 from .school import School, Site
 
 __all__ = [
+    "ACTION_STATUS_LABELS",
+    "COMMISSION_DECISION_LABELS",
+    "FINDING_STATUS_LABELS",
+    "Action",
+    "ActionStatus",
+    "CommissionDecision",
+    "Finding",
+    "FindingStatus",
+    "action_criterion",
+    "action_finding",
+    "finding_criterion",
+    "EVIDENCE_KIND_LABELS",
+    "REVIEW_STATUS_LABELS",
+    "Evidence",
+    "EvidenceKind",
+    "EvidenceLink",
+    "EvidenceReview",
+    "EvidenceVersion",
+    "ReviewStatus",
     "ROLE_LABELS",
     "MEETING_KIND_LABELS",
     "MILESTONE_KIND_LABELS",

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from .base import TimestampMixin, enum_column
+from .evidence import Evidence
 from .referentiel import Framework
 from .school import School, Site
 
@@ -51,6 +52,24 @@ MILESTONE_KIND_LABELS = {
     MilestoneKind.AUTRE: _l("Autre échéance"),
 }
 
+
+class CommissionDecision(enum.StrEnum):
+    GRANTED = "label_accorde"
+    GRANTED_WITH_RECOMMENDATIONS = "accorde_avec_preconisations"
+    ADJOURNED = "ajourne"
+    REFUSED = "refuse"
+
+    @property
+    def label(self) -> str:
+        return str(COMMISSION_DECISION_LABELS[self])
+
+
+COMMISSION_DECISION_LABELS = {
+    CommissionDecision.GRANTED: _l("Label accordé"),
+    CommissionDecision.GRANTED_WITH_RECOMMENDATIONS: _l("Label accordé avec préconisations"),
+    CommissionDecision.ADJOURNED: _l("Ajourné"),
+    CommissionDecision.REFUSED: _l("Refusé"),
+}
 
 class MeetingKind(enum.StrEnum):
     COMITE_OPERATIONNEL_LOCAL = "comite_operationnel_local"
@@ -111,8 +130,12 @@ class Milestone(db.Model):
     ends_on: Mapped[date | None]
     place: Mapped[str] = mapped_column(String(200), default="")
     notes: Mapped[str] = mapped_column(Text, default="")
+    # An audit event's report is a proof of the library; the commission also records a decision.
+    report_evidence_id: Mapped[int | None] = mapped_column(ForeignKey("evidence.id"))
+    decision: Mapped[CommissionDecision | None] = enum_column(CommissionDecision)
 
     campaign: Mapped[Campaign] = relationship(back_populates="milestones")
+    report_evidence: Mapped[Evidence | None] = relationship()
 
     @property
     def last_day(self) -> date:
@@ -138,6 +161,8 @@ class Meeting(db.Model):
     ends_at: Mapped[time | None]
     place: Mapped[str] = mapped_column(String(200), default="")
     notes: Mapped[str] = mapped_column(Text, default="")
+    minutes_evidence_id: Mapped[int | None] = mapped_column(ForeignKey("evidence.id"))
 
     campaign: Mapped[Campaign] = relationship(back_populates="meetings")
     site: Mapped[Site | None] = relationship()
+    minutes_evidence: Mapped[Evidence | None] = relationship()

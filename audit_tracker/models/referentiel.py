@@ -89,6 +89,16 @@ class FindingType(db.Model):
     kind: Mapped[FindingKind] = enum_column(FindingKind)
     severity: Mapped[int] = mapped_column(default=0)
     position: Mapped[int] = mapped_column(default=0)
+    # How a finding of this type must be answered (see docs/referentiel-format.md).
+    action_months: Mapped[int | None]
+    verify_months: Mapped[int | None]
+    before_next_audit: Mapped[bool] = mapped_column(default=False)
+    escalates_to: Mapped[str | None] = mapped_column(String(40))
+    rule: Mapped[str] = mapped_column(Text, default="")
+
+    @property
+    def is_nonconformity(self) -> bool:
+        return self.kind is FindingKind.NONCONFORMITY
 
 
 class Section(db.Model):

@@ -12,6 +12,7 @@ import io
 import re
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -35,25 +36,14 @@ ITEM_CODE_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,39}$")
 SCALE_CODE_RE = re.compile(r"^[a-z0-9_]{1,40}$")
 MAX_TITLE = 2000
 
-#: The AFNOR Certification report vocabulary, used when a spreadsheet brings no scale of its own.
-AFNOR_SCALE = [
-    {"code": "point_fort", "label": "Point fort", "kind": "strength", "severity": 0},
-    {"code": "piste_progres", "label": "Piste de progrès", "kind": "progress", "severity": 0},
-    {"code": "point_sensible", "label": "Point sensible", "kind": "watch", "severity": 1},
-    {"code": "point_vigilance", "label": "Point de vigilance", "kind": "watch", "severity": 2},
-    {
-        "code": "nc_mineure",
-        "label": "Non-conformité mineure",
-        "kind": "nonconformity",
-        "severity": 1,
-    },
-    {
-        "code": "nc_majeure",
-        "label": "Non-conformité majeure",
-        "kind": "nonconformity",
-        "severity": 2,
-    },
-]
+DEFAULT_SCALE_FILE = Path(__file__).resolve().parent / "data" / "e2c-label.yaml"
+
+
+@cache
+def default_scale() -> list[dict[str, Any]]:
+    """The AFNOR Certification report vocabulary with its deadline rules, for spreadsheets,
+    which carry no scale of their own: the shipped E2C file's, so the two never disagree."""
+    return yaml.safe_load(DEFAULT_SCALE_FILE.read_text(encoding="utf-8"))["finding_scale"]
 
 
 @dataclass(frozen=True)
@@ -298,9 +288,41 @@ class _Checker:
                     "label": self.text(item, "label", place, required=True, limit=120),
                     "kind": kind,
                     "severity": severity,
+                    **self.deadline(item.get("deadline"), place),
                 }
             )
+        known = {entry["code"] for entry in result}
+        for entry in result:
+            if entry["escalates_to"] and entry["escalates_to"] not in known:
+                self.problem(where, _("« escalates_to » : type de constat « %(code)s » inconnu",
+                                      code=entry["escalates_to"]))
         return result
+
+    def deadline(self, raw: Any, where: str) -> dict[str, Any]:
+        """The answer rule of a finding type: months after the audit, or before the next one."""
+        rule = {"action_months": None, "verify_months": None, "before_next_audit": False,
+                "escalates_to": None, "rule": ""}
+        if raw is None:
+            return rule
+        if not isinstance(raw, dict):
+            self.problem(where, _("« deadline » doit être un objet"))
+            return rule
+        for key in ("action_months", "verify_months"):
+            value = raw.get(key)
+            if value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= 60:
+                self.problem(where, _("« %(field)s » doit être un nombre de mois entre 1 et 60",
+                                      field=key))
+            else:
+                rule[key] = value
+        rule["before_next_audit"] = self.boolean(raw, "before_next_audit", where)
+        if rule["before_next_audit"] and rule["action_months"]:
+            self.problem(where, _("« deadline » : choisissez entre un délai en mois et « avant "
+                                  "l’audit suivant »"))
+        rule["escalates_to"] = self.text(raw, "escalates_to", where, limit=40) or None
+        rule["rule"] = self.text(raw, "rule", where, limit=1000)
+        return rule
 
     def sections(self, items: Any, where: str, spec: FrameworkSpec) -> list[SectionSpec]:
         if not isinstance(items, list) or not items:
@@ -537,7 +559,7 @@ def parse_rows(rows: list[list[Any]], meta: dict[str, Any], first_line: int = 1)
         # A spreadsheet declares no categories: the codes its applies_to column uses become them.
         "categories": meta.get("categories")
         or [{"code": c, "label": c, LINE_KEY: line} for c, line in categories_used.items()],
-        "finding_scale": meta.get("finding_scale") or AFNOR_SCALE,
+        "finding_scale": meta.get("finding_scale") or default_scale(),
         "sections": list(sections.values()),
     }
     spec = checker.framework(data)
@@ -667,6 +689,11 @@ def save_framework(session: Session, spec: FrameworkSpec) -> Framework:
             label=s["label"],
             kind=FindingKind(s["kind"]),
             severity=s["severity"],
+            action_months=s.get("action_months"),
+            verify_months=s.get("verify_months"),
+            before_next_audit=s.get("before_next_audit", False),
+            escalates_to=s.get("escalates_to"),
+            rule=s.get("rule", ""),
         )
         for i, s in enumerate(spec.finding_scale)
     ]

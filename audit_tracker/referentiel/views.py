@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
+from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..accounts.permissions import Permission, requires
+from ..evidence.service import evidence_for_criterion
 from ..extensions import db
 from ..models import Criterion
 from . import service
@@ -46,6 +48,7 @@ def criterion(criterion_id: int):
         "referentiel/criterion.html",
         criterion=criterion,
         related=service.related_criteria(db.session, criterion),
+        proofs=evidence_for_criterion(db.session, current_user, criterion.id),
     )
 
 

@@ -72,6 +72,11 @@ def live_server(tmp_path_factory) -> Iterator[LiveServer]:
             "SECRET_KEY": "e2e-secret-key",
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{root / 'e2e.sqlite3'}",
             "INSTANCE_PATH": str(root / "instance"),
+            # Flask takes its instance folder from the constructor, not from this mapping: without
+            # these two the uploaded proofs would land in the checkout's instance/ folder.
+            "EVIDENCE_STORAGE": "local",
+            "EVIDENCE_DIR": str(root / "evidence"),
+            "UPLOAD_TMP_DIR": str(root / "upload-tmp"),
             # CSRF on, whatever the environment says: the browser posts the real forms and tokens.
             "WTF_CSRF_ENABLED": True,
         }

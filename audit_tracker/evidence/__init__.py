@@ -1,0 +1,1 @@
+"""Evidence library: proofs (files, links, paper), their versions, review and criterion links."""

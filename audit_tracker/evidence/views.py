@@ -1,0 +1,469 @@
+"""Evidence pages: library and search, upload, detail with versions, review and links."""
+
+from __future__ import annotations
+
+import unicodedata
+from urllib.parse import quote
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+from wtforms.fields.choices import SelectChoice
+
+from ..accounts.permissions import Permission, has_permission, requires
+from ..campaigns.service import next_commission_day, school_milestones
+from ..extensions import db
+from ..i18n import local_today
+from ..models import (
+    Campaign,
+    Criterion,
+    Evidence,
+    EvidenceKind,
+    EvidenceVersion,
+    Framework,
+    ReviewStatus,
+    Site,
+    campaign_framework,
+)
+from . import service
+from .forms import (
+    EditEvidenceForm,
+    LinkForm,
+    NewEvidenceForm,
+    ReviewForm,
+    SearchForm,
+    VersionForm,
+)
+from .storage import storage_for, upload_tmp_dir
+
+bp = Blueprint("evidence", __name__)
+
+
+# ------------------------------------------------------------------------------------ helpers
+
+
+def get_evidence_or_404(evidence_id: int) -> Evidence:
+    """The proof if the user may see it; 404 otherwise (another school's does not exist)."""
+    evidence = service.get_visible(db.session, current_user, evidence_id)
+    if evidence is None:
+        abort(404)
+    return evidence
+
+
+def get_editable_or_403(evidence_id: int) -> Evidence:
+    evidence = get_evidence_or_404(evidence_id)
+    if not service.can_edit(current_user, evidence):
+        abort(403)
+    return evidence
+
+
+def get_version_or_404(evidence: Evidence, number: int) -> EvidenceVersion:
+    version = next((v for v in evidence.versions if v.number == number), None)
+    if version is None:
+        abort(404)
+    return version
+
+
+def _sites() -> list[Site]:
+    return list(
+        db.session.scalars(
+            select(Site).where(Site.school_id == current_user.school_id).order_by(Site.name)
+        )
+    )
+
+
+def _site_choices(include_all: bool = False) -> list[SelectChoice]:
+    first = SelectChoice(-1, _("Tous")) if include_all else None
+    choices = [SelectChoice(0, _("Toute l’école"))]
+    choices += [SelectChoice(site.id, site.name) for site in _sites()]
+    return [first, *choices] if first else choices
+
+
+def _criterion_choices() -> list[SelectChoice]:
+    """Criteria of the frameworks of the school's campaigns, grouped by framework."""
+    in_campaigns = (
+        select(campaign_framework.c.framework_id)
+        .join(Campaign, Campaign.id == campaign_framework.c.campaign_id)
+        .where(Campaign.school_id == current_user.school_id)
+    )
+    frameworks = list(
+        db.session.scalars(
+            select(Framework)
+            .where(Framework.id.in_(in_campaigns))
+            .options(selectinload(Framework.criteria))
+            .order_by(Framework.code)
+        )
+    )
+    return [
+        SelectChoice(c.id, f"{c.code} · {c.title[:110]}", optgroup=f.label)
+        for f in frameworks
+        for c in f.criteria
+    ]
+
+
+def _fields_from(form, kind: EvidenceKind) -> service.EvidenceFields:
+    sites = {site.id: site for site in _sites()}
+    return service.EvidenceFields(
+        title=form.title.data or "",
+        kind=kind,
+        description=form.description.data or "",
+        site=sites.get(form.site_id.data),
+        url=form.url.data,
+        paper_location=form.paper_location.data,
+        paper_custodian=(form.paper_custodian.data or "").strip() or None,
+        covers_from=form.covers_from.data,
+        covers_to=form.covers_to.data,
+        valid_until=form.valid_until.data,
+        personal_data=form.personal_data.data,
+        retention_until=form.retention_until.data,
+    )
+
+
+def _wants_json() -> bool:
+    """The upload page's script sends files one by one and reads JSON back."""
+    return request.headers.get("X-Requested-With") == "fetch"
+
+
+def _refuse(message: str, status: int = 400):
+    if _wants_json():
+        return jsonify(error=message), status
+    flash(message, "danger")
+    return None
+
+
+# -------------------------------------------------------------------------------------- pages
+
+
+@bp.route("/")
+@requires(Permission.READ)
+def index():
+    today = local_today()
+    milestones = school_milestones(db.session, current_user.school_id, today)
+    commission = next_commission_day(milestones)
+    form = SearchForm(request.args)
+    form.site.choices = _site_choices(include_all=True)
+    form.status.choices = [SelectChoice("", _("Tous"))] + [
+        SelectChoice(s.value, s.label) for s in ReviewStatus
+    ]
+    form.criterion.choices = [SelectChoice(0, _("Tous"))] + _criterion_choices()
+    form.expiring.choices = [SelectChoice("", _("Toutes")), SelectChoice("expirees", _("Expirées"))]
+    if commission:
+        form.expiring.choices.append(SelectChoice("commission", _("Expirant avant la commission")))
+    filters = service.SearchFilters(
+        query=form.q.data or "",
+        site_id=None if form.site.data in (None, -1) else form.site.data,
+        status=ReviewStatus(form.status.data) if form.status.data else None,
+        criterion_id=form.criterion.data or None,
+        expiring_before={"expirees": today, "commission": commission}.get(form.expiring.data),
+    )
+    if form.site.data is None:
+        form.site.data = -1
+    items = service.search(db.session, current_user, filters)
+    warnings = {e.id: service.validity_warnings(e, today, milestones) for e in items}
+    return render_template(
+        "evidence/index.html",
+        form=form,
+        items=items,
+        warnings=warnings,
+        can_add=has_permission(current_user, Permission.EDIT_EVIDENCE),
+    )
+
+
+@bp.route("/nouvelle", methods=["GET", "POST"])
+@requires(Permission.EDIT_EVIDENCE)
+def create():
+    form = NewEvidenceForm()
+    form.kind.choices = [SelectChoice(k.value, k.label) for k in EvidenceKind]
+    form.site_id.choices = _site_choices()
+    if current_user.site_id and not form.is_submitted():
+        form.site_id.data = current_user.site_id
+    if form.validate_on_submit():
+        kind = EvidenceKind(form.kind.data)
+        upload = None
+        try:
+            if kind is EvidenceKind.FILE:
+                file = form.file.data
+                if not file or not file.filename:
+                    raise service.EvidenceError(_("Choisissez un fichier à déposer."))
+                upload = service.receive_file(
+                    file.stream,
+                    file.filename,
+                    upload_tmp_dir(current_app),
+                    current_app.config["MAX_CONTENT_LENGTH"],
+                )
+            fields = _fields_from(form, kind)
+            if upload and not fields.title:
+                fields.title = upload.filename.rsplit(".", 1)[0]
+            evidence = service.create_evidence(
+                db.session,
+                storage_for(current_app),
+                school=current_user.school,
+                author=current_user,
+                fields=fields,
+                upload=upload,
+            )
+        except service.USER_ERRORS as error:
+            if upload:
+                upload.discard()
+            refused = _refuse(str(error))
+            if refused:
+                return refused
+        else:
+            url = url_for("evidence.detail", evidence_id=evidence.id)
+            if _wants_json():
+                return jsonify(id=evidence.id, title=evidence.title, url=url), 201
+            flash(_("Preuve « %(title)s » enregistrée.", title=evidence.title), "success")
+            return redirect(url)
+    elif form.is_submitted() and _wants_json():
+        errors = [
+            f"{form[name].label.text} : {', '.join(str(m) for m in msgs)}"
+            for name, msgs in form.errors.items()
+        ]
+        return jsonify(error=" ; ".join(errors)), 400
+    return render_template("evidence/new.html", form=form)
+
+
+@bp.route("/<int:evidence_id>")
+@requires(Permission.READ)
+def detail(evidence_id: int):
+    evidence = get_evidence_or_404(evidence_id)
+    today = local_today()
+    milestones = school_milestones(db.session, current_user.school_id, today)
+    # Both selects open on a blank choice: a click on their button without choosing must not
+    # link the first criterion of the list, nor validate the proof. The POST views do not list
+    # the blank choice, so it is refused there with a message.
+    link_form = LinkForm()
+    link_form.criterion_id.choices = [SelectChoice(0, "—"), *_criterion_choices()]
+    review_form = ReviewForm()
+    review_form.decision.choices = [
+        SelectChoice("", "—"),
+        SelectChoice(ReviewStatus.VALIDATED.value, _("Valider")),
+        SelectChoice(ReviewStatus.REFUSED.value, _("Refuser")),
+    ]
+    return render_template(
+        "evidence/detail.html",
+        evidence=evidence,
+        warnings=service.validity_warnings(evidence, today, milestones),
+        suggestions=service.suggested_criteria(db.session, evidence),
+        can_edit=service.can_edit(current_user, evidence),
+        can_review=has_permission(current_user, Permission.REVIEW_EVIDENCE),
+        can_download=service.can_download(current_user, evidence),
+        link_form=link_form,
+        review_form=review_form,
+        version_form=VersionForm(),
+    )
+
+
+@bp.route("/<int:evidence_id>/modifier", methods=["GET", "POST"])
+@requires(Permission.EDIT_EVIDENCE)
+def edit(evidence_id: int):
+    evidence = get_editable_or_403(evidence_id)
+    form = EditEvidenceForm(obj=evidence)
+    form.site_id.choices = _site_choices()
+    if not form.is_submitted():
+        form.site_id.data = evidence.site_id or 0
+        form.lock_version.data = evidence.lock_version
+    if form.validate_on_submit():
+        try:
+            seen = int(form.lock_version.data or 0)
+            service.update_fields(
+                db.session, evidence, _fields_from(form, evidence.kind), current_user, seen
+            )
+        except service.USER_ERRORS as error:
+            flash(str(error), "danger")
+            if isinstance(error, service.Conflict):
+                db.session.rollback()
+                # Keep what the user typed on screen; show what changed meanwhile beside it.
+                current = get_evidence_or_404(evidence_id)
+                return render_template(
+                    "evidence/edit.html", form=form, evidence=current, conflict=True
+                ), 409
+        else:
+            flash(_("Preuve enregistrée."), "success")
+            return redirect(url_for("evidence.detail", evidence_id=evidence.id))
+    return render_template("evidence/edit.html", form=form, evidence=evidence, conflict=False)
+
+
+@bp.route("/<int:evidence_id>/versions", methods=["POST"])
+@requires(Permission.EDIT_EVIDENCE)
+def add_version(evidence_id: int):
+    evidence = get_editable_or_403(evidence_id)
+    form = VersionForm()
+    if form.validate_on_submit():
+        file = form.file.data
+        upload = None
+        try:
+            upload = service.receive_file(
+                file.stream,
+                file.filename or "",
+                upload_tmp_dir(current_app),
+                current_app.config["MAX_CONTENT_LENGTH"],
+            )
+            version = service.add_version(
+                db.session, storage_for(current_app), evidence, upload, current_user
+            )
+        except service.USER_ERRORS as error:
+            flash(str(error), "danger")
+        else:
+            flash(
+                _("Version %(n)s déposée ; la preuve est à valider de nouveau.", n=version.number),
+                "success",
+            )
+        finally:
+            if upload is not None:  # refused before storing (e.g. a link has no versions)
+                upload.discard()
+    else:
+        for errors in form.errors.values():
+            flash(" ".join(str(e) for e in errors), "danger")
+    return redirect(url_for("evidence.detail", evidence_id=evidence_id))
+
+
+@bp.route("/<int:evidence_id>/versions/<int:number>/fichier")
+@requires(Permission.READ)
+def download(evidence_id: int, number: int):
+    return _send(evidence_id, number, inline=False)
+
+
+@bp.route("/<int:evidence_id>/versions/<int:number>/apercu")
+@requires(Permission.READ)
+def preview(evidence_id: int, number: int):
+    return _send(evidence_id, number, inline=True)
+
+
+def _send(evidence_id: int, number: int, inline: bool) -> Response:
+    evidence = get_evidence_or_404(evidence_id)
+    if not service.can_download(current_user, evidence):
+        abort(403)
+    version = get_version_or_404(evidence, number)
+    if inline and not previewable(version):
+        abort(404)
+    storage = storage_for(current_app)
+    if not storage.exists(version.storage_key):
+        # Said before the 200 starts, rather than as a download cut short.
+        current_app.logger.error("Stored object missing: %s", version.storage_key)
+        abort(404, _("Le fichier de cette version est introuvable dans le stockage ; "
+                     "l’administrateur peut lancer « flask evidence verify »."))
+    chunks = storage.open_chunks(version.storage_key)
+    response = Response(chunks, mimetype=version.media_type, direct_passthrough=True)
+    response.headers["Content-Length"] = str(version.size)
+    response.headers.set(
+        "Content-Disposition",
+        "inline" if inline else "attachment",
+        **filename_parameters(version.filename),
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    # A stored file never runs anything in our origin. Images are sandboxed outright; Chromium's
+    # PDF viewer refuses to start in a sandboxed document, so a PDF gets everything else.
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; frame-ancestors 'self'"
+        if version.media_type == "application/pdf"
+        else "default-src 'none'; img-src 'self'; frame-ancestors 'self'; sandbox"
+    )
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    # A version never changes: its hash is its ETag, and a browser that has it gets a 304.
+    response.set_etag(version.sha256)
+    return response.make_conditional(request)
+
+
+def filename_parameters(filename: str) -> dict[str, str]:
+    """The user's file name for Content-Disposition: plain when ASCII, otherwise an ASCII
+    fallback plus the exact name in RFC 5987 form (accents, œ, ’ survive the download)."""
+    try:
+        filename.encode("ascii")
+    except UnicodeEncodeError:
+        fallback = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode()
+        return {"filename": fallback or "preuve", "filename*": f"UTF-8''{quote(filename)}"}
+    return {"filename": filename}
+
+
+def previewable(version: EvidenceVersion) -> bool:
+    """PDFs that open and raster images are shown inline; everything else is downloaded."""
+    if version.media_type == "application/pdf":
+        return not version.flags
+    return version.media_type in {"image/png", "image/jpeg", "image/gif", "image/webp"}
+
+
+@bp.route("/<int:evidence_id>/soumettre", methods=["POST"])
+@requires(Permission.EDIT_EVIDENCE)
+def submit(evidence_id: int):
+    evidence = get_editable_or_403(evidence_id)
+    try:
+        service.submit_for_review(db.session, evidence, current_user)
+    except service.USER_ERRORS as error:
+        flash(str(error), "danger")
+    else:
+        flash(_("Preuve envoyée à la validation."), "success")
+    return redirect(url_for("evidence.detail", evidence_id=evidence_id))
+
+
+@bp.route("/<int:evidence_id>/revue", methods=["POST"])
+@requires(Permission.REVIEW_EVIDENCE)
+def review(evidence_id: int):
+    evidence = get_evidence_or_404(evidence_id)
+    form = ReviewForm()
+    form.decision.choices = [
+        SelectChoice(s.value, s.label) for s in (ReviewStatus.VALIDATED, ReviewStatus.REFUSED)
+    ]
+    if form.validate_on_submit():
+        try:
+            service.review(
+                db.session,
+                evidence,
+                current_user,
+                ReviewStatus(form.decision.data),
+                form.reason.data or "",
+            )
+        except service.USER_ERRORS as error:
+            flash(str(error), "danger")
+        else:
+            flash(_("Preuve « %(status)s ».", status=evidence.status.label), "success")
+    else:
+        flash(_("Choisissez une décision."), "danger")
+    return redirect(url_for("evidence.detail", evidence_id=evidence_id))
+
+
+@bp.route("/<int:evidence_id>/criteres", methods=["POST"])
+@requires(Permission.EDIT_EVIDENCE)
+def link(evidence_id: int):
+    evidence = get_editable_or_403(evidence_id)
+    form = LinkForm()
+    form.criterion_id.choices = _criterion_choices()
+    if form.validate_on_submit():
+        criterion = db.session.get(Criterion, form.criterion_id.data)
+        try:
+            service.link_criterion(
+                db.session, evidence, criterion, form.note.data or "", current_user
+            )
+        except service.USER_ERRORS as error:
+            flash(str(error), "danger")
+        else:
+            flash(_("Preuve liée à %(criterion)s.", criterion=criterion.label), "success")
+    else:
+        flash(_("Choisissez un critère des référentiels de vos campagnes."), "danger")
+    return redirect(url_for("evidence.detail", evidence_id=evidence_id))
+
+
+@bp.route("/<int:evidence_id>/criteres/<int:link_id>/supprimer", methods=["POST"])
+@requires(Permission.EDIT_EVIDENCE)
+def unlink(evidence_id: int, link_id: int):
+    evidence = get_editable_or_403(evidence_id)
+    try:
+        service.unlink_criterion(db.session, evidence, link_id)
+    except service.USER_ERRORS as error:
+        flash(str(error), "danger")
+    else:
+        flash(_("Lien avec le critère retiré."), "info")
+    return redirect(url_for("evidence.detail", evidence_id=evidence_id))

@@ -1,0 +1,1 @@
+"""Findings of visits and audits, corrective actions, deadlines, meetings and the calendar."""
