@@ -7,7 +7,7 @@ from datetime import date
 import markdown as markdown_lib
 import nh3
 from flask import Flask
-from flask_babel import format_date, format_datetime, format_decimal, get_locale
+from flask_babel import format_date, format_datetime, format_decimal, get_locale, ngettext
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
@@ -65,7 +65,12 @@ def human_size(size: int) -> str:
     for limit, unit in ((10**9, _("Go")), (10**6, _("Mo")), (10**3, _("ko"))):
         if size >= limit:
             return f"{format_decimal(size / limit, format='#,##0.#')}\u00a0{unit}"
-    return _("%(n)s octets", n=size)
+    return ngettext("%(num)s octet", "%(num)s octets", size)
+
+
+def labelled(label: str, value: object = "") -> str:
+    """« Statut : Ouvert » in French, "Status: Open" in English: the colon is the language's."""
+    return _("%(label)s : %(value)s", label=label, value=value).rstrip()
 
 
 def days_until(day: date, today: date) -> int:
@@ -75,6 +80,7 @@ def days_until(day: date, today: date) -> int:
 def init_templating(app: Flask) -> None:
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.filters["human_size"] = human_size
+    app.jinja_env.globals["labelled"] = labelled
     app.jinja_env.globals["megabytes"] = megabytes
     app.jinja_env.filters["date_fr"] = lambda d, fmt="d MMMM yyyy": format_date(d, fmt) if d else ""
     app.jinja_env.filters["datetimeformat"] = lambda d, fmt="dd/MM/yyyy HH:mm": (

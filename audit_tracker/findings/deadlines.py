@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import gettext as _
+from flask_babel import ngettext
 
 from ..models import FindingType, Milestone, MilestoneKind
 
@@ -40,9 +41,9 @@ def compute_deadline(finding_type: FindingType, audit: Milestone,
         due = add_months(start, finding_type.action_months)
         verify = add_months(due, finding_type.verify_months) if finding_type.verify_months \
             else None
-        return Deadline(due, verify, finding_type.rule or _(
-            "%(months)s mois après l’audit du %(day)s.", months=finding_type.action_months,
-            day=start.strftime("%d/%m/%Y")))
+        return Deadline(due, verify, finding_type.rule or ngettext(
+            "%(num)s mois après l’audit du %(day)s.", "%(num)s mois après l’audit du %(day)s.",
+            finding_type.action_months, day=start.strftime("%d/%m/%Y")))
     if finding_type.before_next_audit:
         if next_audit is None:
             return Deadline(None, None, _("À traiter avant l’audit suivant, qui n’est pas encore "

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
+from flask_babel import gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Column, DateTime, ForeignKey, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -125,7 +126,8 @@ class Finding(TimestampMixin, db.Model):
     @property
     def reference(self) -> str:
         """How the report names it: « Pré-audit n°3 »."""
-        return f"{self.milestone.kind.label} n°{self.number}"
+        return gettext("%(event)s n°%(number)s", event=self.milestone.kind.label,
+                       number=self.number)
 
 
 class Action(TimestampMixin, db.Model):
