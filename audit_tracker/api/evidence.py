@@ -6,8 +6,6 @@ the file download is the page's own ``_send``, so headers and checks cannot drif
 
 from __future__ import annotations
 
-import re
-from datetime import date
 from typing import NoReturn
 
 from flask import Response, abort, current_app, jsonify, request
@@ -29,11 +27,8 @@ from ..models import (
     Site,
     campaign_framework,
 )
-from . import bp, serializers
+from . import bp, inputs, serializers
 
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_TRUE = {"true", "1", "on", "yes", "oui"}
-_FALSE = {"false", "0", "off", "no", "non", ""}
 _DECISIONS = (ReviewStatus.VALIDATED, ReviewStatus.REFUSED)
 _TEXT_LIMITS = {"paper_location": 300, "paper_custodian": 200}  # the columns' sizes
 
@@ -69,63 +64,6 @@ def _evidence_json(evidence: Evidence) -> dict:
 def _reloaded_json(evidence_id: int) -> dict:
     """After a commit: read the proof back with its versions and links loaded."""
     return _evidence_json(_visible_or_404(evidence_id))
-
-
-def _date(source, name: str) -> date | None:
-    raw = (source.get(name) or "").strip()
-    if not raw:
-        return None
-    try:
-        if not _ISO_DATE.fullmatch(raw):
-            raise ValueError(raw)
-        return date.fromisoformat(raw)
-    except ValueError:
-        abort(
-            400,
-            _(
-                "Date invalide pour « %(field)s » : « %(value)s » ; attendu AAAA-MM-JJ.",
-                field=name,
-                value=raw[:40],
-            ),
-        )
-
-
-def _boolean(source, name: str) -> bool:
-    raw = (source.get(name) or "").strip().lower()
-    if raw in _TRUE:
-        return True
-    if raw in _FALSE:
-        return False
-    abort(400, _("« %(field)s » doit valoir true ou false.", field=name))
-
-
-def _site(code: str | None) -> Site | None:
-    """A site of the user's school by its code; none (whole school) when absent."""
-    code = (code or "").strip()
-    if not code:
-        return None
-    site = db.session.scalar(
-        select(Site).where(Site.school_id == current_user.school_id, Site.code == code)
-    )
-    if site is None:
-        abort(400, _("Site inconnu : %(code)s.", code=code[:80]))
-    return site
-
-
-def _integer(raw, name: str) -> int:
-    if isinstance(raw, bool):
-        raw = None
-    try:
-        return int(raw)
-    except (TypeError, ValueError):
-        abort(400, _("« %(field)s » doit être un nombre entier.", field=name))
-
-
-def _json_body() -> dict:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        abort(400, _("Envoyez un objet JSON (Content-Type: application/json)."))
-    return body
 
 
 def _receive(file) -> service.ReceivedFile:
@@ -196,10 +134,10 @@ def evidence_list():
         query=args.get("q", ""),
         site_id=site_id,
         status=status,
-        criterion_id=_integer(args["criterion_id"], "criterion_id")
+        criterion_id=inputs.integer(args["criterion_id"], "criterion_id")
         if args.get("criterion_id")
         else None,
-        expiring_before=_date(args, "expiring_before"),
+        expiring_before=inputs.day(args.get("expiring_before"), "expiring_before"),
     )
     items = service.search(db.session, current_user, filters)
     return jsonify([_evidence_json(e) for e in items])
@@ -227,15 +165,15 @@ def evidence_create():
         title=form.get("title", ""),
         kind=kind,
         description=form.get("description", ""),
-        site=_site(form.get("site")),
+        site=inputs.site(form.get("site")),
         url=form.get("url"),
         paper_location=form.get("paper_location"),
         paper_custodian=(form.get("paper_custodian") or "").strip() or None,
-        covers_from=_date(form, "covers_from"),
-        covers_to=_date(form, "covers_to"),
-        valid_until=_date(form, "valid_until"),
-        personal_data=_boolean(form, "personal_data"),
-        retention_until=_date(form, "retention_until"),
+        covers_from=inputs.day(form.get("covers_from"), "covers_from"),
+        covers_to=inputs.day(form.get("covers_to"), "covers_to"),
+        valid_until=inputs.day(form.get("valid_until"), "valid_until"),
+        personal_data=inputs.boolean(form.get("personal_data"), "personal_data"),
+        retention_until=inputs.day(form.get("retention_until"), "retention_until"),
     )
     upload = None
     try:
@@ -309,8 +247,8 @@ def evidence_file(evidence_id: int, number: int) -> Response:
 @requires(Permission.EDIT_EVIDENCE)
 def evidence_link(evidence_id: int):
     evidence = _editable_or_403(evidence_id)
-    body = _json_body()
-    criterion = db.session.get(Criterion, _integer(body.get("criterion_id"), "criterion_id"))
+    body = inputs.json_body()
+    criterion = db.session.get(Criterion, inputs.integer(body.get("criterion_id"), "criterion_id"))
     if criterion is None:
         abort(404, _("Critère introuvable."))
     in_campaigns = (
@@ -335,7 +273,7 @@ def evidence_link(evidence_id: int):
 @requires(Permission.REVIEW_EVIDENCE)
 def evidence_review(evidence_id: int):
     evidence = _visible_or_404(evidence_id)
-    body = _json_body()
+    body = inputs.json_body()
     decision = next((d for d in _DECISIONS if d.value == body.get("decision")), None)
     if decision is None:
         abort(400, _("« decision » doit valoir « validee » ou « refusee »."))

@@ -8,10 +8,8 @@ together (see ``_one_transaction``): a refused status leaves the fields unchange
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
 from typing import Any, NoReturn
 
 from flask import abort, jsonify, request
@@ -35,23 +33,37 @@ from ..models import (
     FindingStatus,
     Framework,
     Milestone,
-    Site,
     User,
 )
-from . import bp, serializers
+from . import bp, inputs, serializers
 
-_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_TRUE = {"true", "1", "on", "yes", "oui"}
-_FALSE = {"false", "0", "off", "no", "non", ""}
 _MISSING = object()
 
 # What a PATCH of an action may carry besides its fields: moving it along is open to a site
 # manager on their own actions (UPDATE_ACTIONS); every other key edits it (EDIT_FINDINGS).
 _STATUS_KEYS = {"status", "note", "lock_version"}
-_FINDING_FIELDS = {"event_id", "framework", "type", "title", "description", "root_cause",
-                   "criteria", "site", "due_on", "override_reason"}
-_ACTION_FIELDS = {"title", "description", "owner", "site", "due_on", "findings", "criteria",
-                  "closing_evidence_id"}
+_FINDING_FIELDS = {
+    "event_id",
+    "framework",
+    "type",
+    "title",
+    "description",
+    "root_cause",
+    "criteria",
+    "site",
+    "due_on",
+    "override_reason",
+}
+_ACTION_FIELDS = {
+    "title",
+    "description",
+    "owner",
+    "site",
+    "due_on",
+    "findings",
+    "criteria",
+    "closing_evidence_id",
+}
 
 
 # ------------------------------------------------------------------------------------ helpers
@@ -94,94 +106,18 @@ def _one_transaction() -> Iterator[Session]:
         raise
 
 
-def _json_body() -> dict:
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        abort(400, _("Envoyez un objet JSON (Content-Type: application/json)."))
-    return body
-
-
-def _text(body: dict, name: str, default: str = "") -> str:
-    value = body.get(name, default)
-    if value is None:
-        return ""
-    if not isinstance(value, str):
-        abort(400, _("« %(field)s » doit être un texte.", field=name))
-    return value
-
-
-def _integer(raw, name: str) -> int:
-    if isinstance(raw, bool) or raw is None or isinstance(raw, float):
-        abort(400, _("« %(field)s » doit être un nombre entier.", field=name))
-    try:
-        return int(raw)
-    except (TypeError, ValueError):
-        abort(400, _("« %(field)s » doit être un nombre entier.", field=name))
-
-
-def _optional_integer(raw, name: str) -> int | None:
-    if raw is None or raw == "":
-        return None
-    return _integer(raw, name)
-
-
-def _date(raw, name: str) -> date | None:
-    """An ISO day (AAAA-MM-JJ), None when empty; a 400 naming the field otherwise."""
-    if raw is None or (isinstance(raw, str) and not raw.strip()):
-        return None
-    text = raw.strip() if isinstance(raw, str) else str(raw)
-    try:
-        if not _ISO_DATE.fullmatch(text):
-            raise ValueError(text)
-        return date.fromisoformat(text)
-    except ValueError:
-        abort(400, _("Date invalide pour « %(field)s » : « %(value)s » ; attendu AAAA-MM-JJ.",
-                     field=name, value=text[:40]))
-
-
-def _boolean(raw, name: str) -> bool:
-    if raw is None or isinstance(raw, bool):
-        return bool(raw)
-    value = raw.strip().lower() if isinstance(raw, str) else str(raw)
-    if value in _TRUE:
-        return True
-    if value in _FALSE:
-        return False
-    abort(400, _("« %(field)s » doit valoir true ou false.", field=name))
-
-
-def _list(body: dict, name: str) -> list:
-    value = body.get(name)
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        abort(400, _("« %(field)s » doit être une liste.", field=name))
-    return value
-
-
-def _site(code) -> Site | None:
-    """A site of the user's school by its code; None (the whole school) when empty."""
-    if code is None:
-        return None
-    if not isinstance(code, str):
-        abort(400, _("« %(field)s » doit être un texte.", field="site"))
-    code = code.strip()
-    if not code:
-        return None
-    site = db.session.scalar(
-        select(Site).where(Site.school_id == current_user.school_id, Site.code == code)
-    )
-    if site is None:
-        abort(400, _("Site inconnu : %(code)s.", code=code[:80]))
-    return site
-
-
 def _status(raw, enum_type):
     try:
         return enum_type(raw)
     except ValueError:
-        abort(400, _("Statut inconnu : %(status)s ; valeurs possibles : %(values)s.",
-                     status=str(raw)[:40], values=", ".join(s.value for s in enum_type)))
+        abort(
+            400,
+            _(
+                "Statut inconnu : %(status)s ; valeurs possibles : %(values)s.",
+                status=str(raw)[:40],
+                values=", ".join(s.value for s in enum_type),
+            ),
+        )
 
 
 def _campaign_or_404(campaign_id: int) -> Campaign:
@@ -195,7 +131,7 @@ def _campaigns_asked() -> list[Campaign]:
     """``?campaign_id=`` if given (404 for another school's), else all the school's campaigns."""
     raw = request.args.get("campaign_id")
     if raw:
-        return [_campaign_or_404(_integer(raw, "campaign_id"))]
+        return [_campaign_or_404(inputs.integer(raw, "campaign_id"))]
     return campaigns.campaigns_for_school(db.session, current_user.school_id)
 
 
@@ -225,17 +161,28 @@ def _action_or_404(action_id: int) -> Action:
 
 def _framework_of(campaign: Campaign, code) -> Framework:
     if not isinstance(code, str) or not code.strip():
-        abort(400, _("Indiquez le référentiel (« framework ») : %(codes)s.",
-                     codes=", ".join(f.code for f in campaign.frameworks)))
+        abort(
+            400,
+            _(
+                "Indiquez le référentiel (« framework ») : %(codes)s.",
+                codes=", ".join(f.code for f in campaign.frameworks),
+            ),
+        )
     matches = [f for f in campaign.frameworks if f.code == code.strip()]
     if not matches:
-        abort(400, _("Le référentiel « %(code)s » n’est pas suivi par la campagne (%(codes)s).",
-                     code=code[:60], codes=", ".join(f.code for f in campaign.frameworks)))
+        abort(
+            400,
+            _(
+                "Le référentiel « %(code)s » n’est pas suivi par la campagne (%(codes)s).",
+                code=code[:60],
+                codes=", ".join(f.code for f in campaign.frameworks),
+            ),
+        )
     return max(matches, key=lambda f: f.id)
 
 
 def _criterion_by_id(raw) -> Criterion:
-    criterion = db.session.get(Criterion, _integer(raw, "criteria"))
+    criterion = db.session.get(Criterion, inputs.integer(raw, "criteria"))
     if criterion is None:
         abort(400, _("Critère inconnu : %(id)s.", id=raw))
     return criterion
@@ -245,8 +192,14 @@ def _criterion_by_code(framework: Framework, code) -> Criterion:
     code = str(code).strip()
     criterion = next((c for c in framework.criteria if c.code == code), None)
     if criterion is None:
-        abort(400, _("Critère inconnu dans %(framework)s : %(code)s.",
-                     framework=framework.code, code=code[:40]))
+        abort(
+            400,
+            _(
+                "Critère inconnu dans %(framework)s : %(code)s.",
+                framework=framework.code,
+                code=code[:40],
+            ),
+        )
     return criterion
 
 
@@ -271,11 +224,18 @@ def _action_criteria(campaign: Campaign, items: list) -> list[Criterion]:
         if isinstance(item, dict) and item.get("id") is not None:
             criterion = _criterion_by_id(item["id"])
         elif isinstance(item, dict):
-            criterion = _criterion_by_code(_framework_of(campaign, item.get("framework")),
-                                           item.get("code", ""))
+            criterion = _criterion_by_code(
+                _framework_of(campaign, item.get("framework")), item.get("code", "")
+            )
         elif isinstance(item, str):
-            abort(400, _("Un critère d’action s’écrit {\"framework\": code, \"code\": code} ou "
-                         "par son identifiant : « %(code)s » est ambigu.", code=item[:40]))
+            abort(
+                400,
+                _(
+                    'Un critère d’action s’écrit {"framework": code, "code": code} ou '
+                    "par son identifiant : « %(code)s » est ambigu.",
+                    code=item[:40],
+                ),
+            )
         else:
             criterion = _criterion_by_id(item)
         if criterion.framework_id not in {f.id for f in campaign.frameworks}:
@@ -287,7 +247,7 @@ def _action_criteria(campaign: Campaign, items: list) -> list[Criterion]:
 def _action_findings(items: list) -> list[Finding]:
     findings = []
     for raw in items:
-        finding_id = _integer(raw, "findings")
+        finding_id = inputs.integer(raw, "findings")
         finding = db.session.scalar(
             select(Finding)
             .join(Milestone, Finding.milestone_id == Milestone.id)
@@ -311,12 +271,13 @@ def _owner(raw) -> User | None:
 
 
 def _closing_evidence(raw) -> Evidence | None:
-    evidence_id = _optional_integer(raw, "closing_evidence_id")
+    evidence_id = inputs.optional_integer(raw, "closing_evidence_id")
     if evidence_id is None:
         return None
     evidence = db.session.scalar(
-        select(Evidence).where(Evidence.id == evidence_id,
-                               Evidence.school_id == current_user.school_id)
+        select(Evidence).where(
+            Evidence.id == evidence_id, Evidence.school_id == current_user.school_id
+        )
     )
     if evidence is None:
         abort(400, _("Preuve introuvable : %(id)s.", id=evidence_id))
@@ -340,31 +301,39 @@ def _finding_input(body: dict, campaign: Campaign, current: Finding | None) -> s
     def given(name: str) -> bool:
         return current is None or name in body
 
-    framework = _framework_of(campaign, body.get("framework")) if given("framework") \
-        else current.framework
+    framework = (
+        _framework_of(campaign, body.get("framework")) if given("framework") else current.framework
+    )
     if given("type"):
         type_code = body.get("type")
         if not isinstance(type_code, str) or not type_code.strip():
-            abort(400, _("Indiquez le type de constat (« type ») : %(codes)s.",
-                         codes=", ".join(t.code for t in framework.finding_types)))
+            abort(
+                400,
+                _(
+                    "Indiquez le type de constat (« type ») : %(codes)s.",
+                    codes=", ".join(t.code for t in framework.finding_types),
+                ),
+            )
         type_code = type_code.strip()
     else:
         type_code = current.finding_type.code
     if given("criteria"):
-        criteria = _finding_criteria(framework, _list(body, "criteria"))
+        criteria = _finding_criteria(framework, inputs.listing(body, "criteria"))
     else:
         criteria = list(current.criteria)
     data = service.FindingInput(
         framework=framework,
         type_code=type_code,
-        title=_text(body, "title") if given("title") else current.title,
-        description=_text(body, "description") if given("description") else current.description,
-        root_cause=_text(body, "root_cause") if given("root_cause") else current.root_cause,
+        title=inputs.text(body, "title") if given("title") else current.title,
+        description=inputs.text(body, "description")
+        if given("description")
+        else current.description,
+        root_cause=inputs.text(body, "root_cause") if given("root_cause") else current.root_cause,
         criteria=criteria,
-        site=_site(body.get("site")) if given("site") else current.site,
+        site=inputs.site(body.get("site")) if given("site") else current.site,
     )
-    due_on = _date(body.get("due_on"), "due_on") if "due_on" in body else _MISSING
-    reason = _text(body, "override_reason") if "override_reason" in body else _MISSING
+    due_on = inputs.day(body.get("due_on"), "due_on") if "due_on" in body else _MISSING
+    reason = inputs.text(body, "override_reason") if "override_reason" in body else _MISSING
     if current is None:
         if due_on is not _MISSING and due_on is not None:
             data.due_override = due_on
@@ -375,8 +344,7 @@ def _finding_input(body: dict, campaign: Campaign, current: Finding | None) -> s
     overridden = bool(current.due_override_reason)
     new_due = current.due_on if due_on is _MISSING else due_on
     new_reason = current.due_override_reason if reason is _MISSING else reason
-    if new_due is not None and (overridden or new_due != current.due_on
-                                or new_reason.strip()):
+    if new_due is not None and (overridden or new_due != current.due_on or new_reason.strip()):
         data.due_override, data.override_reason = new_due, new_reason
     return data
 
@@ -385,8 +353,10 @@ def _event_or_404(raw) -> Milestone:
     event = db.session.scalar(
         select(Milestone)
         .join(Campaign, Milestone.campaign_id == Campaign.id)
-        .where(Milestone.id == _integer(raw, "event_id"),
-               Campaign.school_id == current_user.school_id)
+        .where(
+            Milestone.id == inputs.integer(raw, "event_id"),
+            Campaign.school_id == current_user.school_id,
+        )
     )
     if event is None:
         abort(404, _("Étape de campagne introuvable."))
@@ -397,8 +367,8 @@ def _event_or_404(raw) -> Milestone:
 @requires(Permission.READ)
 def finding_list():
     args = request.args
-    event_id = _integer(args["event_id"], "event_id") if args.get("event_id") else None
-    open_only = _boolean(args.get("open"), "open")
+    event_id = inputs.integer(args["event_id"], "event_id") if args.get("event_id") else None
+    open_only = inputs.boolean(args.get("open"), "open")
     items = []
     for campaign in _campaigns_asked():
         items += service.findings_of(db.session, campaign, open_only=open_only, event_id=event_id)
@@ -408,7 +378,7 @@ def finding_list():
 @bp.post("/findings")
 @requires(Permission.EDIT_FINDINGS)
 def finding_create():
-    body = _json_body()
+    body = inputs.json_body()
     if body.get("event_id") is None:
         abort(400, _("Indiquez l’étape de la campagne qui a relevé le constat (« event_id »)."))
     event = _event_or_404(body["event_id"])
@@ -430,15 +400,20 @@ def finding_detail(finding_id: int):
 @requires(Permission.EDIT_FINDINGS)
 def finding_update(finding_id: int):
     finding = _finding_or_404(finding_id)
-    body = _json_body()
-    if "event_id" in body and _integer(body["event_id"], "event_id") != finding.milestone_id:
+    body = inputs.json_body()
+    if "event_id" in body and inputs.integer(body["event_id"], "event_id") != finding.milestone_id:
         abort(400, _("Un constat ne change pas d’étape : enregistrez-le sur la bonne étape."))
     unknown = set(body) - _FINDING_FIELDS - {"status", "lock_version"}
     if unknown:
-        abort(400, _("Champs inconnus : %(fields)s ; champs acceptés : %(accepted)s.",
-                     fields=", ".join(sorted(unknown))[:200],
-                     accepted=", ".join(sorted(_FINDING_FIELDS | {"status", "lock_version"}))))
-    seen = _optional_integer(body.get("lock_version"), "lock_version")
+        abort(
+            400,
+            _(
+                "Champs inconnus : %(fields)s ; champs acceptés : %(accepted)s.",
+                fields=", ".join(sorted(unknown))[:200],
+                accepted=", ".join(sorted(_FINDING_FIELDS | {"status", "lock_version"})),
+            ),
+        )
+    seen = inputs.optional_integer(body.get("lock_version"), "lock_version")
     status = _status(body["status"], FindingStatus) if body.get("status") is not None else None
     edits = (_FINDING_FIELDS - {"event_id"}) & set(body)
     data = _finding_input(body, finding.milestone.campaign, finding) if edits else None
@@ -461,17 +436,22 @@ def _action_input(body: dict, campaign: Campaign, current: Action | None) -> ser
         return current is None or name in body
 
     return service.ActionInput(
-        title=_text(body, "title") if given("title") else current.title,
-        description=_text(body, "description") if given("description") else current.description,
+        title=inputs.text(body, "title") if given("title") else current.title,
+        description=inputs.text(body, "description")
+        if given("description")
+        else current.description,
         owner=_owner(body.get("owner")) if given("owner") else current.owner,
-        due_on=_date(body.get("due_on"), "due_on") if given("due_on") else current.due_on,
-        site=_site(body.get("site")) if given("site") else current.site,
-        findings=_action_findings(_list(body, "findings")) if given("findings")
+        due_on=inputs.day(body.get("due_on"), "due_on") if given("due_on") else current.due_on,
+        site=inputs.site(body.get("site")) if given("site") else current.site,
+        findings=_action_findings(inputs.listing(body, "findings"))
+        if given("findings")
         else list(current.findings),
-        criteria=_action_criteria(campaign, _list(body, "criteria")) if given("criteria")
+        criteria=_action_criteria(campaign, inputs.listing(body, "criteria"))
+        if given("criteria")
         else list(current.criteria),
         closing_evidence=_closing_evidence(body.get("closing_evidence_id"))
-        if given("closing_evidence_id") else current.closing_evidence,
+        if given("closing_evidence_id")
+        else current.closing_evidence,
     )
 
 
@@ -482,19 +462,21 @@ def action_list():
     today = local_today()
     site_id = None
     if args.get("site"):
-        site = _site(args["site"])
+        site = inputs.site(args["site"])
         site_id = site.id if site else None
     statuses = None
     if args.get("status"):
         statuses = {_status(s.strip(), ActionStatus) for s in args["status"].split(",")}
     filters = service.ActionFilters(
-        mine_user_id=current_user.id if _boolean(args.get("mine"), "mine") else None,
-        late_on=today if _boolean(args.get("late"), "late") else None,
+        mine_user_id=current_user.id if inputs.boolean(args.get("mine"), "mine") else None,
+        late_on=today if inputs.boolean(args.get("late"), "late") else None,
         site_id=site_id,
-        finding_id=_integer(args["finding_id"], "finding_id") if args.get("finding_id")
+        finding_id=inputs.integer(args["finding_id"], "finding_id")
+        if args.get("finding_id")
         else None,
-        criterion_id=_integer(args["criterion_id"], "criterion_id")
-        if args.get("criterion_id") else None,
+        criterion_id=inputs.integer(args["criterion_id"], "criterion_id")
+        if args.get("criterion_id")
+        else None,
     )
     items = []
     for campaign in _campaigns_asked():
@@ -507,10 +489,10 @@ def action_list():
 @bp.post("/actions")
 @requires(Permission.EDIT_FINDINGS)
 def action_create():
-    body = _json_body()
+    body = inputs.json_body()
     if body.get("campaign_id") is None:
         abort(400, _("Indiquez la campagne de l’action (« campaign_id »)."))
-    campaign = _campaign_or_404(_integer(body["campaign_id"], "campaign_id"))
+    campaign = _campaign_or_404(inputs.integer(body["campaign_id"], "campaign_id"))
     data = _action_input(body, campaign, None)
     try:
         action = service.create_action(db.session, campaign, current_user, data)
@@ -531,27 +513,45 @@ def action_update(action_id: int):
     action = _action_or_404(action_id)
     if not service.can_update_action(current_user, action):
         abort(403, _("Vous ne pouvez faire avancer que vos actions ou celles de votre site."))
-    body = _json_body()
+    body = inputs.json_body()
     unknown = set(body) - _ACTION_FIELDS - _STATUS_KEYS
     if unknown:
-        abort(400, _("Champs inconnus : %(fields)s ; champs acceptés : %(accepted)s.",
-                     fields=", ".join(sorted(unknown))[:200],
-                     accepted=", ".join(sorted(_ACTION_FIELDS | _STATUS_KEYS))))
+        abort(
+            400,
+            _(
+                "Champs inconnus : %(fields)s ; champs acceptés : %(accepted)s.",
+                fields=", ".join(sorted(unknown))[:200],
+                accepted=", ".join(sorted(_ACTION_FIELDS | _STATUS_KEYS)),
+            ),
+        )
     edits = set(body) - _STATUS_KEYS
     if edits and not has_permission(current_user, Permission.EDIT_FINDINGS):
-        abort(403, _("Vous pouvez faire avancer cette action (« status », « note ») mais pas "
-                     "la modifier : %(fields)s.", fields=", ".join(sorted(edits))))
-    seen = _optional_integer(body.get("lock_version"), "lock_version")
+        abort(
+            403,
+            _(
+                "Vous pouvez faire avancer cette action (« status », « note ») mais pas "
+                "la modifier : %(fields)s.",
+                fields=", ".join(sorted(edits)),
+            ),
+        )
+    seen = inputs.optional_integer(body.get("lock_version"), "lock_version")
     status = _status(body["status"], ActionStatus) if body.get("status") is not None else None
-    note = _text(body, "note")
+    note = inputs.text(body, "note")
     data = _action_input(body, action.campaign, action) if edits else None
     with _one_transaction() as session:
         if data is not None:
             service.update_action(session, action, data, seen)
             seen = None  # checked; the flush has moved the version on
         if status is not None and status is not action.status:
-            service.set_action_status(session, action, status, current_user, local_today(),
-                                      note=note, seen_lock_version=seen)
+            service.set_action_status(
+                session,
+                action,
+                status,
+                current_user,
+                local_today(),
+                note=note,
+                seen_lock_version=seen,
+            )
         else:
             service.check_fresh(action, seen)
     return jsonify(_action_json(_action_or_404(action_id)))
