@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import markdown as markdown_lib
 import nh3
 from flask import Flask
@@ -71,10 +69,6 @@ def human_size(size: int) -> str:
 def labelled(label: str, value: object = "") -> str:
     """« Statut : Ouvert » in French, "Status: Open" in English: the colon is the language's."""
     return _("%(label)s : %(value)s", label=label, value=value).rstrip()
-
-
-def days_until(day: date, today: date) -> int:
-    return (day - today).days
 
 
 def init_templating(app: Flask) -> None:

@@ -22,7 +22,7 @@ from typing import BinaryIO
 from urllib.parse import urlsplit
 
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, and_, delete, func, or_, select, text
+from sqlalchemy import ColumnElement, and_, func, or_, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.exc import StaleDataError
@@ -679,8 +679,3 @@ def verify(session: Session, storage: Storage) -> VerifyReport:
             report.altered.append(version)
     report.orphans = sorted(key for key in storage.keys() if key not in known)  # noqa: SIM118
     return report
-
-
-def delete_links_to(session: Session, criterion_ids: list[int]) -> None:
-    """Used by tests and imports that drop a draft framework: remove its evidence links."""
-    session.execute(delete(EvidenceLink).where(EvidenceLink.criterion_id.in_(criterion_ids)))
