@@ -42,7 +42,10 @@ MILESTONES = [  # kind, title, start, end, place, notes
         date(2017, 12, 12),
         None,
         "",
-        "Visite de décembre 2017 (jour exact non précisé dans la note ; fixé au 12).",
+        # The note dates the visit to December 2017 without a day: the 12th is our choice.
+        "Suite à la visite, l’école a pris des mesures pour ramener la part de stagiaires "
+        "diplômés vers les cibles du réseau et accéléré la systématisation de la logique "
+        "de preuve.",
     ),
     (
         MilestoneKind.PRE_AUDIT,
@@ -50,13 +53,13 @@ MILESTONES = [  # kind, title, start, end, place, notes
         date(2018, 2, 20),
         date(2018, 2, 22),
         "Sites E2C Var",
-        "Réalisé par le référent réseau E2C France ; avis favorable pour un audit "
-        "de labellisation fin avril.",
+        "Réalisé par le référent réseau E2C France ; avis favorable pour l’audit "
+        "de labellisation.",
     ),
     (
         MilestoneKind.AUDIT_INITIAL,
         "Audit de labellisation AFNOR Certification",
-        date(2018, 4, 24),
+        AFNOR_AUDIT_DAY,
         date(2018, 4, 26),
         "Sites E2C Var",
         "",
@@ -75,7 +78,8 @@ MILESTONES = [  # kind, title, start, end, place, notes
         date(2018, 6, 1),
         None,
         "Site Dracénie",
-        "Prévue « fin mai – début juin » : date à confirmer avec l’agglomération (CAD).",
+        "Date à confirmer avec l’agglomération (CAD) : deux à trois semaines après la "
+        "commission.",
     ),
 ]
 

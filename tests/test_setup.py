@@ -130,3 +130,12 @@ def test_admin_creates_an_account_from_the_page(client, auth, demo):
         "role": "qualite", "site_id": "0", "password": "un-long-mot-de-passe"})
     assert response.status_code == 302
     assert db.session.scalar(select(User).where(User.email == "relais@e2c-var.example"))
+
+
+def test_demo_notes_name_no_month_so_the_shifted_dates_read_true(demo_today):
+    """Shifted to today, a note saying « fin avril » would contradict the date beside it."""
+    import re
+
+    notes = " ".join(m.notes for m in db.session.scalars(select(Milestone)))
+    months = r"janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre"
+    assert notes and not re.search(rf"\b({months})\b", notes, re.IGNORECASE)
