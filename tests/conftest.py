@@ -266,3 +266,17 @@ def s3_app(app, s3_endpoint):
         for item in page.get("Contents", ()):
             s3.client.delete_object(Bucket=bucket, Key=item["Key"])
     s3.client.delete_bucket(Bucket=bucket)  # moto keeps objects in memory: free them
+
+
+@pytest.fixture
+def token_for(app):
+    """Bearer headers for a user: a real API token, stored hashed like any other."""
+    from audit_tracker.models import ApiToken
+
+    def issue(user) -> dict[str, str]:
+        token, clear = ApiToken.issue(user, "tests")
+        db.session.add(token)
+        db.session.commit()
+        return {"Authorization": f"Bearer {clear}"}
+
+    return issue

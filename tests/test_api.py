@@ -11,17 +11,6 @@ from audit_tracker.models.base import utcnow
 
 
 @pytest.fixture
-def token_for(app):
-    def issue(user: User) -> dict[str, str]:
-        token, clear = ApiToken.issue(user, "tests")
-        db.session.add(token)
-        db.session.commit()
-        return {"Authorization": f"Bearer {clear}"}
-
-    return issue
-
-
-@pytest.fixture
 def director_headers(demo, token_for):
     director = db.session.scalar(select(User).where(User.email == "direction@e2c-var.example"))
     return token_for(director)

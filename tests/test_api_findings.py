@@ -10,7 +10,6 @@ from sqlalchemy import func, select
 from audit_tracker.extensions import db
 from audit_tracker.models import (
     Action,
-    ApiToken,
     Campaign,
     Criterion,
     Finding,
@@ -23,17 +22,6 @@ from audit_tracker.models import (
 from audit_tracker.models.findings import action_criterion, action_finding, finding_criterion
 
 # ------------------------------------------------------------------------------------ fixtures
-
-
-@pytest.fixture
-def token_for(app):
-    def issue(user: User) -> dict[str, str]:
-        token, clear = ApiToken.issue(user, "tests")
-        db.session.add(token)
-        db.session.commit()
-        return {"Authorization": f"Bearer {clear}"}
-
-    return issue
 
 
 @pytest.fixture

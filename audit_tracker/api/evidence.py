@@ -179,8 +179,6 @@ def evidence_create():
     try:
         if kind is EvidenceKind.FILE:
             upload = _receive(files["file"])
-            if not fields.title.strip():
-                fields.title = upload.filename.rsplit(".", 1)[0]
         evidence = service.create_evidence(
             db.session,
             storage_for(current_app),

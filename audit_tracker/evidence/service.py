@@ -223,7 +223,11 @@ def create_evidence(
     fields: EvidenceFields,
     upload: ReceivedFile | None = None,
 ) -> Evidence:
-    """A new proof (with its first version for a document), committed with its stored file."""
+    """A new proof (with its first version for a document), committed with its stored file.
+
+    A document given no title takes its file's name without the extension."""
+    if upload is not None and not (fields.title or "").strip():
+        fields.title = upload.filename.rsplit(".", 1)[0]
     fields = _checked(fields, school, author)
     if (fields.kind is EvidenceKind.FILE) != (upload is not None):
         raise EvidenceError(

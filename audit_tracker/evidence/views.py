@@ -205,8 +205,6 @@ def create():
                     current_app.config["MAX_CONTENT_LENGTH"],
                 )
             fields = _fields_from(form, kind)
-            if upload and not fields.title:
-                fields.title = upload.filename.rsplit(".", 1)[0]
             evidence = service.create_evidence(
                 db.session,
                 storage_for(current_app),
