@@ -13,6 +13,7 @@ from .campaign import (
     MilestoneKind,
     campaign_framework,
 )
+from .dossier import BUILD_STATUS_LABELS, BuildStatus, DossierBuild
 from .evidence import (
     EVIDENCE_KIND_LABELS,
     REVIEW_STATUS_LABELS,
@@ -34,6 +35,14 @@ from .findings import (
     action_finding,
     finding_criterion,
 )
+from .indicators import (
+    COMPARISON_LABELS,
+    COUNT_COLUMNS,
+    Comparison,
+    IndicatorEntry,
+    IndicatorTarget,
+)
+from .readiness import CampaignCriterion, ReadinessSignOff, ReadinessSnapshot, SiteExemption
 from .referentiel import (
     Criterion,
     CriterionMapping,
@@ -46,6 +55,9 @@ from .referentiel import (
 from .school import School, Site
 
 __all__ = [
+    "BUILD_STATUS_LABELS",
+    "BuildStatus",
+    "DossierBuild",
     "ACTION_STATUS_LABELS",
     "COMMISSION_DECISION_LABELS",
     "FINDING_STATUS_LABELS",
@@ -70,6 +82,15 @@ __all__ = [
     "MILESTONE_KIND_LABELS",
     "ApiToken",
     "Campaign",
+    "COMPARISON_LABELS",
+    "COUNT_COLUMNS",
+    "Comparison",
+    "IndicatorEntry",
+    "IndicatorTarget",
+    "CampaignCriterion",
+    "ReadinessSignOff",
+    "ReadinessSnapshot",
+    "SiteExemption",
     "Criterion",
     "CriterionMapping",
     "FindingKind",

@@ -6,7 +6,7 @@ import enum
 from datetime import date, time
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import CheckConstraint, Column, ForeignKey, String, Table, Text
+from sqlalchemy import JSON, CheckConstraint, Column, ForeignKey, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -97,6 +97,9 @@ class Campaign(TimestampMixin, db.Model):
     school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
     name: Mapped[str] = mapped_column(String(200))
     description: Mapped[str] = mapped_column(Text, default="")
+    # Categories of action the school runs (Qualiopi's AF, CFA…); a criterion reserved to other
+    # categories does not apply. Empty means every criterion applies.
+    categories: Mapped[list[str]] = mapped_column(JSON, default=list)
 
     school: Mapped[School] = relationship()
     frameworks: Mapped[list[Framework]] = relationship(
