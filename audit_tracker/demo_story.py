@@ -10,6 +10,7 @@ too few trainees from the QPV, a "logique de preuve" to systematise, a fast and 
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -19,13 +20,14 @@ from reportlab.pdfgen import canvas
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .demo import DEMO_DOMAIN, shift_for
+from .demo import DEMO_DOMAIN, SEED_DATE, shift_for
 from .evidence import service as evidence
 from .evidence.storage import Storage
 from .findings import service as findings
 from .models import (
     ActionStatus,
     Campaign,
+    CampaignCriterion,
     Criterion,
     EvidenceKind,
     FindingStatus,
@@ -33,6 +35,7 @@ from .models import (
     ReviewStatus,
     User,
 )
+from .readiness.snapshots import record_daily
 
 
 @dataclass
@@ -213,7 +216,16 @@ def load_demo_story(session: Session, storage: Storage, tmp_dir: Path,
                     today: date | None = None) -> dict[str, int]:
     """Add the proofs, findings and actions of the story; returns how many of each."""
     offset = shift_for(today)
+    day = today or SEED_DATE
     campaign = session.scalar(select(Campaign).order_by(Campaign.id).limit(1))
+
+    def snapshot(days_ago: int) -> None:
+        """The dashboard's trend, computed by the real rules as the story unfolds: three weeks
+        ago nothing was filed, two weeks ago half the proofs, a week ago all of them; the
+        findings and the action plan came this week."""
+        record_daily(campaign, day - timedelta(days=days_ago), replace=True)
+
+    snapshot(21)
     users = {u.email.split("@")[0]: u for u in session.scalars(
         select(User).where(User.school_id == campaign.school_id))}
     sites = {s.code: s for s in campaign.school.sites}
@@ -250,12 +262,15 @@ def load_demo_story(session: Session, storage: Storage, tmp_dir: Path,
         if proof.status in {ReviewStatus.VALIDATED, ReviewStatus.REFUSED}:
             evidence.review(session, item, users["direction"], proof.status)
         proofs[proof.key] = item
+        if len(proofs) == len(PROOFS) // 2:
+            snapshot(14)
 
     events = {m.kind: m for m in campaign.milestones}
     events[MilestoneKind.PRE_AUDIT].report_evidence = proofs["prereport"]
     relais = next(m for m in campaign.meetings if m.title.startswith("Rencontre des relais"))
     relais.minutes_evidence = proofs["relais-qpv"]
     session.commit()
+    snapshot(7)
 
     created = []
     for kind, type_code, title, codes, site, description in FINDINGS:
@@ -277,4 +292,33 @@ def load_demo_story(session: Session, storage: Storage, tmp_dir: Path,
     # What the visite conseil raised is being answered: the pré-audit saw the first effects.
     for finding in created[:2]:
         findings.set_finding_status(session, finding, FindingStatus.IN_PROGRESS, users["qualite"])
+    _write_arguments(session, campaign, criterion, users["qualite"])
+    snapshot(0)
     return {"proofs": len(proofs), "findings": len(created), "actions": len(ACTIONS)}
+
+
+# The school's argument for the four indispensable criteria, in the words of the February 2018
+# note; the dossier carries them in front of each criterion's pièces.
+ARGUMENTS = {
+    "A3": "L’école dispose de **moyens dédiés** sur chacun de ses quatre sites : une équipe de "
+          "formateurs et de chargés de relations entreprises, des locaux propres, un budget "
+          "suivi en sous-comité financier (FSE, État, Région PACA).",
+    "C2": "Chaque stagiaire suit un **parcours individualisé** : entretien d’entrée, contrat "
+          "d’engagement, alternance entre l’école et l’entreprise, bilans réguliers.\n\n"
+          "- positionnement à l’entrée ;\n- plan de formation revu en commission de suivi ;\n"
+          "- attestation de compétences acquises à la sortie.",
+    "D1": "La **relation avec les entreprises** est formalisée : 236 entreprises ont accueilli "
+          "un stagiaire depuis l’ouverture du premier site ; conventions de stage et filières "
+          "(œno-viticole, Plombiers du numérique, Sport Animation Tourisme).",
+    "H1": "La **démarche qualité** est portée par la responsable qualité ; la logique de preuve "
+          "est systématisée depuis la visite conseil et suivie en comité opérationnel.",
+}
+
+
+def _write_arguments(session: Session, campaign: Campaign,
+                     criterion: Callable[[str, str], Criterion], author: User) -> None:
+    for code, text in ARGUMENTS.items():
+        session.add(CampaignCriterion(campaign_id=campaign.id,
+                                      criterion_id=criterion("e2c-label", code).id,
+                                      argument=text, updated_by=author))
+    session.commit()

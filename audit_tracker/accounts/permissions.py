@@ -22,6 +22,9 @@ class Permission(enum.StrEnum):
     EDIT_FINDINGS = "edit_findings"  # record findings, plan actions, governance meetings
     UPDATE_ACTIONS = "update_actions"  # move an action along (site: their own or their site's)
     IMPORT_REFERENTIEL = "import_referentiel"  # add frameworks shared by the whole network
+    EDIT_INDICATORS = "edit_indicators"  # key indicators: counts and targets (site: own site)
+    BUILD_DOSSIER = "build_dossier"  # build the evidence dossier (PDF and ZIP) for the auditor
+    SIGN_OFF = "sign_off"  # sign the readiness at a date: the director's call alone
     MANAGE_USERS = "manage_users"
 
 
@@ -29,6 +32,8 @@ _EVERYONE = {Permission.PUBLIC, Permission.READ}
 
 _QUALITY_WORK = {
     Permission.EDIT_CAMPAIGN,
+    Permission.EDIT_INDICATORS,
+    Permission.BUILD_DOSSIER,
     Permission.EDIT_EVIDENCE,
     Permission.REVIEW_EVIDENCE,
     Permission.EDIT_FINDINGS,
@@ -36,12 +41,15 @@ _QUALITY_WORK = {
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    # The platform admin runs accounts and référentiels; judging a school's proofs is the
-    # quality lead's and the director's call, so not the admin's.
-    Role.ADMIN: frozenset(set(Permission) - {Permission.REVIEW_EVIDENCE}),
-    Role.DIRECTION: frozenset(_EVERYONE | _QUALITY_WORK),
+    # The platform admin runs accounts and référentiels; judging a school's proofs and signing
+    # its readiness are the quality lead's and the director's calls, so not the admin's.
+    Role.ADMIN: frozenset(set(Permission) - {Permission.REVIEW_EVIDENCE, Permission.SIGN_OFF}),
+    Role.DIRECTION: frozenset(_EVERYONE | _QUALITY_WORK | {Permission.SIGN_OFF}),
     Role.QUALITE: frozenset(_EVERYONE | _QUALITY_WORK),
-    Role.SITE: frozenset(_EVERYONE | {Permission.EDIT_EVIDENCE, Permission.UPDATE_ACTIONS}),
+    Role.SITE: frozenset(
+        _EVERYONE
+        | {Permission.EDIT_EVIDENCE, Permission.UPDATE_ACTIONS, Permission.EDIT_INDICATORS}
+    ),
     Role.AUDITEUR: frozenset(_EVERYONE),
 }
 

@@ -41,7 +41,7 @@ class Conflict(FindingError):
     """Someone else saved the record since the form was opened."""
 
 
-def _commit(session: Session) -> None:
+def commit_or_conflict(session: Session) -> None:
     try:
         session.commit()
     except (StaleDataError, IntegrityError) as error:
@@ -159,7 +159,7 @@ def create_finding(session: Session, event: Milestone, author: User,
     finding = Finding(milestone=event, number=number, created_by=author)
     _apply_finding(finding, data)
     session.add(finding)
-    _commit(session)
+    commit_or_conflict(session)
     return finding
 
 
@@ -172,7 +172,7 @@ def update_finding(session: Session, finding: Finding, data: FindingInput,
     # _commit, as a crash instead of a Conflict.
     with session.no_autoflush:
         _apply_finding(finding, data)
-    _commit(session)
+    commit_or_conflict(session)
 
 
 def set_finding_status(session: Session, finding: Finding, status: FindingStatus,
@@ -194,7 +194,7 @@ def set_finding_status(session: Session, finding: Finding, status: FindingStatus
             raise FindingError(_("Seuls la direction et le responsable qualité lèvent une "
                                  "non-conformité."))
     finding.status = status
-    _commit(session)
+    commit_or_conflict(session)
 
 
 def findings_of(session: Session, campaign: Campaign, open_only: bool = False,
@@ -280,7 +280,7 @@ def create_action(session: Session, campaign: Campaign, author: User,
     action = Action(campaign=campaign, created_by=author, status=ActionStatus.TODO)
     _apply_action(action, data)
     session.add(action)
-    _commit(session)
+    commit_or_conflict(session)
     return action
 
 
@@ -295,7 +295,7 @@ def update_action(session: Session, action: Action, data: ActionInput,
                              "de clôture ne peut pas être retirée."))
     with session.no_autoflush:  # as in update_finding: one flush, in _commit
         _apply_action(action, data)
-    _commit(session)
+    commit_or_conflict(session)
 
 
 def set_action_status(session: Session, action: Action, status: ActionStatus, user: User,
@@ -330,7 +330,7 @@ def set_action_status(session: Session, action: Action, status: ActionStatus, us
     if status in {ActionStatus.TODO, ActionStatus.IN_PROGRESS}:
         action.done_on = None
     action.status = status
-    _commit(session)
+    commit_or_conflict(session)
 
 
 def can_update_action(user: User, action: Action) -> bool:

@@ -1,0 +1,241 @@
+"""The director's screen and the go / no-go checklist, assembled from the readiness rules.
+
+Each piece is one query (or one ``readiness_of``), whatever the campaign's size: the tests
+count the statements for a small campaign and a ten-times larger one.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+
+from flask_babel import format_date, gettext, ngettext
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import exists, func, select
+from sqlalchemy.orm import selectinload
+
+from ..campaigns.service import TimelineEntry, timeline
+from ..extensions import db
+from ..findings.service import ActionFilters, actions_of, findings_of, meetings_without_minutes
+from ..models import (
+    Action,
+    Campaign,
+    Criterion,
+    Evidence,
+    EvidenceLink,
+    Finding,
+    FindingKind,
+    Meeting,
+    Milestone,
+    MilestoneKind,
+    ReadinessSignOff,
+    ReviewStatus,
+)
+from .rules import AUDIT_KINDS, Readiness, State, readiness_of
+from .signoff import latest_signoff
+from .snapshots import StateChange, TrendPoint, changes_between, snapshot_on_or_before, thaw, trend
+
+ANSWERABLE = {FindingKind.PROGRESS, FindingKind.WATCH, FindingKind.NONCONFORMITY}
+
+
+@dataclass(frozen=True)
+class ExpiringProof:
+    evidence: Evidence
+    fails: str  # "expiree", "audit" or "commission": the first date it will not reach
+
+
+@dataclass(frozen=True)
+class WeekChanges:
+    since: date
+    states: list[StateChange]
+    new_proofs: int
+    new_findings: int
+    new_actions: int
+    compared: bool  # False when no snapshot a week old exists yet
+
+
+@dataclass
+class Dashboard:
+    campaign: Campaign
+    as_of: date
+    today: date
+    readiness: Readiness
+    timeline: list[TimelineEntry]
+    late_by_owner: list[tuple[str, list[Action]]]
+    expiring: list[ExpiringProof]
+    open_pre_audit: list[Finding]
+    meetings_without_minutes: list[Meeting]
+    changes: WeekChanges
+    trend: list[TrendPoint]
+    signoff: ReadinessSignOff | None
+    milestones: dict[str, Milestone] = field(default_factory=dict)
+
+
+def key_milestones(campaign: Campaign, today: date) -> dict[str, Milestone]:
+    """The next audit and the next commission (or the last ones once they are over)."""
+    found: dict[str, Milestone] = {}
+    for name, kinds in (("audit", AUDIT_KINDS),
+                        ("commission", {MilestoneKind.COMMISSION_NATIONALE})):
+        candidates = [m for m in campaign.milestones if m.kind in kinds]
+        coming = [m for m in candidates if m.last_day >= today]
+        if coming or candidates:
+            found[name] = (coming or candidates[-1:])[0]
+    return found
+
+
+def build_dashboard(campaign: Campaign, as_of: date, today: date) -> Dashboard:
+    readiness = readiness_of(campaign, as_of, today=today)
+    milestones = key_milestones(campaign, today)
+    return Dashboard(
+        campaign=campaign, as_of=as_of, today=today, readiness=readiness,
+        timeline=timeline(campaign, today),
+        late_by_owner=late_actions_by_owner(campaign, today),
+        expiring=expiring_proofs(campaign, today,
+                                 {name: m.starts_on for name, m in milestones.items()}),
+        open_pre_audit=open_findings(campaign, MilestoneKind.PRE_AUDIT),
+        meetings_without_minutes=meetings_without_minutes(campaign, today),
+        changes=week_changes(campaign, readiness, today),
+        trend=trend(campaign, today),
+        signoff=latest_signoff(campaign),
+        milestones=milestones,
+    )
+
+
+def late_actions_by_owner(campaign: Campaign, today: date) -> list[tuple[str, list[Action]]]:
+    """Late actions grouped by owner, the owner with the most days late first."""
+    grouped: dict[str, list[Action]] = defaultdict(list)
+    for action in actions_of(db.session, campaign, ActionFilters(late_on=today)):
+        grouped[action.owner.full_name].append(action)
+    return sorted(grouped.items(),
+                  key=lambda item: -sum(a.days_late(today) for a in item[1]))
+
+
+def expiring_proofs(campaign: Campaign, today: date,
+                    deadlines: dict[str, date]) -> list[ExpiringProof]:
+    """Proofs linked to the campaign's criteria that will not last to the last of
+    ``deadlines`` (name → day: the audit, the commission), expired ones included."""
+    horizon = max(deadlines.values(), default=today)
+    serves_campaign = exists().where(
+        EvidenceLink.evidence_id == Evidence.id,
+        EvidenceLink.criterion_id == Criterion.id,
+        Criterion.framework_id.in_([f.id for f in campaign.frameworks]),
+    )
+    proofs = db.session.scalars(
+        select(Evidence)
+        .where(Evidence.school_id == campaign.school_id, Evidence.status != ReviewStatus.REFUSED,
+               Evidence.valid_until < horizon, serves_campaign)
+        .options(selectinload(Evidence.owner))
+        .order_by(Evidence.valid_until, Evidence.id))
+    result = []
+    for evidence in proofs:
+        if evidence.valid_until < today:
+            fails = "expiree"
+        else:
+            fails = next(name for name, day in sorted(deadlines.items(), key=lambda i: i[1])
+                         if evidence.valid_until < day)
+        result.append(ExpiringProof(evidence, fails))
+    return result
+
+
+def open_findings(campaign: Campaign, event_kind: MilestoneKind | None = None) -> list[Finding]:
+    """Open findings that call for an answer (not the points forts), optionally of one kind of
+    event."""
+    return [f for f in findings_of(db.session, campaign, open_only=True)
+            if f.finding_type.kind in ANSWERABLE
+            and (event_kind is None or f.milestone.kind is event_kind)]
+
+
+def week_changes(campaign: Campaign, readiness: Readiness, today: date) -> WeekChanges:
+    since = today - timedelta(days=7)
+    snapshot = snapshot_on_or_before(campaign, since)
+    states: list[StateChange] = []
+    if snapshot is not None:
+        now = readiness if snapshot.as_of == readiness.as_of else readiness_of(
+            campaign, snapshot.as_of, today=today)
+        states = changes_between(thaw(snapshot), now)
+    start = datetime.combine(since + timedelta(days=1), time.min, tzinfo=UTC)
+    counts = db.session.execute(select(
+        select(func.count(Evidence.id)).where(Evidence.school_id == campaign.school_id,
+                                              Evidence.created_at >= start)
+        .scalar_subquery(),
+        select(func.count(Finding.id)).join(Milestone)
+        .where(Milestone.campaign_id == campaign.id, Finding.created_at >= start)
+        .scalar_subquery(),
+        select(func.count(Action.id)).where(Action.campaign_id == campaign.id,
+                                            Action.created_at >= start)
+        .scalar_subquery(),
+    )).one()
+    return WeekChanges(since, states, *counts, compared=snapshot is not None)
+
+
+# --- go / no-go -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CheckItem:
+    code: str
+    label: str
+    ok: bool
+    details: list[str]
+
+
+@dataclass(frozen=True)
+class Checklist:
+    milestone: Milestone
+    as_of: date
+    items: list[CheckItem]
+    readiness: Readiness
+
+    @property
+    def go(self) -> bool:
+        return all(item.ok for item in self.items)
+
+
+CHECK_LABELS = {
+    "indispensables": _l("Chaque critère indispensable est démontrable"),
+    "nc_majeures": _l("Aucune non-conformité majeure ouverte"),
+    "retards": _l("Aucune action en retard"),
+    "pre_audit": _l("Chaque constat du pré-audit a sa réponse (action prévue, ou constat levé)"),
+    "validite": _l("Chaque preuve reste valable jusqu’à la commission"),
+}
+
+
+def go_no_go(campaign: Campaign, milestone: Milestone, today: date) -> Checklist:
+    """The checklist for one audit or commission, at that milestone's first day."""
+    as_of = milestone.starts_on
+    readiness = readiness_of(campaign, as_of, today=today)
+    findings = open_findings(campaign)
+    commission = key_milestones(campaign, today).get("commission", milestone)
+    horizon = max(commission.starts_on, as_of)
+
+    items = []
+    not_ready = [c for c in readiness.criteria
+                 if c.indispensable and c.state not in {State.DEMONSTRABLE, State.NOT_APPLICABLE}]
+    items.append(("indispensables",
+                  [f"{c.code} · {c.title} : {c.state.label}" for c in not_ready]))
+    majors = [f for f in findings
+              if f.finding_type.is_nonconformity and not f.finding_type.escalates_to]
+    items.append(("nc_majeures", [f"{f.reference} · {f.title}" for f in majors]))
+    late = actions_of(db.session, campaign, ActionFilters(late_on=today))
+    items.append(("retards", [_late_words(a, today) for a in late]))
+    unanswered = [f for f in findings if f.milestone.kind is MilestoneKind.PRE_AUDIT
+                  and not f.actions]
+    items.append(("pre_audit", [f"{f.reference} · {f.title}" for f in unanswered]))
+    expiring = expiring_proofs(campaign, today, {"commission": horizon})
+    items.append(("validite", [_expiry_words(p) for p in expiring]))
+    return Checklist(
+        milestone=milestone, as_of=as_of, readiness=readiness,
+        items=[CheckItem(code, str(CHECK_LABELS[code]), not details, details)
+               for code, details in items],
+    )
+
+
+def _late_words(action: Action, today: date) -> str:
+    return ngettext("%(title)s · %(owner)s · %(num)d jour de retard",
+                    "%(title)s · %(owner)s · %(num)d jours de retard",
+                    action.days_late(today), title=action.title, owner=action.owner.full_name)
+
+
+def _expiry_words(proof: ExpiringProof) -> str:
+    return gettext("%(title)s · valable jusqu’au %(day)s", title=proof.evidence.title,
+                   day=format_date(proof.evidence.valid_until, "dd/MM/yyyy"))
