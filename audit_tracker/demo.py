@@ -208,6 +208,8 @@ def load_demo(session: Session, today: date | None = None) -> list[DemoAccount]:
             )
             if f
         ],
+        # An E2C runs actions de formation: Qualiopi's CFA-only indicators do not apply.
+        categories=["AF"],
     )
     campaign.milestones = [
         Milestone(
@@ -247,5 +249,8 @@ def load_demo(session: Session, today: date | None = None) -> list[DemoAccount]:
         user.set_password(password)
         session.add(user)
         accounts.append(DemoAccount(user.email, role, password))
+    from .indicators.demo import load_demo_indicators
+
+    load_demo_indicators(session, school, offset)
     session.flush()
     return accounts

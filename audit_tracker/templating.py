@@ -5,7 +5,14 @@ from __future__ import annotations
 import markdown as markdown_lib
 import nh3
 from flask import Flask
-from flask_babel import format_date, format_datetime, format_decimal, get_locale, ngettext
+from flask_babel import (
+    format_date,
+    format_datetime,
+    format_decimal,
+    format_percent,
+    get_locale,
+    ngettext,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup
@@ -66,6 +73,14 @@ def human_size(size: int) -> str:
     return ngettext("%(num)s octet", "%(num)s octets", size)
 
 
+def percent(value: float | None) -> str:
+    """A fraction as a reader writes it: « 16 % » in French (narrow no-break space before the
+    sign), "16%" in English; « — » for no value (a rate whose denominator is 0)."""
+    if value is None:
+        return "—"
+    return format_percent(value).replace("\u00a0%", "\u202f%")
+
+
 def labelled(label: str, value: object = "") -> str:
     """« Statut : Ouvert » in French, "Status: Open" in English: the colon is the language's."""
     return _("%(label)s : %(value)s", label=label, value=value).rstrip()
@@ -74,6 +89,7 @@ def labelled(label: str, value: object = "") -> str:
 def init_templating(app: Flask) -> None:
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.filters["human_size"] = human_size
+    app.jinja_env.filters["percent"] = percent
     app.jinja_env.globals["labelled"] = labelled
     app.jinja_env.globals["megabytes"] = megabytes
     app.jinja_env.filters["date_fr"] = lambda d, fmt="d MMMM yyyy": format_date(d, fmt) if d else ""

@@ -1,0 +1,1 @@
+"""Key indicators against network targets: monthly counts per site, weighted rates, gaps."""
