@@ -7,13 +7,13 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint install install-test translations clean
+.PHONY: run test lint install install-test translations fonts clean
 
-run: install
+run: install fonts
 	$(FLASK) setup --demo
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
-test: install-test
+test: install-test fonts
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
@@ -34,6 +34,20 @@ $(VENV)/.installed: $(VENV)/bin/python setup.cfg pyproject.toml
 $(VENV)/.installed-test: $(VENV)/bin/python setup.cfg pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[test]'
 	touch $(VENV)/.installed $@
+
+# The PDF dossier embeds DejaVu (French typography needs its narrow no-break space): install it
+# where we may (Debian or Ubuntu as root), otherwise say how; everything else runs without it.
+DEJAVU := /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf
+fonts:
+	@if [ ! -e $(DEJAVU) ] && [ -z "$$AUDIT_TRACKER_DOSSIER_FONT_DIR" ]; then \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-dejavu-core >/dev/null \
+	    || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-dejavu-core >/dev/null); \
+	  else \
+	    echo "Police DejaVu absente : le dossier PDF en a besoin (apt-get install fonts-dejavu-core," \
+	         "ou AUDIT_TRACKER_DOSSIER_FONT_DIR=<dossier de DejaVuSans.ttf>)."; \
+	  fi; \
+	fi
 
 # Compiled catalogues are build output: compiled from the .po files, never committed.
 translations: $(VENV)/.installed

@@ -26,6 +26,8 @@ users_cli = AppGroup("users", help="Comptes et jetons d’API.")
 demo_cli = AppGroup("demo", help="Données de démonstration (E2C Var, février 2018).")
 evidence_cli = AppGroup("evidence", help="Bibliothèque de preuves.")
 reminders_cli = AppGroup("reminders", help="Rappels par e-mail des échéances d’actions.")
+dossier_cli = AppGroup("dossier", help="Dossier de preuves (PDF et archive ZIP).")
+readiness_cli = AppGroup("readiness", help="État de préparation : instantanés quotidiens.")
 
 
 def init_commands(app: Flask) -> None:
@@ -35,6 +37,8 @@ def init_commands(app: Flask) -> None:
     app.cli.add_command(demo_cli)
     app.cli.add_command(evidence_cli)
     app.cli.add_command(reminders_cli)
+    app.cli.add_command(dossier_cli)
+    app.cli.add_command(readiness_cli)
 
 
 def _private_write(path: Path, text: str) -> None:
@@ -59,6 +63,11 @@ def setup(demo: bool) -> None:
         )
         click.echo("Clé secrète créée dans instance/secret_key.")
     upgrade()
+    from .dossier.jobs import recover_stale_builds
+
+    lost = recover_stale_builds(db.session, current_app)
+    if lost:
+        click.echo(f"{lost} construction(s) de dossier interrompue(s) marquée(s) en échec.")
     report = load_shipped_referentiels(db.session)
     db.session.commit()
     for label in report.added:
@@ -267,3 +276,101 @@ def reminders_send(day: date | None, dry_run: bool) -> None:
     click.echo(f"{sent} e-mail envoyé." if sent == 1 else f"{sent} e-mails envoyés.")
     if report.refused:
         raise SystemExit(1)
+
+
+@dossier_cli.command("worker")
+@click.option("--burst", is_flag=True, help="S’arrêter quand la file est vide.")
+def dossier_worker(burst: bool) -> None:
+    """Sert la file RQ des dossiers (DOSSIER_QUEUE=rq, REDIS_URL) ; Ctrl+C pour arrêter."""
+    from .dossier import jobs
+
+    if jobs.settings(current_app).queue != jobs.RQ:
+        raise click.ClickException(
+            "La file des dossiers est « inprocess » : les dossiers se construisent dans le "
+            "serveur web. Réglez AUDIT_TRACKER_DOSSIER_QUEUE=rq et AUDIT_TRACKER_REDIS_URL.")
+    lost = jobs.recover_stale_builds(db.session, current_app)
+    if lost:
+        click.echo(f"{lost} construction(s) interrompue(s) marquée(s) en échec.")
+    jobs.run_worker(current_app, burst=burst)
+
+
+@readiness_cli.command("snapshot")
+@click.option("--date", "day", callback=_reference_day, metavar="AAAA-MM-JJ",
+              help="Jour de l’instantané (par défaut : aujourd’hui, heure de Paris).")
+def readiness_snapshot(day: date | None) -> None:
+    """Enregistre l’instantané du jour de chaque campagne (à lancer chaque soir, par cron)."""
+    from .models import Campaign
+    from .readiness.snapshots import record_daily
+
+    today = day or local_today()
+    campaigns = db.session.scalars(select(Campaign).order_by(Campaign.id)).all()
+    for campaign in campaigns:
+        snapshot = record_daily(campaign, today, replace=True)
+        share = snapshot.counts.get("demontrable", 0)
+        click.echo(f"{campaign.name} : instantané du {today:%d/%m/%Y} au "
+                   f"{snapshot.as_of:%d/%m/%Y}, {share} critère(s) démontrable(s).")
+    if not campaigns:
+        click.echo("Aucune campagne.")
+
+
+@dossier_cli.command("build")
+@click.argument("campaign_id", type=int)
+@click.option("--output", "output", required=True, metavar="FICHIER.pdf",
+              type=click.Path(dir_okay=False, writable=True, path_type=Path),
+              help="Chemin du PDF à écrire.")
+@click.option("--zip", "zip_file", metavar="FICHIER.zip",
+              type=click.Path(dir_okay=False, writable=True, path_type=Path),
+              help="Écrire aussi l’archive ZIP (PDF, fichiers originaux, manifest.csv).")
+@click.option("--sans-annexes", is_flag=True, help="Ne pas joindre les annexes au PDF.")
+@click.option("--donnees-personnelles", is_flag=True,
+              help="Inclure les preuves contenant des données personnelles d’apprenants.")
+@click.option("--referentiel", "frameworks", multiple=True, metavar="ID",
+              help="Référentiel à inclure (identifiant ou code) ; répétable. Par défaut : tous.")
+@click.option("--site", "sites", multiple=True, metavar="CODE",
+              help="Site à inclure (code) ; répétable. Par défaut : tous.")
+@click.option("--date", "day", callback=_reference_day, metavar="AAAA-MM-JJ",
+              help="Date de référence (par défaut : le prochain audit).")
+def dossier_build(campaign_id: int, output: Path, zip_file: Path | None, sans_annexes: bool,
+                  donnees_personnelles: bool, frameworks: tuple[str, ...],
+                  sites: tuple[str, ...], day: date | None) -> None:
+    """Construit le dossier de preuves d’une campagne."""
+    from .dossier import DossierError, DossierOptions, DossierOptionsError, build_dossier
+    from .models import Campaign
+
+    campaign = db.session.get(Campaign, campaign_id)
+    if campaign is None:
+        raise click.ClickException(f"Campagne inconnue : {campaign_id}.")
+    framework_ids = []
+    for value in frameworks:
+        found = next((f for f in campaign.frameworks
+                      if str(f.id) == value or f.code == value), None)
+        if found is None:
+            known = ", ".join(f"{f.id} ({f.code})" for f in campaign.frameworks)
+            raise click.ClickException(
+                f"Référentiel « {value} » non suivi par la campagne ; suivis : {known}.")
+        framework_ids.append(found.id)
+    site_ids = []
+    for code in sites:
+        site = next((s for s in campaign.school.sites if s.code == code), None)
+        if site is None:
+            known = ", ".join(s.code for s in campaign.school.sites)
+            raise click.ClickException(f"Site inconnu : « {code} » ; sites : {known}.")
+        site_ids.append(site.id)
+    options = DossierOptions(framework_ids=tuple(dict.fromkeys(framework_ids)),
+                             site_ids=tuple(dict.fromkeys(site_ids)),
+                             with_annexes=not sans_annexes,
+                             include_personal_data=donnees_personnelles, as_of=day)
+
+    def show(percent: int, label: str) -> None:
+        click.echo(f"{percent:>3} % {label}", err=True)
+
+    try:
+        result = build_dossier(campaign, options, output, zip_path=zip_file, progress=show)
+    except DossierOptionsError as error:
+        raise click.ClickException(" ".join(error.messages)) from None
+    except (DossierError, OSError) as error:
+        raise click.ClickException(f"Dossier non construit : {error}") from None
+    click.echo(f"Dossier écrit : {result.pdf_path} ({result.page_count} pages, "
+               f"{result.piece_count} pièces, {result.size} octets, SHA-256 {result.sha256}).")
+    if result.zip_path:
+        click.echo(f"Archive écrite : {result.zip_path}.")

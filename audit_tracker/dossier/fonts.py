@@ -1,0 +1,132 @@
+"""The dossier's embedded Unicode font: DejaVu, found once per process, registered with reportlab.
+
+Why DejaVu from the system (Debian's ``fonts-dejavu-core``) rather than a font from PyPI: the only
+TrueType font that ships with a package we already depend on is reportlab's Bitstream Vera, and
+Vera has no narrow no-break space (U+202F), which French typography puts before « ; ! ? % ». No
+well-kept PyPI package ships DejaVu alone (matplotlib does, but as a 40 MB dependency for one
+file). DejaVu is Vera extended to the whole of Latin, œ, €, ’, U+202F and many symbols, it is in
+every Debian and Ubuntu, ``.ci/run`` installs it, and ``DOSSIER_FONT_DIR`` points elsewhere when a
+machine keeps it somewhere else. Without it the build stops with a French message that says what
+to install, rather than a dossier full of missing-glyph boxes.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from flask_babel import gettext as _
+from reportlab.lib.fonts import addMapping
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+
+from .options import DossierError
+
+DEFAULT_FONT_DIRS = (
+    Path("/usr/share/fonts/truetype/dejavu"),
+    Path("/usr/share/fonts/dejavu"),  # Fedora, Arch
+    Path("/usr/local/share/fonts/dejavu"),
+)
+
+# reportlab name -> file name
+FILES = {
+    "DejaVuSans": "DejaVuSans.ttf",
+    "DejaVuSans-Bold": "DejaVuSans-Bold.ttf",
+    "DejaVuSans-Oblique": "DejaVuSans-Oblique.ttf",
+    "DejaVuSans-BoldOblique": "DejaVuSans-BoldOblique.ttf",
+    "DejaVuSansMono": "DejaVuSansMono.ttf",
+    # Charts are laid out for Helvetica's widths; the condensed face is the closest.
+    "DejaVuSansCondensed": "DejaVuSansCondensed.ttf",
+    "DejaVuSansCondensed-Bold": "DejaVuSansCondensed-Bold.ttf",
+}
+
+REGULAR = "DejaVuSans"
+BOLD = "DejaVuSans-Bold"
+ITALIC = "DejaVuSans-Oblique"
+MONO = "DejaVuSansMono"
+CHART = "DejaVuSansCondensed"
+CHART_BOLD = "DejaVuSansCondensed-Bold"
+
+# What the dossier itself writes around the user's text; each must have a glyph (tested).
+TYPOGRAPHY_CHARS = "\u202f\u00a0«»’œŒ€…–—·✓•"
+REPLACEMENT = "\ufffd"
+# Joiners and variation selectors only shape the character before them (an emoji's colour form):
+# dropped, so "❤️" gives one replacement mark, not two.
+INVISIBLE = {"\u200b", "\u200c", "\u200d", "\u2060", "\ufe0e", "\ufe0f", "\ufeff"}
+
+_lock = threading.Lock()
+
+
+class FontMissing(DossierError):
+    """The dossier's font cannot be found: the message says what to install or configure."""
+
+
+@dataclass(frozen=True)
+class FontSet:
+    directory: Path
+    glyphs: frozenset[int]  # code points the regular face can draw
+
+    def has_glyph(self, char: str) -> bool:
+        return ord(char) in self.glyphs
+
+
+_registered: FontSet | None = None
+
+
+def _candidates(configured: str | Path | None) -> list[Path]:
+    return [Path(configured)] if configured else list(DEFAULT_FONT_DIRS)
+
+
+def find_font_dir(configured: str | Path | None = None) -> Path:
+    """The first folder holding every DejaVu file the dossier uses, or ``FontMissing``."""
+    for folder in _candidates(configured):
+        if all((folder / name).is_file() for name in FILES.values()):
+            return folder
+    where = ", ".join(str(p) for p in _candidates(configured))
+    raise FontMissing(_(
+        "Police DejaVu introuvable (cherchée dans : %(where)s). Installez le paquet "
+        "fonts-dejavu-core (apt-get install fonts-dejavu-core) ou indiquez le dossier qui contient "
+        "DejaVuSans.ttf avec AUDIT_TRACKER_DOSSIER_FONT_DIR.", where=where))
+
+
+def register_fonts(configured: str | Path | None = None) -> FontSet:
+    """Register DejaVu with reportlab (once per process) and return what it can draw."""
+    global _registered
+    with _lock:
+        if _registered is not None and (configured is None
+                                        or Path(configured) == _registered.directory):
+            return _registered
+        folder = find_font_dir(configured)
+        faces = {}
+        for name, filename in FILES.items():
+            try:
+                faces[name] = TTFont(name, str(folder / filename))
+            except Exception as error:  # a damaged or non-TrueType file in the folder
+                raise FontMissing(_("Police illisible : %(file)s (%(error)s).",
+                                    file=folder / filename, error=error)) from error
+        for face in faces.values():
+            pdfmetrics.registerFont(face)
+        for bold, italic, name in ((0, 0, REGULAR), (1, 0, BOLD), (0, 1, ITALIC),
+                                   (1, 1, "DejaVuSans-BoldOblique")):
+            addMapping(REGULAR, bold, italic, name)
+        for bold, italic in ((0, 0), (1, 0), (0, 1), (1, 1)):
+            addMapping(MONO, bold, italic, MONO)
+        _registered = FontSet(folder, frozenset(faces[REGULAR].face.charToGlyph))
+        return _registered
+
+
+def drawable(text: str, fonts: FontSet) -> str:
+    """``text`` with every character the font cannot draw replaced by U+FFFD, so an emoji or a
+    rare script never silently becomes an empty box; control characters are dropped."""
+    out = []
+    for char in text:
+        if char in "\n\t":
+            out.append(char)
+        elif ord(char) < 32 or 0x7F <= ord(char) < 0xA0 or char in INVISIBLE:
+            continue
+        elif fonts.has_glyph(char):
+            out.append(char)
+        else:
+            out.append(REPLACEMENT)
+    return "".join(out)
