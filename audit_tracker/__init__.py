@@ -83,10 +83,13 @@ def register_blueprints(app: Flask) -> None:
     from .accounts.views import bp as accounts_bp
     from .api import bp as api_bp
     from .campaigns.views import bp as campaigns_bp
+    from .dossier.views import bp as dossier_bp
     from .evidence.views import bp as evidence_bp
     from .findings.calendar_views import bp as calendar_bp  # also adds the API's calendar.ics
     from .findings.exports import exports_bp
     from .findings.views import bp as findings_bp
+    from .indicators.views import bp as indicators_bp
+    from .readiness.views import bp as readiness_bp
     from .referentiel.views import bp as referentiel_bp
 
     app.register_blueprint(accounts_bp)
@@ -96,6 +99,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(calendar_bp)
     app.register_blueprint(findings_bp, url_prefix="/campagnes/<int:campaign_id>")
     app.register_blueprint(exports_bp, url_prefix="/campagnes/<int:campaign_id>/actions/export")
+    app.register_blueprint(indicators_bp, url_prefix="/campagnes/<int:campaign_id>/indicateurs")
+    app.register_blueprint(dossier_bp, url_prefix="/campagnes/<int:campaign_id>/dossier")
+    app.register_blueprint(readiness_bp, url_prefix="/campagnes/<int:campaign_id>/preparation")
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     csrf.exempt(api_bp)  # bearer tokens only, never cookies: see api/auth.py
 

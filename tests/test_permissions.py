@@ -7,6 +7,8 @@ the per-role test.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from sqlalchemy import select
 
@@ -93,6 +95,45 @@ MATRIX: dict[str, frozenset[str] | str] = {
     "findings.meetings": EVERYONE,
     "findings.add_meeting": EDITORS,
     "findings.meeting_minutes": EDITORS,
+    # Key indicators: everyone reads; site managers enter their own site's counts (the form
+    # refuses another site's), targets are campaign editing.
+    "indicators.index": EVERYONE,
+    "indicators.months": EVERYONE,
+    "indicators.entry": EVIDENCE_EDITORS,
+    "indicators.save_entry": EVIDENCE_EDITORS,
+    "indicators.import_file": EVIDENCE_EDITORS,
+    "indicators.import_template": EVIDENCE_EDITORS,
+    "indicators.targets": EDITORS,
+    "indicators.save_targets": EDITORS,
+    "api.campaign_indicators": EVERYONE,
+    # Filing the school-wide table as a proof is the quality lead's call.
+    "indicators.file_proof": EDITORS,
+    # Dossier: building is quality work; every reader may follow and download, the sample build
+    # being limited to the TPM site (a site manager gets only their own site's dossiers).
+    "dossier.index": EVERYONE,
+    "dossier.new": EDITORS,
+    "dossier.show": EVERYONE,
+    "dossier.status": EVERYONE,
+    "dossier.download_pdf": EVERYONE,
+    "dossier.download_zip": EVERYONE,
+    "api.dossier_start": EDITORS,
+    "api.dossier_list": EVERYONE,
+    "api.job_status": EVERYONE,
+    "api.job_pdf": EVERYONE,
+    "api.job_zip": EVERYONE,
+    # Readiness: everyone reads; the argument and applicability are campaign editing; signing
+    # is the director's alone.
+    "readiness.dashboard": EVERYONE,
+    "readiness.criteria": EVERYONE,
+    "readiness.criterion": EVERYONE,
+    "readiness.save_decision": EDITORS,
+    "readiness.add_exemption": EDITORS,
+    "readiness.delete_exemption": EDITORS,
+    "readiness.checklist": EVERYONE,
+    "readiness.signoffs": EVERYONE,
+    "readiness.sign_readiness": frozenset({"direction"}),
+    "readiness.signoff": EVERYONE,
+    "api.campaign_readiness": EVERYONE,
 }
 
 # Requests that change who is logged in or delete the sample rows run last.
@@ -115,7 +156,13 @@ def _sample_values(make_evidence):
     evidence = make_evidence(quality_lead, site=tpm)
     link = link_criterion(db.session, evidence, qualiopi.criteria[0], "", quality_lead)
     finding, action = _sample_finding_and_action(campaign, qualiopi, quality_lead, tpm)
+    build = _sample_dossier_build(campaign, quality_lead, tpm)
+    exemption, signoff = _sample_readiness_records(campaign, qualiopi, tpm)
     return {
+        "exemption_id": exemption.id,
+        "signoff_id": signoff.id,
+        "build_id": build.id,
+        "job_id": build.id,
         "finding_id": finding.id,
         "action_id": action.id,
         "event_id": finding.milestone_id,
@@ -145,6 +192,45 @@ def _sample_finding_and_action(campaign, framework, author, site):
         title="Action d’essai", owner=author, due_on=date(2018, 6, 1), site=site,
         findings=[finding]))
     return finding, action
+
+
+def _sample_readiness_records(campaign, framework, site):
+    from datetime import date
+
+    from audit_tracker.models import SiteExemption
+    from audit_tracker.readiness.signoff import sign
+
+    exemption = SiteExemption(campaign=campaign, criterion=framework.criteria[0], site=site,
+                              reason="Essai")
+    db.session.add(exemption)
+    director = db.session.scalar(select(User).where(User.email == "direction@e2c-var.example"))
+    signoff = sign(campaign, director, date(2018, 4, 24), date(2018, 2, 28))
+    return exemption, signoff
+
+
+def _sample_dossier_build(campaign, author, site):
+    """A finished build of the TPM site's dossier, its PDF and ZIP really stored."""
+    from flask import current_app
+
+    from audit_tracker.dossier.jobs import new_output_key, output_storage
+    from audit_tracker.models import BuildStatus, DossierBuild
+
+    from .conftest import UPLOADS
+
+    storage = output_storage(current_app)
+    build = DossierBuild(campaign_id=campaign.id, created_by_id=author.id,
+                         options={"site_ids": [site.id], "with_zip": True},
+                         status=BuildStatus.DONE, progress=100)
+    for kind in ("pdf", "zip"):
+        source = UPLOADS / ("preuve.pdf" if kind == "pdf" else "archive.zip")
+        copy = Path(current_app.instance_path) / f"sample.{kind}"
+        copy.write_bytes(source.read_bytes())
+        key = new_output_key()
+        storage.put(key, copy)
+        setattr(build, f"{kind}_key", key)
+    db.session.add(build)
+    db.session.commit()
+    return build
 
 
 def _request(client, rule, values, headers):

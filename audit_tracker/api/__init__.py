@@ -4,4 +4,12 @@ from flask import Blueprint
 
 bp = Blueprint("api", __name__)
 
-from . import evidence, findings, views  # noqa: E402,F401 - registers the routes on bp
+# Importing the modules registers their routes on bp.
+from . import (  # noqa: E402,F401
+    dossier,
+    evidence,
+    findings,
+    indicators,
+    readiness,
+    views,
+)

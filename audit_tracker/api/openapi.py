@@ -595,6 +595,330 @@ _FINDINGS_SCHEMAS = {
 }
 
 
+def _dossier_paths() -> dict:
+    job_id = _path_int("job_id")
+    campaign_id = _path_int("campaign_id")
+    binary = {"type": "string", "format": "binary"}
+    return {
+        "/campaigns/{campaign_id}/dossier": {
+            "post": {
+                "summary": "Lancer la construction du dossier de preuves (PDF, et ZIP)",
+                "description": "Réservé à la direction, au responsable qualité et à "
+                "l’administrateur. La construction se fait en arrière-plan : la réponse 202 "
+                "donne `job_id` et l’en-tête `Location` du travail à suivre. Toutes les options "
+                "sont facultatives ; une liste vide veut dire « tous ». Options invalides : 400 "
+                "avec la liste des problèmes dans `errors`.",
+                "parameters": [campaign_id],
+                "requestBody": _body("application/json", _ref("DossierOptions")),
+                "responses": {
+                    "202": {
+                        "description": "Construction mise en file d’attente",
+                        "headers": {
+                            "Location": {
+                                "description": "URL du travail (GET /jobs/{job_id})",
+                                "schema": {"type": "string"},
+                            }
+                        },
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "properties": {
+                                        "job_id": {"type": "integer"},
+                                        "status": {"type": "string"},
+                                    },
+                                }
+                            }
+                        },
+                    },
+                    "400": _ok(_ref("OptionErrors"), "Options invalides (toutes listées)"),
+                    **_ERRORS,
+                    **_NOT_FOUND,
+                    "503": {"$ref": "#/components/responses/Unavailable"},
+                },
+            },
+            "get": {
+                "summary": "Dossiers construits pour la campagne, les plus récents d’abord",
+                "parameters": [campaign_id],
+                "responses": {
+                    "200": _ok({"type": "array", "items": _ref("DossierJob")}),
+                    **_ERRORS,
+                    **_NOT_FOUND,
+                },
+            },
+        },
+        "/jobs/{job_id}": {
+            "get": {
+                "summary": "État d’une construction : statut, avancement, erreur, liens",
+                "description": "`status` : queued, running, done ou failed ; `progress` de 0 à "
+                "100. Quand le dossier est prêt, `pdf_url` (et `zip_url`) donnent le "
+                "téléchargement, s’il est permis au compte. Une construction dont le processus "
+                "a disparu est déclarée `failed` avec son explication.",
+                "parameters": [job_id],
+                "responses": {"200": _ok(_ref("DossierJob")), **_ERRORS, **_NOT_FOUND},
+            }
+        },
+        **{
+            f"/jobs/{{job_id}}/dossier.{kind}": {
+                "get": {
+                    "summary": summary,
+                    "description": "403 pour un dossier incluant des données personnelles quand "
+                    "le compte n’est ni la direction ni le responsable qualité, et pour un "
+                    "responsable de site quand le dossier couvre d’autres sites que le sien. "
+                    "404 tant que la construction n’est pas terminée.",
+                    "parameters": [job_id],
+                    "responses": {
+                        "200": {
+                            "description": "Le fichier",
+                            "content": {media_type: {"schema": binary}},
+                        },
+                        **_ERRORS,
+                        **_NOT_FOUND,
+                    },
+                }
+            }
+            for kind, media_type, summary in (
+                ("pdf", "application/pdf", "Télécharger le dossier PDF"),
+                ("zip", "application/zip", "Télécharger l’archive ZIP (originaux, manifeste)"),
+            )
+        },
+    }
+
+
+_ID_LIST = {"type": "array", "items": {"type": "integer"}}
+
+_DOSSIER_SCHEMAS = {
+    "DossierOptions": {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {
+            "framework_ids": {**_ID_LIST, "description": "Vide : tous ceux de la campagne"},
+            "section_ids": {**_ID_LIST, "description": "Vide : toutes les sections"},
+            "site_ids": {
+                **_ID_LIST,
+                "description": "Vide : tous les sites (les preuves de toute l’école y sont "
+                "toujours)",
+            },
+            "with_annexes": {"type": "boolean", "default": True},
+            "include_personal_data": {"type": "boolean", "default": False},
+            "with_zip": {"type": "boolean", "default": True},
+            "as_of": {
+                **_NULLABLE_DATE,
+                "description": "Date de référence ; par défaut le prochain audit",
+            },
+        },
+    },
+    "OptionErrors": {
+        "type": "object",
+        "required": ["error", "errors"],
+        "properties": {
+            "error": {"type": "string"},
+            "errors": {"type": "array", "items": {"type": "string"}},
+        },
+    },
+    "DossierJob": {
+        "type": "object",
+        "properties": {
+            "job_id": {"type": "integer"},
+            "campaign_id": {"type": "integer"},
+            "status": {"type": "string", "enum": ["queued", "running", "done", "failed"]},
+            "status_label": {"type": "string"},
+            "progress": {"type": "integer", "minimum": 0, "maximum": 100},
+            "step": {"type": "string"},
+            "error": {"type": ["string", "null"]},
+            "options": _ref("DossierOptions"),
+            "created_at": {"type": "string", "format": "date-time"},
+            "started_at": {"type": ["string", "null"], "format": "date-time"},
+            "finished_at": {"type": ["string", "null"], "format": "date-time"},
+            "created_by": {"type": ["string", "null"]},
+            "size": {"type": ["integer", "null"]},
+            "sha256": {"type": ["string", "null"]},
+            "zip_size": {"type": ["integer", "null"]},
+            "zip_sha256": {"type": ["string", "null"]},
+            "page_count": {"type": ["integer", "null"]},
+            "piece_count": {"type": ["integer", "null"]},
+            "url": {"type": "string"},
+            "pdf_url": {"type": ["string", "null"]},
+            "zip_url": {"type": ["string", "null"]},
+        },
+    },
+}
+
+
+_STATE = {"type": "string",
+          "enum": ["non_applicable", "preuve_manquante", "a_valider", "a_risque", "demontrable"]}
+
+
+def _readiness_paths() -> dict:
+    return {
+        "/campaigns/{campaign_id}/readiness": {
+            "get": {
+                "summary": "État de préparation de chaque critère à une date de référence",
+                "description": "Les règles de l’écran « Préparation » (voir README, « État de "
+                "préparation ») : par critère, son état et ses raisons en toutes lettres. "
+                "Le produit ne dit jamais « conforme » : l’auditeur décide.",
+                "parameters": [
+                    _path_int("campaign_id"),
+                    {"name": "as_of", "in": "query", "schema": _DATE,
+                     "description": "Date de référence (par défaut : le prochain audit)."},
+                    {"name": "site", "in": "query", "schema": {"type": "string"},
+                     "description": "Code d’un site : seuls ses enregistrements et ceux de "
+                     "toute l’école comptent, ses exemptions s’appliquent."},
+                ],
+                "responses": {"200": _ok(_ref("Readiness")), **_BAD_REQUEST, **_ERRORS,
+                              **_NOT_FOUND},
+            }
+        },
+    }
+
+
+_READINESS_SCHEMAS = {
+    "Readiness": {
+        "type": "object",
+        "required": ["campaign_id", "as_of", "summary", "criteria"],
+        "properties": {
+            "campaign_id": {"type": "integer"},
+            "as_of": _DATE,
+            "reference": {"type": ["string", "null"], "enum": ["audit", "commission",
+                                                               "pre_audit", None],
+                          "description": "L’échéance dont la date de référence est le jour."},
+            "site": {"type": ["string", "null"]},
+            "summary": {
+                "type": "object",
+                "properties": {
+                    "counts": {"type": "object", "additionalProperties": {"type": "integer"},
+                               "description": "Nombre de critères par état."},
+                    "applicable": {"type": "integer"},
+                    "share_demonstrable": {"type": ["number", "null"],
+                                           "description": "Démontrables / applicables (0–1)."},
+                },
+            },
+            "criteria": {"type": "array", "items": _ref("CriterionReadiness")},
+        },
+    },
+    "CriterionReadiness": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"},
+            "framework": {"type": "string"},
+            "section": {"type": "string"},
+            "code": {"type": "string"},
+            "title": {"type": "string"},
+            "indispensable": {"type": "boolean"},
+            "state": _STATE,
+            "state_label": {"type": "string"},
+            "reasons": {"type": "array", "items": {
+                "type": "object",
+                "properties": {"code": {"type": "string"}, "text": {"type": "string"}}}},
+            "evidence_ids": {"type": "array", "items": {"type": "integer"}},
+        },
+    },
+}
+
+
+_INDICATOR_CODES = {"type": "string",
+                    "enum": ["qpv_rate", "without_diploma_rate", "positive_exit_rate",
+                             "monthly_entries"]}
+
+
+def _indicators_paths() -> dict:
+    return {
+        "/campaigns/{campaign_id}/indicators": {
+            "get": {
+                "summary": "Indicateurs clés de l’école par site et par mois, avec leurs objectifs",
+                "description": "Effectifs saisis, taux calculés (fractions non arrondies, "
+                "`null` quand le dénominateur est nul) et objectifs. Les totaux sont pondérés : "
+                "somme des effectifs / somme des effectifs, jamais une moyenne des pourcentages. "
+                "`gap` = valeur − objectif, dans l’unité de la valeur (fraction pour un taux). "
+                "Un objectif de site remplace celui de l’école pour ce site.",
+                "parameters": [
+                    _path_int("campaign_id"),
+                    {"name": "start", "in": "query", "schema": {"type": "string"},
+                     "description": "Premier mois inclus (AAAA-MM)."},
+                    {"name": "end", "in": "query", "schema": {"type": "string"},
+                     "description": "Dernier mois inclus (AAAA-MM)."},
+                    {"name": "site", "in": "query", "schema": {"type": "string"},
+                     "description": "Code d’un site (répétable) ; par défaut tous les sites."},
+                ],
+                "responses": {"200": _ok(_ref("Indicators")), **_BAD_REQUEST, **_ERRORS,
+                              **_NOT_FOUND},
+            }
+        },
+    }
+
+
+_INDICATOR_COUNTS = {
+    "type": "object",
+    "properties": {
+        name: {"type": "integer"}
+        for name in ("entries", "from_qpv", "without_diploma", "host_companies", "exits",
+                     "exits_training", "exits_employment", "exits_work_study",
+                     "positive_exits", "months")
+    },
+    "description": "`host_companies` compte les entreprises accueillant un stagiaire pour la "
+    "première fois ; `months` le nombre de mois additionnés.",
+}
+
+_INDICATORS_SCHEMAS = {
+    "IndicatorTarget": {
+        "type": "object",
+        "properties": {
+            "id": {"type": "integer"},
+            "indicator": _INDICATOR_CODES,
+            "site": {"type": ["string", "null"], "description": "null : toute l’école."},
+            "comparison": {"type": "string", "enum": ["min", "max"]},
+            "value": {"type": "number", "description": "Fraction pour un taux (0.4)."},
+            "source": {"type": "string"},
+        },
+    },
+    "IndicatorValues": {
+        "type": "object",
+        "properties": {
+            "counts": _INDICATOR_COUNTS,
+            "rates": {"type": "object",
+                      "additionalProperties": {"type": ["number", "null"]}},
+            "targets": {
+                "type": "object",
+                "additionalProperties": {"oneOf": [{"type": "null"}, {"allOf": [
+                    _ref("IndicatorTarget"),
+                    {"type": "object", "properties": {
+                        "gap": {"type": ["number", "null"]},
+                        "met": {"type": ["boolean", "null"]},
+                    }},
+                ]}]},
+            },
+        },
+    },
+    "Indicators": {
+        "type": "object",
+        "required": ["sites", "total", "targets"],
+        "properties": {
+            "school": {"type": "string"},
+            "start": {"type": ["string", "null"]},
+            "end": {"type": ["string", "null"]},
+            "periods": {"type": "array", "items": {"type": "string"}},
+            "indicators": {"type": "array", "items": {"type": "object", "properties": {
+                "code": _INDICATOR_CODES, "label": {"type": "string"},
+                "kind": {"type": "string", "enum": ["rate", "monthly"]}}}},
+            "targets": {"type": "array", "items": _ref("IndicatorTarget")},
+            "sites": {"type": "array", "items": {"allOf": [
+                _ref("IndicatorValues"),
+                {"type": "object", "properties": {
+                    "code": {"type": "string"},
+                    "name": {"type": "string"},
+                    "opened_on": _NULLABLE_DATE,
+                    "periods": {"type": "array", "items": {"allOf": [
+                        _ref("IndicatorValues"),
+                        {"type": "object", "properties": {"period": {"type": "string"}}},
+                    ]}},
+                }},
+            ]}},
+            "total": _ref("IndicatorValues"),
+        },
+    },
+}
+
+
 def openapi_document() -> dict:
     return {
         "openapi": "3.1.0",
@@ -687,6 +1011,9 @@ def openapi_document() -> dict:
             },
             **_evidence_paths(),
             **_findings_paths(),
+            **_dossier_paths(),
+            **_readiness_paths(),
+            **_indicators_paths(),
         },
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
@@ -701,6 +1028,7 @@ def openapi_document() -> dict:
                     ("NotFound", "Introuvable"),
                     ("BadRequest", "Requête refusée (message en français)"),
                     ("Conflict", "Modifiée entre-temps par quelqu’un d’autre"),
+                    ("Unavailable", "Service indisponible (file d’attente injoignable)"),
                 ]
             },
             "schemas": {
@@ -782,6 +1110,9 @@ def openapi_document() -> dict:
                 },
                 **_EVIDENCE_SCHEMAS,
                 **_FINDINGS_SCHEMAS,
+                **_DOSSIER_SCHEMAS,
+                **_READINESS_SCHEMAS,
+                **_INDICATORS_SCHEMAS,
             },
         },
     }

@@ -15,6 +15,7 @@ class CampaignForm(FlaskForm):
         coerce=int,
         validators=[DataRequired(_l("Choisissez au moins un référentiel."))],
     )
+    categories = SelectMultipleField(_l("Catégories d’actions menées"), validate_choice=True)
 
 
 class MilestoneForm(FlaskForm):

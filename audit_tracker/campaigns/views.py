@@ -46,6 +46,15 @@ def _framework_choices() -> list[SelectChoice]:
     ]
 
 
+def _category_choices() -> list[SelectChoice]:
+    """Categories of action of the référentiels (Qualiopi's AF, BC, VAE, CFA), one per code."""
+    seen: dict[str, str] = {}
+    for summary in list_frameworks(db.session):
+        for category in summary.framework.categories:
+            seen.setdefault(category.code, f"{category.code} — {category.label}")
+    return [SelectChoice(code, label) for code, label in seen.items()]
+
+
 @bp.route("/")
 @requires(Permission.READ)
 def index():
@@ -75,12 +84,14 @@ def detail(campaign_id: int):
 def create():
     form = CampaignForm()
     form.framework_ids.choices = _framework_choices()
+    form.categories.choices = _category_choices()
     if form.validate_on_submit():
         campaign = Campaign(
             school_id=current_user.school_id,
             name=form.name.data.strip(),
             description=form.description.data or "",
             frameworks=service.frameworks_by_ids(db.session, form.framework_ids.data),
+            categories=list(form.categories.data or []),
         )
         db.session.add(campaign)
         db.session.commit()
@@ -95,12 +106,14 @@ def edit(campaign_id: int):
     campaign = get_campaign_or_404(campaign_id)
     form = CampaignForm(obj=campaign)
     form.framework_ids.choices = _framework_choices()
+    form.categories.choices = _category_choices()
     if not form.is_submitted():
         form.framework_ids.data = [f.id for f in campaign.frameworks]
     if form.validate_on_submit():
         campaign.name = form.name.data.strip()
         campaign.description = form.description.data or ""
         campaign.frameworks = service.frameworks_by_ids(db.session, form.framework_ids.data)
+        campaign.categories = list(form.categories.data or [])
         db.session.commit()
         flash(_("Campagne enregistrée."), "success")
         return redirect(url_for("campaigns.detail", campaign_id=campaign.id))

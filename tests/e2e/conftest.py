@@ -18,6 +18,8 @@ from werkzeug.serving import make_server
 
 from audit_tracker import create_app
 from audit_tracker.demo import load_demo
+from audit_tracker.demo_story import load_demo_story
+from audit_tracker.evidence.storage import storage_for, upload_tmp_dir
 from audit_tracker.extensions import db
 from audit_tracker.i18n import local_today
 from audit_tracker.referentiel.service import load_shipped_referentiels
@@ -63,9 +65,7 @@ class LiveServer:
     accounts: dict[str, str]  # e-mail -> password
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory) -> Iterator[LiveServer]:
-    root = tmp_path_factory.mktemp("live_server")
+def _serve(root: Path, *, story: bool) -> Iterator[LiveServer]:
     app = create_app(
         {
             "TESTING": True,
@@ -86,6 +86,9 @@ def live_server(tmp_path_factory) -> Iterator[LiveServer]:
         load_shipped_referentiels(db.session)
         accounts = load_demo(db.session, today=local_today())
         db.session.commit()
+        if story:
+            load_demo_story(db.session, storage_for(app), upload_tmp_dir(app),
+                            today=local_today())
         db.session.remove()
 
     server = make_server("127.0.0.1", 0, app, threaded=True)
@@ -102,6 +105,19 @@ def live_server(tmp_path_factory) -> Iterator[LiveServer]:
         thread.join(timeout=10)
         with app.app_context():
             db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory) -> Iterator[LiveServer]:
+    """The base demo: campaign, sites, accounts; no proofs or findings yet."""
+    yield from _serve(tmp_path_factory.mktemp("live_server"), story=False)
+
+
+@pytest.fixture(scope="session")
+def story_server(tmp_path_factory) -> Iterator[LiveServer]:
+    """The demo as `make run` loads it, story included: proofs, findings, late actions and the
+    readiness snapshots of the last three weeks."""
+    yield from _serve(tmp_path_factory.mktemp("story_server"), story=True)
 
 
 @pytest.fixture(scope="session")

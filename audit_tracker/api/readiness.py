@@ -1,0 +1,59 @@
+"""API v1 for readiness: the same rules as the dashboard, at any reference date."""
+
+from __future__ import annotations
+
+from flask import abort, jsonify, request
+from flask_babel import gettext as _
+from flask_login import current_user
+
+from ..accounts.permissions import Permission, requires
+from ..campaigns import service as campaigns
+from ..extensions import db
+from ..i18n import local_today
+from ..readiness.rules import Readiness, default_reference_date, readiness_of, reference_name
+from . import bp, inputs
+
+
+@bp.get("/campaigns/<int:campaign_id>/readiness")
+@requires(Permission.READ)
+def campaign_readiness(campaign_id: int):
+    campaign = campaigns.get_campaign(db.session, current_user.school_id, campaign_id)
+    if campaign is None:
+        abort(404, _("Campagne introuvable."))
+    today = local_today()
+    as_of = inputs.day(request.args.get("as_of"), "as_of") or default_reference_date(
+        campaign, today)
+    site = inputs.site(request.args.get("site")) if request.args.get("site") else None
+    readiness = readiness_of(campaign, as_of, today=today, site_id=site.id if site else None)
+    return jsonify(readiness_json(readiness, reference_name(campaign, as_of),
+                                  site.code if site else None))
+
+
+def readiness_json(readiness: Readiness, reference: str | None, site: str | None) -> dict:
+    share = readiness.share_demonstrable
+    return {
+        "campaign_id": readiness.campaign_id,
+        "as_of": readiness.as_of.isoformat(),
+        "reference": reference,
+        "site": site,
+        "summary": {
+            "counts": {state.value: n for state, n in readiness.counts().items()},
+            "applicable": len(readiness.applicable),
+            "share_demonstrable": round(share, 4) if share is not None else None,
+        },
+        "criteria": [
+            {
+                "id": c.criterion_id,
+                "framework": c.framework_code,
+                "section": c.section_code,
+                "code": c.code,
+                "title": c.title,
+                "indispensable": c.indispensable,
+                "state": c.state.value,
+                "state_label": c.state.label,
+                "reasons": [{"code": r.code, "text": r.text} for r in c.reasons],
+                "evidence_ids": list(c.evidence_ids),
+            }
+            for c in readiness.criteria
+        ],
+    }

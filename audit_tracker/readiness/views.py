@@ -1,0 +1,257 @@
+"""Readiness pages: the director's dashboard, each criterion's state and why, the go / no-go
+checklist, and the signatures. Thin views over ``readiness.rules`` and its companions."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+from wtforms.fields.choices import SelectChoice
+
+from ..accounts.permissions import Permission, has_permission, requires
+from ..campaigns.views import get_campaign_or_404, get_milestone_or_404
+from ..charts import to_svg
+from ..evidence.service import visible_to
+from ..extensions import db
+from ..findings.service import ActionFilters, Conflict, FindingError, actions_of, findings_of
+from ..i18n import local_today
+from ..models import Campaign, Evidence, EvidenceLink, Site
+from . import decisions
+from .charts import readiness_bars, trend_chart
+from .dashboard import build_dashboard, go_no_go, key_milestones
+from .forms import DecisionForm, ExemptionForm, ReferenceForm, SignOffForm
+from .rules import State, default_reference_date, readiness_of
+from .signoff import SignOffError, get_signoff, sign, signoffs_of
+from .snapshots import changes_between, is_intact, record_daily, thaw
+
+bp = Blueprint("readiness", __name__)
+
+STATE_COLOURS = {
+    State.NOT_APPLICABLE: "secondary",
+    State.MISSING: "danger",
+    State.TO_VALIDATE: "info",
+    State.AT_RISK: "warning",
+    State.DEMONSTRABLE: "success",
+}
+
+
+@bp.app_context_processor
+def readiness_helpers() -> dict:
+    return {"STATE_COLOURS": STATE_COLOURS, "State": State}
+
+
+def reference_date(campaign: Campaign, today: date) -> tuple[date, ReferenceForm]:
+    """The date asked for in ``?date=``, or the default: the next audit."""
+    form = ReferenceForm(request.args)
+    if request.args.get("date") and form.validate():
+        return form.date.data, form
+    if request.args.get("date"):
+        flash(_("Date de référence illisible : la date du prochain audit est utilisée."),
+              "warning")
+    as_of = default_reference_date(campaign, today)
+    form.date.data = as_of
+    return as_of, form
+
+
+@bp.route("")
+@requires(Permission.READ)
+def dashboard(campaign_id: int):
+    campaign = get_campaign_or_404(campaign_id)
+    today = local_today()
+    as_of, form = reference_date(campaign, today)
+    record_daily(campaign, today)
+    board = build_dashboard(campaign, as_of, today)
+    return render_template(
+        "readiness/dashboard.html", campaign=campaign, board=board, form=form,
+        bars=to_svg(readiness_bars(board.readiness),
+                    _("État de préparation par référentiel et par section")),
+        trend=to_svg(trend_chart(board.trend), _("Part des critères démontrables, jour par jour")),
+        can_sign=has_permission(current_user, Permission.SIGN_OFF),
+    )
+
+
+@bp.route("/criteres")
+@requires(Permission.READ)
+def criteria(campaign_id: int):
+    campaign = get_campaign_or_404(campaign_id)
+    today = local_today()
+    as_of, form = reference_date(campaign, today)
+    readiness = readiness_of(campaign, as_of, today=today)
+    wanted = request.args.get("etat")
+    shown = [c for c in readiness.criteria if not wanted or c.state.value == wanted]
+    return render_template("readiness/criteria.html", campaign=campaign, form=form,
+                           readiness=readiness, shown=shown, wanted=wanted)
+
+
+def _criterion_or_404(campaign: Campaign, criterion_id: int):
+    criterion = decisions.criterion_in_campaign(campaign, criterion_id)
+    if criterion is None:
+        abort(404)
+    return criterion
+
+
+def _render_criterion(campaign, criterion, decision_form=None, exemption_form=None,
+                      status=200):
+    today = local_today()
+    as_of, form = reference_date(campaign, today)
+    result = readiness_of(campaign, as_of, today=today).of(criterion.id)
+    decision = decisions.decision_for(campaign, criterion)
+    if decision_form is None:
+        decision_form = DecisionForm(
+            formdata=None, argument=decision.argument if decision else "",
+            applicable=decision.applicable if decision else True,
+            reason=decision.not_applicable_reason if decision else "",
+            lock_version=decision.lock_version if decision else "")
+    exemption_form = exemption_form or ExemptionForm(formdata=None)
+    exemption_form.site_id.choices = _site_choices()
+    proofs = db.session.scalars(
+        select(Evidence).join(EvidenceLink)
+        .where(EvidenceLink.criterion_id == criterion.id, visible_to(current_user))
+        .options(selectinload(Evidence.owner), selectinload(Evidence.versions))
+        .order_by(EvidenceLink.id)).all()
+    findings = [f for f in findings_of(db.session, campaign) if criterion in f.criteria]
+    actions = actions_of(db.session, campaign, ActionFilters(criterion_id=criterion.id))
+    return render_template(
+        "readiness/criterion.html", campaign=campaign, criterion=criterion, result=result,
+        form=form, decision=decision, decision_form=decision_form,
+        exemption_form=exemption_form, exemptions=decisions.exemptions_for(campaign, criterion),
+        proofs=proofs, findings=findings, actions=actions, today=today, as_of=as_of,
+        can_decide=has_permission(current_user, Permission.EDIT_CAMPAIGN),
+    ), status
+
+
+def _site_choices() -> list[SelectChoice]:
+    sites = db.session.scalars(select(Site).where(Site.school_id == current_user.school_id)
+                               .order_by(Site.name))
+    return [SelectChoice(s.id, s.name) for s in sites]
+
+
+@bp.route("/criteres/<int:criterion_id>")
+@requires(Permission.READ)
+def criterion(campaign_id: int, criterion_id: int):
+    campaign = get_campaign_or_404(campaign_id)
+    return _render_criterion(campaign, _criterion_or_404(campaign, criterion_id))
+
+
+@bp.route("/criteres/<int:criterion_id>", methods=["POST"])
+@requires(Permission.EDIT_CAMPAIGN)
+def save_decision(campaign_id: int, criterion_id: int):
+    campaign = get_campaign_or_404(campaign_id)
+    criterion = _criterion_or_404(campaign, criterion_id)
+    form = DecisionForm()
+    if not form.validate():
+        return _render_criterion(campaign, criterion, decision_form=form, status=400)
+    seen = int(form.lock_version.data) if (form.lock_version.data or "").isdigit() else None
+    try:
+        decisions.save_decision(campaign, criterion, current_user, argument=form.argument.data,
+                                applicable=form.applicable.data, reason=form.reason.data,
+                                seen_lock_version=seen)
+    except FindingError as error:
+        flash(str(error), "danger")
+        status = 409 if isinstance(error, Conflict) else 400
+        return _render_criterion(campaign, criterion, decision_form=form, status=status)
+    flash(_("Critère %(code)s enregistré.", code=criterion.code), "success")
+    return redirect(url_for(".criterion", campaign_id=campaign.id, criterion_id=criterion.id))
+
+
+@bp.route("/criteres/<int:criterion_id>/sites", methods=["POST"])
+@requires(Permission.EDIT_CAMPAIGN)
+def add_exemption(campaign_id: int, criterion_id: int):
+    campaign = get_campaign_or_404(campaign_id)
+    criterion = _criterion_or_404(campaign, criterion_id)
+    form = ExemptionForm()
+    form.site_id.choices = _site_choices()
+    if not form.validate():
+        return _render_criterion(campaign, criterion, exemption_form=form, status=400)
+    try:
+        decisions.exempt_site(campaign, criterion, db.session.get(Site, form.site_id.data),
+                              form.reason.data)
+    except FindingError as error:
+        flash(str(error), "danger")
+        return _render_criterion(campaign, criterion, exemption_form=form, status=400)
+    flash(_("Exemption de site enregistrée."), "success")
+    return redirect(url_for(".criterion", campaign_id=campaign.id, criterion_id=criterion.id))
+
+
+@bp.route("/criteres/<int:criterion_id>/sites/<int:exemption_id>/supprimer", methods=["POST"])
+@requires(Permission.EDIT_CAMPAIGN)
+def delete_exemption(campaign_id: int, criterion_id: int, exemption_id: int):
+    campaign = get_campaign_or_404(campaign_id)
+    criterion = _criterion_or_404(campaign, criterion_id)
+    if not decisions.remove_exemption(campaign, exemption_id):
+        abort(404)
+    flash(_("Exemption de site retirée."), "success")
+    return redirect(url_for(".criterion", campaign_id=campaign.id, criterion_id=criterion.id))
+
+
+@bp.route("/go-no-go/<int:milestone_id>")
+@requires(Permission.READ)
+def checklist(campaign_id: int, milestone_id: int):
+    campaign = get_campaign_or_404(campaign_id)
+    milestone = get_milestone_or_404(campaign, milestone_id)
+    today = local_today()
+    return render_template("readiness/checklist.html", campaign=campaign,
+                           checklist=go_no_go(campaign, milestone, today), today=today)
+
+
+def _signoff_form(campaign: Campaign, today: date, formdata=None) -> SignOffForm:
+    form = SignOffForm(formdata=formdata)
+    form.milestone_id.choices = [SelectChoice(0, _("Aucune en particulier"))] + [
+        SelectChoice(m.id, f"{m.title} ({m.starts_on:%d/%m/%Y})") for m in campaign.milestones]
+    if formdata is None:
+        form.as_of.data = default_reference_date(campaign, today)
+        audit = key_milestones(campaign, today).get("audit")
+        form.milestone_id.data = audit.id if audit else 0
+    return form
+
+
+@bp.route("/signatures")
+@requires(Permission.READ)
+def signoffs(campaign_id: int):
+    campaign = get_campaign_or_404(campaign_id)
+    today = local_today()
+    return render_template("readiness/signoffs.html", campaign=campaign,
+                           signoffs=signoffs_of(campaign), form=_signoff_form(campaign, today),
+                           can_sign=has_permission(current_user, Permission.SIGN_OFF))
+
+
+@bp.route("/signatures", methods=["POST"])
+@requires(Permission.SIGN_OFF)
+def sign_readiness(campaign_id: int):
+    campaign = get_campaign_or_404(campaign_id)
+    today = local_today()
+    form = _signoff_form(campaign, today, formdata=request.form)
+    if form.validate():
+        milestone = None
+        if form.milestone_id.data:
+            milestone = get_milestone_or_404(campaign, form.milestone_id.data)
+        try:
+            signoff = sign(campaign, current_user, form.as_of.data, today,
+                           comment=form.comment.data, milestone=milestone)
+        except SignOffError as error:
+            flash(str(error), "danger")
+        else:
+            flash(_("État de préparation signé au %(day)s.",
+                    day=signoff.as_of.strftime("%d/%m/%Y")), "success")
+            return redirect(url_for(".signoff", campaign_id=campaign.id, signoff_id=signoff.id))
+    return render_template("readiness/signoffs.html", campaign=campaign,
+                           signoffs=signoffs_of(campaign), form=form, can_sign=True), 400
+
+
+@bp.route("/signatures/<int:signoff_id>")
+@requires(Permission.READ)
+def signoff(campaign_id: int, signoff_id: int):
+    campaign = get_campaign_or_404(campaign_id)
+    found = get_signoff(campaign, signoff_id)
+    if found is None:
+        abort(404)
+    frozen = thaw(found.snapshot)
+    today = local_today()
+    now = readiness_of(campaign, found.as_of, today=today)
+    return render_template("readiness/signoff.html", campaign=campaign, signoff=found,
+                           readiness=frozen, intact=is_intact(found.snapshot),
+                           changes=changes_between(frozen, now))
