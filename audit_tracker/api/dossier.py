@@ -15,7 +15,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ..accounts.permissions import Permission, requires
-from ..campaigns import service as campaigns
+from ..campaigns.views import get_campaign_or_404
 from ..dossier import jobs
 from ..dossier.builder import check_options
 from ..dossier.options import DossierOptions, DossierOptionsError
@@ -24,13 +24,6 @@ from ..extensions import db
 from ..i18n import local_today
 from ..models import BuildStatus, Campaign, DossierBuild
 from . import bp, inputs
-
-
-def _campaign_or_404(campaign_id: int) -> Campaign:
-    campaign = campaigns.get_campaign(db.session, current_user.school_id, campaign_id)
-    if campaign is None:
-        abort(404, _("Campagne introuvable."))
-    return campaign
 
 
 def _job_or_404(job_id: int) -> DossierBuild:
@@ -79,7 +72,7 @@ def _refuse(problems: list[str]):
 def dossier_start(campaign_id: int):
     from ..readiness.rules import default_reference_date
 
-    campaign = _campaign_or_404(campaign_id)
+    campaign = get_campaign_or_404(campaign_id)
     options, with_zip, problems = read_options(inputs.json_body())
     if problems:
         return _refuse(problems)
@@ -109,7 +102,7 @@ def dossier_start(campaign_id: int):
 @bp.get("/campaigns/<int:campaign_id>/dossier")
 @requires(Permission.READ)
 def dossier_list(campaign_id: int):
-    campaign = _campaign_or_404(campaign_id)
+    campaign = get_campaign_or_404(campaign_id)
     return jsonify([job_json(b) for b in jobs.builds_of(db.session, campaign)])
 
 

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from ..accounts.permissions import Permission, has_permission, requires
 from ..campaigns import service as campaigns
+from ..campaigns.views import get_campaign_or_404
 from ..extensions import db
 from ..findings import service
 from ..i18n import local_today
@@ -120,18 +121,11 @@ def _status(raw, enum_type):
         )
 
 
-def _campaign_or_404(campaign_id: int) -> Campaign:
-    campaign = campaigns.get_campaign(db.session, current_user.school_id, campaign_id)
-    if campaign is None:
-        abort(404, _("Campagne introuvable."))
-    return campaign
-
-
 def _campaigns_asked() -> list[Campaign]:
     """``?campaign_id=`` if given (404 for another school's), else all the school's campaigns."""
     raw = request.args.get("campaign_id")
     if raw:
-        return [_campaign_or_404(inputs.integer(raw, "campaign_id"))]
+        return [get_campaign_or_404(inputs.integer(raw, "campaign_id"))]
     return campaigns.campaigns_for_school(db.session, current_user.school_id)
 
 
@@ -492,7 +486,7 @@ def action_create():
     body = inputs.json_body()
     if body.get("campaign_id") is None:
         abort(400, _("Indiquez la campagne de l’action (« campaign_id »)."))
-    campaign = _campaign_or_404(inputs.integer(body["campaign_id"], "campaign_id"))
+    campaign = get_campaign_or_404(inputs.integer(body["campaign_id"], "campaign_id"))
     data = _action_input(body, campaign, None)
     try:
         action = service.create_action(db.session, campaign, current_user, data)

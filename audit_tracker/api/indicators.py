@@ -10,11 +10,10 @@ from datetime import date
 
 from flask import abort, jsonify, request
 from flask_babel import gettext as _
-from flask_login import current_user
 from sqlalchemy import select
 
 from ..accounts.permissions import Permission, requires
-from ..campaigns import service as campaigns
+from ..campaigns.views import get_campaign_or_404
 from ..extensions import db
 from ..indicators.importer import parse_month
 from ..indicators.service import INDICATORS, IndicatorRow, IndicatorTable, indicator_table
@@ -93,9 +92,7 @@ def table_json(table: IndicatorTable) -> dict:
 @bp.get("/campaigns/<int:campaign_id>/indicators")
 @requires(Permission.READ)
 def campaign_indicators(campaign_id: int):
-    campaign = campaigns.get_campaign(db.session, current_user.school_id, campaign_id)
-    if campaign is None:
-        abort(404, _("Campagne introuvable."))
+    campaign = get_campaign_or_404(campaign_id)
     start, end = _month("start"), _month("end")
     sites = None
     codes = [c.strip() for c in request.args.getlist("site") if c.strip()]

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from flask import abort, jsonify, request
-from flask_babel import gettext as _
-from flask_login import current_user
+from flask import jsonify, request
 
 from ..accounts.permissions import Permission, requires
-from ..campaigns import service as campaigns
-from ..extensions import db
+from ..campaigns.views import get_campaign_or_404
 from ..i18n import local_today
 from ..readiness.rules import Readiness, default_reference_date, readiness_of, reference_name
 from . import bp, inputs
@@ -17,9 +14,7 @@ from . import bp, inputs
 @bp.get("/campaigns/<int:campaign_id>/readiness")
 @requires(Permission.READ)
 def campaign_readiness(campaign_id: int):
-    campaign = campaigns.get_campaign(db.session, current_user.school_id, campaign_id)
-    if campaign is None:
-        abort(404, _("Campagne introuvable."))
+    campaign = get_campaign_or_404(campaign_id)
     today = local_today()
     as_of = inputs.day(request.args.get("as_of"), "as_of") or default_reference_date(
         campaign, today)

@@ -10,9 +10,10 @@ from sqlalchemy.orm import selectinload
 
 from ..accounts.permissions import Permission, public, requires
 from ..campaigns import service as campaigns
+from ..campaigns.views import get_campaign_or_404
 from ..extensions import db
 from ..i18n import local_today
-from ..models import Campaign, Criterion, Framework
+from ..models import Criterion, Framework
 from ..referentiel import service as referentiels
 from . import bp, serializers
 from .openapi import openapi_document
@@ -66,9 +67,5 @@ def campaign_list():
 @bp.get("/campaigns/<int:campaign_id>")
 @requires(Permission.READ)
 def campaign_detail(campaign_id: int):
-    campaign: Campaign | None = campaigns.get_campaign(
-        db.session, current_user.school_id, campaign_id
-    )
-    if campaign is None:
-        abort(404, _("Campagne introuvable."))
+    campaign = get_campaign_or_404(campaign_id)
     return jsonify(serializers.campaign(campaign, local_today(), with_milestones=True))

@@ -25,7 +25,7 @@ def get_campaign_or_404(campaign_id: int) -> Campaign:
     """The campaign if it belongs to the user's school; 404 otherwise, never another school's."""
     campaign = service.get_campaign(db.session, current_user.school_id, campaign_id)
     if campaign is None:
-        abort(404)
+        abort(404, _("Campagne introuvable."))
     return campaign
 
 

@@ -15,7 +15,6 @@ from flask_login import current_user
 
 from ..accounts.permissions import Permission, public, requires
 from ..api import bp as api_bp
-from ..campaigns import service as campaigns
 from ..campaigns.views import get_campaign_or_404
 from ..extensions import db
 from ..i18n import local_today
@@ -132,9 +131,7 @@ def feed(token: str):
 @api_bp.get("/campaigns/<int:campaign_id>/calendar.ics")
 @requires(Permission.READ)
 def campaign_calendar(campaign_id: int):
-    the_campaign = campaigns.get_campaign(db.session, current_user.school_id, campaign_id)
-    if the_campaign is None:
-        abort(404, _("Campagne introuvable."))
+    the_campaign = get_campaign_or_404(campaign_id)
     today = local_today()
     entries = service.entries_for(db.session, the_campaign, current_user,
                                   *service.feed_window(today), today)
