@@ -386,3 +386,26 @@ def test_campaign_categories_decide_which_criteria_apply(client, auth, story):
     assert refused.status_code == 200 and "Not a valid choice" not in text_of(refused)
     db.session.expire_all()
     assert campaign().categories == ["AF", "CFA"]
+
+
+def test_readiness_seen_from_one_site(client, auth, story):
+    from audit_tracker.models import SiteExemption
+
+    auth.login_demo(story, "direction")
+    the_campaign = campaign()
+    dracenie = next(s for s in the_campaign.school.sites if s.code == "dracenie")
+    db.session.add(SiteExemption(campaign=the_campaign, criterion=e2c("D4"), site=dracenie,
+                                 reason="Site ouvert en octobre"))
+    db.session.commit()
+    base = f"/campagnes/{the_campaign.id}/preparation"
+    page = text_of(client.get(f"{base}/criteres?site=dracenie&etat=non_applicable"))
+    assert "Vu du site Site Dracénie" in page
+    row = page[page.index('data-code="D4"'):]
+    assert "Non applicable au site Site Dracénie : Site ouvert en octobre" in row[:2000]
+    school_wide = text_of(client.get(f"{base}/criteres?etat=non_applicable"))
+    assert 'data-code="D4"' not in school_wide
+    dashboard = text_of(client.get(f"{base}?site=dracenie"))
+    assert "Critères vus du site Site Dracénie" in dashboard
+    assert "site=dracenie" in dashboard  # the links keep the site
+    unknown = text_of(client.get(f"{base}?site=nulle-part"))
+    assert "Site inconnu : nulle-part" in unknown

@@ -84,8 +84,11 @@ def key_milestones(campaign: Campaign, today: date) -> dict[str, Milestone]:
     return found
 
 
-def build_dashboard(campaign: Campaign, as_of: date, today: date) -> Dashboard:
-    readiness = readiness_of(campaign, as_of, today=today)
+def build_dashboard(campaign: Campaign, as_of: date, today: date,
+                    site_id: int | None = None) -> Dashboard:
+    """The director's screen; ``site_id`` narrows the criteria's states to one site (its
+    records and the school's), the lists around them stay the school's."""
+    readiness = readiness_of(campaign, as_of, today=today, site_id=site_id)
     milestones = key_milestones(campaign, today)
     return Dashboard(
         campaign=campaign, as_of=as_of, today=today, readiness=readiness,
@@ -150,9 +153,9 @@ def week_changes(campaign: Campaign, readiness: Readiness, today: date) -> WeekC
     since = today - timedelta(days=7)
     snapshot = snapshot_on_or_before(campaign, since)
     states: list[StateChange] = []
-    if snapshot is not None:
-        now = readiness if snapshot.as_of == readiness.as_of else readiness_of(
-            campaign, snapshot.as_of, today=today)
+    if snapshot is not None:  # snapshots are the whole school's: compare like with like
+        same = snapshot.as_of == readiness.as_of and readiness.site_id is None
+        now = readiness if same else readiness_of(campaign, snapshot.as_of, today=today)
         states = changes_between(thaw(snapshot), now)
     start = datetime.combine(since + timedelta(days=1), time.min, tzinfo=UTC)
     counts = db.session.execute(select(

@@ -13,6 +13,7 @@ class ReferenceForm(FlaskForm):
         csrf = False
 
     date = DateField(_l("Date de référence"), validators=[Optional()])
+    site = SelectField(_l("Vu du site"), validate_choice=False)
 
 
 class DecisionForm(FlaskForm):

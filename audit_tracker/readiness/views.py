@@ -47,6 +47,8 @@ def readiness_helpers() -> dict:
 def reference_date(campaign: Campaign, today: date) -> tuple[date, ReferenceForm]:
     """The date asked for in ``?date=``, or the default: the next audit."""
     form = ReferenceForm(request.args)
+    form.site.choices = [SelectChoice("", _("Toute l’école"))] + [
+        SelectChoice(s.code, s.name) for s in _sites()]
     if request.args.get("date") and form.validate():
         return form.date.data, form
     if request.args.get("date"):
@@ -57,20 +59,35 @@ def reference_date(campaign: Campaign, today: date) -> tuple[date, ReferenceForm
     return as_of, form
 
 
+def viewed_site(form: ReferenceForm) -> Site | None:
+    """The site asked for in ``?site=`` (its records and the school's count), or None."""
+    code = (form.site.data or "").strip()
+    site = db.session.scalar(select(Site).where(
+        Site.school_id == current_user.school_id, Site.code == code)) if code else None
+    if code and site is None:
+        flash(_("Site inconnu : %(code)s ; toute l’école est affichée.", code=code[:40]),
+              "warning")
+        form.site.data = ""
+    return site
+
+
 @bp.route("")
 @requires(Permission.READ)
 def dashboard(campaign_id: int):
     campaign = get_campaign_or_404(campaign_id)
     today = local_today()
     as_of, form = reference_date(campaign, today)
+    site = viewed_site(form)
     record_daily(campaign, today)
-    board = build_dashboard(campaign, as_of, today)
+    board = build_dashboard(campaign, as_of, today, site_id=site.id if site else None)
     return render_template(
         "readiness/dashboard.html", campaign=campaign, board=board, form=form,
         bars=to_svg(readiness_bars(board.readiness),
                     _("État de préparation par référentiel et par section")),
         trend=to_svg(trend_chart(board.trend), _("Part des critères démontrables, jour par jour")),
         can_sign=has_permission(current_user, Permission.SIGN_OFF),
+        can_build=has_permission(current_user, Permission.BUILD_DOSSIER),
+        site=site,
     )
 
 
@@ -80,11 +97,12 @@ def criteria(campaign_id: int):
     campaign = get_campaign_or_404(campaign_id)
     today = local_today()
     as_of, form = reference_date(campaign, today)
-    readiness = readiness_of(campaign, as_of, today=today)
+    site = viewed_site(form)
+    readiness = readiness_of(campaign, as_of, today=today, site_id=site.id if site else None)
     wanted = request.args.get("etat")
     shown = [c for c in readiness.criteria if not wanted or c.state.value == wanted]
     return render_template("readiness/criteria.html", campaign=campaign, form=form,
-                           readiness=readiness, shown=shown, wanted=wanted)
+                           readiness=readiness, shown=shown, wanted=wanted, site=site)
 
 
 def _criterion_or_404(campaign: Campaign, criterion_id: int):
@@ -98,7 +116,9 @@ def _render_criterion(campaign, criterion, decision_form=None, exemption_form=No
                       status=200):
     today = local_today()
     as_of, form = reference_date(campaign, today)
-    result = readiness_of(campaign, as_of, today=today).of(criterion.id)
+    site = viewed_site(form)
+    result = readiness_of(campaign, as_of, today=today,
+                          site_id=site.id if site else None).of(criterion.id)
     decision = decisions.decision_for(campaign, criterion)
     if decision_form is None:
         decision_form = DecisionForm(
@@ -124,10 +144,13 @@ def _render_criterion(campaign, criterion, decision_form=None, exemption_form=No
     ), status
 
 
+def _sites() -> list[Site]:
+    return list(db.session.scalars(select(Site).where(Site.school_id == current_user.school_id)
+                                   .order_by(Site.name)))
+
+
 def _site_choices() -> list[SelectChoice]:
-    sites = db.session.scalars(select(Site).where(Site.school_id == current_user.school_id)
-                               .order_by(Site.name))
-    return [SelectChoice(s.id, s.name) for s in sites]
+    return [SelectChoice(s.id, s.name) for s in _sites()]
 
 
 @bp.route("/criteres/<int:criterion_id>")
