@@ -13,19 +13,22 @@ from datetime import UTC, date, datetime, time, timedelta
 from flask_babel import format_date, gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import contains_eager, joinedload, subqueryload
 
 from ..campaigns.service import TimelineEntry, timeline
 from ..extensions import db
-from ..findings.service import ActionFilters, actions_of, findings_of, meetings_without_minutes
+from ..findings.service import meetings_without_minutes
 from ..models import (
     Action,
+    ActionStatus,
     Campaign,
     Criterion,
     Evidence,
     EvidenceLink,
     Finding,
     FindingKind,
+    FindingStatus,
+    FindingType,
     Meeting,
     Milestone,
     MilestoneKind,
@@ -105,10 +108,21 @@ def build_dashboard(campaign: Campaign, as_of: date, today: date,
     )
 
 
+def late_actions(campaign: Campaign, today: date) -> list[Action]:
+    """Unfinished actions past their due date, the latest first, with their owner (one query:
+    the dashboard needs neither their findings nor their criteria)."""
+    return list(db.session.scalars(
+        select(Action)
+        .where(Action.campaign_id == campaign.id, Action.due_on < today,
+               Action.status.in_([ActionStatus.TODO, ActionStatus.IN_PROGRESS]))
+        .options(joinedload(Action.owner))
+        .order_by(Action.due_on, Action.id)))
+
+
 def late_actions_by_owner(campaign: Campaign, today: date) -> list[tuple[str, list[Action]]]:
     """Late actions grouped by owner, the owner with the most days late first."""
     grouped: dict[str, list[Action]] = defaultdict(list)
-    for action in actions_of(db.session, campaign, ActionFilters(late_on=today)):
+    for action in late_actions(campaign, today):
         grouped[action.owner.full_name].append(action)
     return sorted(grouped.items(),
                   key=lambda item: -sum(a.days_late(today) for a in item[1]))
@@ -128,7 +142,7 @@ def expiring_proofs(campaign: Campaign, today: date,
         select(Evidence)
         .where(Evidence.school_id == campaign.school_id, Evidence.status != ReviewStatus.REFUSED,
                Evidence.valid_until < horizon, serves_campaign)
-        .options(selectinload(Evidence.owner))
+        .options(joinedload(Evidence.owner))
         .order_by(Evidence.valid_until, Evidence.id))
     result = []
     for evidence in proofs:
@@ -143,10 +157,32 @@ def expiring_proofs(campaign: Campaign, today: date,
 
 def open_findings(campaign: Campaign, event_kind: MilestoneKind | None = None) -> list[Finding]:
     """Open findings that call for an answer (not the points forts), optionally of one kind of
-    event."""
-    return [f for f in findings_of(db.session, campaign, open_only=True)
-            if f.finding_type.kind in ANSWERABLE
-            and (event_kind is None or f.milestone.kind is event_kind)]
+    event, with their actions. A fixed number of queries however many there are: the actions
+    come by ``subqueryload``, which does not split a long list of ids as ``selectinload`` does."""
+    statement = (
+        select(Finding)
+        .join(Milestone, Finding.milestone_id == Milestone.id)
+        .join(FindingType, Finding.finding_type_id == FindingType.id)
+        .where(Milestone.campaign_id == campaign.id, FindingType.kind.in_(ANSWERABLE),
+               Finding.status.in_([FindingStatus.OPEN, FindingStatus.IN_PROGRESS]))
+        .options(contains_eager(Finding.milestone), contains_eager(Finding.finding_type),
+                 subqueryload(Finding.actions))
+        .order_by(Milestone.starts_on, Finding.number)
+    )
+    if event_kind is not None:
+        statement = statement.where(Milestone.kind == event_kind)
+    return list(db.session.scalars(statement).unique())
+
+
+def findings_on(campaign: Campaign, criterion: Criterion) -> list[Finding]:
+    """Every finding of the campaign on ``criterion``, open or not, in report order."""
+    return list(db.session.scalars(
+        select(Finding)
+        .join(Milestone, Finding.milestone_id == Milestone.id)
+        .where(Milestone.campaign_id == campaign.id,
+               Finding.criteria.any(Criterion.id == criterion.id))
+        .options(contains_eager(Finding.milestone), joinedload(Finding.finding_type))
+        .order_by(Milestone.starts_on, Finding.number)))
 
 
 def week_changes(campaign: Campaign, readiness: Readiness, today: date) -> WeekChanges:
@@ -219,7 +255,7 @@ def go_no_go(campaign: Campaign, milestone: Milestone, today: date) -> Checklist
     majors = [f for f in findings
               if f.finding_type.is_nonconformity and not f.finding_type.escalates_to]
     items.append(("nc_majeures", [f"{f.reference} · {f.title}" for f in majors]))
-    late = actions_of(db.session, campaign, ActionFilters(late_on=today))
+    late = late_actions(campaign, today)
     items.append(("retards", [_late_words(a, today) for a in late]))
     unanswered = [f for f in findings if f.milestone.kind is MilestoneKind.PRE_AUDIT
                   and not f.actions]

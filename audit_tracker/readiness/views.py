@@ -17,12 +17,12 @@ from ..campaigns.views import get_campaign_or_404, get_milestone_or_404
 from ..charts import to_svg
 from ..evidence.service import visible_to
 from ..extensions import db
-from ..findings.service import ActionFilters, Conflict, FindingError, actions_of, findings_of
+from ..findings.service import ActionFilters, Conflict, FindingError, actions_of
 from ..i18n import local_today
 from ..models import Campaign, Evidence, EvidenceLink, Site
 from . import decisions
 from .charts import readiness_bars, trend_chart
-from .dashboard import build_dashboard, go_no_go, key_milestones
+from .dashboard import build_dashboard, findings_on, go_no_go, key_milestones
 from .forms import DecisionForm, ExemptionForm, ReferenceForm, SignOffForm
 from .rules import State, default_reference_date, readiness_of
 from .signoff import SignOffError, get_signoff, sign, signoffs_of
@@ -133,7 +133,7 @@ def _render_criterion(campaign, criterion, decision_form=None, exemption_form=No
         .where(EvidenceLink.criterion_id == criterion.id, visible_to(current_user))
         .options(selectinload(Evidence.owner), selectinload(Evidence.versions))
         .order_by(EvidenceLink.id)).all()
-    findings = [f for f in findings_of(db.session, campaign) if criterion in f.criteria]
+    findings = findings_on(campaign, criterion)
     actions = actions_of(db.session, campaign, ActionFilters(criterion_id=criterion.id))
     return render_template(
         "readiness/criterion.html", campaign=campaign, criterion=criterion, result=result,
