@@ -20,9 +20,9 @@ CAMPAIGN = re.compile("Labellisation E2C")
 SCREENSHOT_COPY = Path(tempfile.gettempdir()) / "dossier-build.png"
 
 
-def test_director_builds_the_dossier_and_downloads_it(page: Page, live_server, tmp_path):
-    page.goto(f"{live_server.url}/connexion")
-    log_in(page, DIRECTOR, live_server.accounts[DIRECTOR])
+def test_director_builds_the_dossier_and_downloads_it(page: Page, story_server, tmp_path):
+    page.goto(f"{story_server.url}/connexion")
+    log_in(page, DIRECTOR, story_server.accounts[DIRECTOR])
     page.get_by_role("link", name=CAMPAIGN).first.click()
     page.get_by_role("link", name="Dossier de preuves").click()
     expect(page.get_by_role("heading", name="Dossier de preuves")).to_be_visible()
@@ -60,9 +60,21 @@ def test_director_builds_the_dossier_and_downloads_it(page: Page, live_server, t
     assert len(reader.pages) >= 2
     first_pages = "\n".join(reader.pages[i].extract_text() for i in range(2))
     assert "E2C" in first_pages
+    # The demo's proofs are in it, numbered, with their annexes and bookmarks.
+    text = "\n".join(page.extract_text() for page in reader.pages)
+    assert "Pièce 1" in text and "Rapport de pré-audit du référent réseau" in text
+    assert any(item.title.startswith("Pièce ") for item in _flatten(reader.outline))
 
     # The list now answers "what did we send, and when?" with this very file.
     page.get_by_role("link", name="Dossier de preuves").click()
     row = page.get_by_test_id("dossier-builds").locator("tbody tr").first
     expect(row).to_contain_text("Terminé")
     expect(row.locator("code")).to_have_attribute("title", sha256)
+
+
+def _flatten(outline) -> list:
+    """Every bookmark of a pypdf outline, nested lists flattened."""
+    items = []
+    for entry in outline:
+        items.extend(_flatten(entry) if isinstance(entry, list) else [entry])
+    return items
