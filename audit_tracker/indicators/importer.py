@@ -21,6 +21,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .. import tables
 from ..models import COUNT_COLUMNS, IndicatorEntry, School, Site, User
 from .service import (
     COUNT_LABELS,
@@ -139,45 +140,17 @@ def _count(value: Any) -> int | None:
 def read_rows(name: str, raw: bytes) -> list[list[Any]]:
     """The file's rows as lists of cells (CSV: ``;`` or ``,``, UTF-8 or Windows-1252)."""
     suffix = Path(name).suffix.lower()
-    if suffix == ".csv":
-        return _csv_rows(raw)
-    if suffix == ".xlsx":
-        return _xlsx_rows(raw)
-    raise ImportRefused([_("Format non pris en charge : %(suffix)s (CSV ou XLSX).",
-                           suffix=suffix or "?")])
-
-
-def _csv_rows(raw: bytes) -> list[list[Any]]:
-    text = None
-    for encoding in ("utf-8-sig", "cp1252"):  # French Excel saves CSV in Windows-1252
-        try:
-            text = raw.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    if text is None or "\x00" in text:
-        raise ImportRefused([_("Ce fichier n’est pas un CSV texte.")])
-    first_line = text.split("\n", 1)[0]
-    delimiter = ";" if first_line.count(";") >= first_line.count(",") else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    if suffix not in {".csv", ".xlsx"}:
+        raise ImportRefused([_("Format non pris en charge : %(suffix)s (CSV ou XLSX).",
+                               suffix=suffix or "?")])
     try:
-        return list(reader)
-    except csv.Error as error:
-        raise ImportRefused([_("ligne %(line)s : CSV illisible (%(why)s).",
-                               line=reader.line_num, why=error)]) from error
-
-
-def _xlsx_rows(raw: bytes) -> list[list[Any]]:
-    from openpyxl import load_workbook
-
-    try:
-        workbook = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
-    except Exception as error:  # openpyxl raises many types for a broken file
-        raise ImportRefused([_("Classeur XLSX illisible : %(why)s", why=error)]) from error
-    try:
-        return [list(row) for row in workbook.worksheets[0].iter_rows(values_only=True)]
-    finally:
-        workbook.close()
+        return tables.csv_rows(raw) if suffix == ".csv" else tables.xlsx_rows(raw)
+    except tables.UnreadableTable as error:
+        if error.line:
+            message = _("ligne %(line)s : %(reason)s.", line=error.line, reason=error.reason)
+        else:
+            message = error.reason[:1].upper() + error.reason[1:] + "."
+        raise ImportRefused([message]) from error
 
 
 def parse_rows(rows: list[list[Any]], sites: list[Site], author: User,

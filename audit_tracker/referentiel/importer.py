@@ -7,8 +7,6 @@ then ``save_framework`` adds the rows; the caller commits.
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -21,6 +19,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .. import tables
 from ..models import (
     Criterion,
     CriterionMapping,
@@ -569,41 +568,19 @@ def parse_rows(rows: list[list[Any]], meta: dict[str, Any], first_line: int = 1)
 
 
 def parse_csv(raw: bytes, meta: dict[str, Any]) -> FrameworkSpec:
-    text = None
-    for encoding in ("utf-8-sig", "cp1252"):  # French Excel saves CSV in Windows-1252
-        try:
-            text = raw.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    if text is None or "\x00" in text:  # bytes neither encoding can read, or NUL: binary
-        raise ImportRefused([Problem("", _("ce fichier n’est pas un CSV texte"))])
-    sample = text[:4096]
-    delimiter = ";" if sample.count(";") >= sample.count(",") else ","
-    # newline="": the csv module reads CRLF, LF and old Mac CR endings, and quoted line breaks.
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    try:
-        rows = list(reader)
-    except csv.Error as error:
-        where = _("ligne %(line)s", line=reader.line_num)
-        raise ImportRefused([Problem(where, _("CSV illisible : %(why)s", why=error))]) from error
-    return parse_rows(rows, meta)
+    return parse_rows(_table(tables.csv_rows, raw), meta)
 
 
 def parse_xlsx(raw: bytes, meta: dict[str, Any]) -> FrameworkSpec:
-    from openpyxl import load_workbook
+    return parse_rows(_table(tables.xlsx_rows, raw), meta)
 
+
+def _table(read, raw: bytes) -> list[list[Any]]:
     try:
-        workbook = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
-    except Exception as error:  # openpyxl raises many types for a broken file
-        message = _("classeur XLSX illisible : %(why)s", why=error)
-        raise ImportRefused([Problem("", message)]) from error
-    try:
-        sheet = workbook.worksheets[0]
-        rows = [list(row) for row in sheet.iter_rows(values_only=True)]
-    finally:
-        workbook.close()
-    return parse_rows(rows, meta)
+        return read(raw)
+    except tables.UnreadableTable as error:
+        where = _("ligne %(line)s", line=error.line) if error.line else ""
+        raise ImportRefused([Problem(where, error.reason)]) from error
 
 
 def parse_file(name: str, raw: bytes, meta: dict[str, Any] | None = None) -> FrameworkSpec:
