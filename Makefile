@@ -7,7 +7,7 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint install install-test translations fonts clean
+.PHONY: run test lint messages install install-test translations fonts clean
 
 run: install fonts
 	$(FLASK) setup --demo
@@ -48,6 +48,14 @@ fonts:
 	         "ou AUDIT_TRACKER_DOSSIER_FONT_DIR=<dossier de DejaVuSans.ttf>)."; \
 	  fi; \
 	fi
+
+# Extract the French strings and merge them into each catalogue; then translate what is new.
+# No line numbers and sorted by message, so that two branches adding strings rarely collide.
+messages: install-test
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output \
+	  --omit-header -o $(VENV)/messages.pot .
+	$(BIN)/pybabel update -i $(VENV)/messages.pot -d audit_tracker/translations \
+	  --no-fuzzy-matching --ignore-obsolete
 
 # Compiled catalogues are build output: compiled from the .po files, never committed.
 translations: $(VENV)/.installed

@@ -28,11 +28,7 @@ KEYWORDS = {**DEFAULT_KEYWORDS, "_l": None, "lazy_gettext": None}
 # French typography that has no place in English: guillemets, (narrow) no-break spaces, and a
 # space before a colon, semicolon, question or exclamation mark.
 FRENCH_TYPOGRAPHY = re.compile(r"[«»\u00a0\u202f]| [:;?!]")
-UPDATE = (
-    "pybabel extract -F babel.cfg -k _l -k lazy_gettext -o /tmp/messages.pot . && "
-    "pybabel update -i /tmp/messages.pot -d audit_tracker/translations --no-fuzzy-matching, "
-    "then translate"
-)
+UPDATE = "make messages, then translate what is new in the .po files"
 
 
 def _read(path: Path):
