@@ -7,7 +7,7 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint messages install install-test translations fonts clean
+.PHONY: run test lint date-sweep messages install install-test translations fonts clean
 
 run: install fonts
 	$(FLASK) setup --demo
@@ -19,6 +19,23 @@ test: install-test fonts
 
 lint: install-test
 	$(BIN)/ruff check .
+
+# The date-sensitive test modules with the app's clock on each of these days (SQLite): month
+# ends, 29 February, Sundays, 31 December, the days the clocks change. No test may depend on the
+# day it runs; tests/test_date_sweep.py keeps a lighter version of this in every `make test`.
+SWEEP_DATES ?= 2018-02-28 2025-01-01 2026-06-30 2026-12-06 2026-12-31 2027-01-31 2027-02-28 \
+               2028-02-29 2028-03-01 2029-12-31 2031-10-26 2032-03-28 2035-08-15
+DATE_TESTS ?= tests/test_setup.py tests/test_demo_story.py tests/test_calendar.py \
+              tests/test_readiness_rules.py tests/test_readiness_pages.py tests/test_deadlines.py \
+              tests/test_reminders.py tests/test_indicators.py tests/test_findings_service.py \
+              tests/test_findings_pages.py tests/test_evidence.py tests/test_exports.py
+date-sweep: install-test fonts
+	@failed=""; for day in $(SWEEP_DATES); do \
+	  echo "== clock on $$day"; \
+	  AUDIT_TRACKER_TEST_TODAY=$$day $(BIN)/python -m pytest -q $(DATE_TESTS) \
+	    || failed="$$failed $$day"; \
+	done; \
+	if [ -n "$$failed" ]; then echo "Failed on:$$failed"; exit 1; fi
 
 install: $(VENV)/.installed translations
 install-test: $(VENV)/.installed-test translations

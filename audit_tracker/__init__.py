@@ -32,6 +32,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         template_folder=str(PROJECT_DIR / "templates"),
     )
     configure(app, test_config)
+    register_clock(app)
     register_extensions(app)
     register_security(app)
     register_blueprints(app)
@@ -55,6 +56,12 @@ def configure(app: Flask, test_config: Mapping[str, Any] | None) -> None:
     if not app.config.get("SECRET_KEY"):
         # Made by ``flask setup`` on first run; there is deliberately no built-in fallback.
         app.config["SECRET_KEY"] = config.instance_secret_key(app.instance_path, create=False)
+
+
+def register_clock(app: Flask) -> None:
+    from .clock import init_clock
+
+    init_clock(app)
 
 
 def register_extensions(app: Flask) -> None:

@@ -12,9 +12,9 @@ from flask.cli import AppGroup
 from sqlalchemy import func, select
 
 from . import config
-from .demo import load_demo
+from .clock import local_today
+from .demo import load_demo, seed_day
 from .extensions import db
-from .i18n import local_today
 from .models import ApiToken, Role, School, Site, User
 from .referentiel.importer import ImportRefused, parse_file, save_framework
 from .referentiel.service import list_frameworks, load_shipped_referentiels
@@ -92,8 +92,8 @@ def _load_demo_and_save_accounts(accounts_file: Path, shifted: bool) -> None:
                             today=today)
     lines = [f"{a.email:<36} {a.role.label:<28} {a.password}" for a in accounts]
     _private_write(accounts_file, "\n".join(lines) + "\n")
-    when = "décalées : aujourd’hui est le 28/02/2018 de la note" if shifted \
-        else "réelles (2017-2018)"
+    when = (f"décalées de semaines entières : le 28/02/2018 de la note tombe le "
+            f"{seed_day(today):%d/%m/%Y}") if shifted else "réelles (2017-2018)"
     click.echo(f"Données de démonstration chargées, dates {when} : {story['proofs']} preuves, "
                f"{story['findings']} constats, {story['actions']} actions.")
 

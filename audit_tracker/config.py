@@ -17,6 +17,7 @@ DEFAULTS: dict[str, Any] = {
     "BABEL_DEFAULT_TIMEZONE": "Europe/Paris",
     "LANGUAGES": ["fr", "en"],
     "TIMEZONE": "Europe/Paris",
+    "TODAY": None,  # a day (AAAA-MM-JJ) to run the clock from, for tests and demos; None = real
     "BOOTSTRAP_SERVE_LOCAL": True,
     "BOOTSTRAP_BOOTSWATCH_THEME": None,
     # One request carries one file (the page uploads several one after the other), so the

@@ -1,6 +1,8 @@
 """Demo data from the source case: E2C Var at the end of February 2018, two months before its
-AFNOR label audit (see shared/domain). Loaded at the real dates, or shifted so that today falls
-on the seed's date (28 Feb 2018) with every interval kept, which gives a newcomer a live countdown.
+AFNOR label audit (see shared/domain). Loaded at the real dates, or shifted by whole weeks so
+that the seed's date (Wednesday 28 Feb 2018) falls on the Wednesday nearest today: every interval
+and every weekday is kept (the audit stays a Tuesday-Thursday, a committee keeps its day), and a
+newcomer sees a live countdown of 55 days, give or take three.
 """
 
 from __future__ import annotations
@@ -169,14 +171,22 @@ class DemoAccount:
 
 
 def shift_for(today: date | None) -> timedelta:
-    """The offset that moves the seed's date onto ``today`` (none for the real dates)."""
-    return timedelta(0) if today is None else today - SEED_DATE
+    """The whole number of weeks that moves the seed's date nearest ``today`` (none for the
+    real dates): a shift by days would put the Tuesday audit on a Saturday."""
+    if today is None:
+        return timedelta(0)
+    return timedelta(weeks=round((today - SEED_DATE).days / 7))
+
+
+def seed_day(today: date | None) -> date:
+    """The day that plays the seed's 28 Feb 2018 in a demo shifted for ``today``."""
+    return SEED_DATE + shift_for(today)
 
 
 def load_demo(session: Session, today: date | None = None) -> list[DemoAccount]:
     """Add the E2C Var school, sites, campaign and accounts; returns the accounts' passwords.
 
-    With ``today`` every date moves by the same offset, so 28 Feb 2018 becomes ``today``.
+    With ``today`` every date moves by the same whole number of weeks (``shift_for``).
     """
     offset = shift_for(today)
 

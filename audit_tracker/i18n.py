@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
-
 from flask import current_app, has_request_context, request, session
 
 
@@ -18,11 +15,6 @@ def select_locale() -> str:
 
 def select_timezone() -> str:
     return current_app.config["TIMEZONE"]
-
-
-def local_today() -> date:
-    """Today in the school's time zone: deadlines fall at midnight in Paris, not in UTC."""
-    return datetime.now(ZoneInfo(current_app.config["TIMEZONE"])).date()
 
 
 def megabytes(size: int) -> str:

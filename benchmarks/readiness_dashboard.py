@@ -28,9 +28,9 @@ from sqlalchemy import create_engine, event, select, text
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from audit_tracker import create_app  # noqa: E402
+from audit_tracker.clock import local_today  # noqa: E402
 from audit_tracker.demo import load_demo  # noqa: E402
 from audit_tracker.extensions import db  # noqa: E402
-from audit_tracker.i18n import local_today  # noqa: E402
 from audit_tracker.models import (  # noqa: E402
     Action,
     ActionStatus,

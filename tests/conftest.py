@@ -2,12 +2,17 @@
 
 Every test that uses ``app`` runs on SQLite and, when ``AUDIT_TRACKER_TEST_POSTGRES_URL`` names a
 server (``.ci/run`` sets it), on PostgreSQL too.
+
+The app's clock is pinned: today is ``TEST_TODAY`` (``AUDIT_TRACKER_TEST_TODAY=AAAA-MM-JJ`` moves
+it; ``make date-sweep`` runs the date-sensitive tests over many days), never the day the suite
+runs.
 """
 
 from __future__ import annotations
 
 import io
 import os
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -15,7 +20,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import create_engine, text
 
 from audit_tracker import create_app
-from audit_tracker.demo import load_demo
+from audit_tracker.clock import local_today, set_today
+from audit_tracker.demo import load_demo, seed_day
 from audit_tracker.extensions import db
 from audit_tracker.referentiel.service import load_shipped_referentiels
 
@@ -25,6 +31,8 @@ DATA = Path(__file__).parent / "data"
 UPLOADS = DATA / "uploads"
 
 POSTGRES_URL = os.environ.get("AUDIT_TRACKER_TEST_POSTGRES_URL")
+# A Sunday, the last day of a month's grid that once hid the audit's last day (issue 10).
+TEST_TODAY = date.fromisoformat(os.environ.get("AUDIT_TRACKER_TEST_TODAY") or "2026-12-06")
 
 
 def _reset_postgres(url: str) -> None:
@@ -67,6 +75,7 @@ def app(database_url, tmp_path):
         "SQLALCHEMY_DATABASE_URI": database_url,
         "WTF_CSRF_ENABLED": False,
         "INSTANCE_PATH": str(tmp_path / "instance"),
+        "TODAY": TEST_TODAY,
     })
     app.test_client_class = FreshContextClient
     with app.app_context():
@@ -104,10 +113,10 @@ def demo(referentiels):
 
 
 @pytest.fixture
-def demo_today(referentiels):
-    """E2C Var shifted so that today is the seed's 28 Feb 2018, as ``make run`` loads it."""
-    from audit_tracker.i18n import local_today
-
+def demo_today(app, referentiels):
+    """E2C Var shifted by whole weeks as ``make run`` loads it, seen on the day that plays the
+    seed's Wednesday 28 Feb 2018: the clock moves to it, so the audit is exactly 55 days away."""
+    set_today(app, seed_day(local_today()))
     accounts = load_demo(db.session, today=local_today())
     db.session.commit()
     return {a.email: a for a in accounts}

@@ -10,9 +10,9 @@ import zipfile
 import pytest
 from pypdf import PdfReader
 
+from audit_tracker.clock import local_today
 from audit_tracker.dossier import jobs
 from audit_tracker.extensions import db
-from audit_tracker.i18n import local_today
 from audit_tracker.models import BuildStatus, DossierBuild, Role
 from audit_tracker.readiness.rules import default_reference_date
 

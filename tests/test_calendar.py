@@ -10,10 +10,10 @@ import pytest
 from icalendar import Calendar
 from sqlalchemy import event, select
 
+from audit_tracker.clock import local_today
 from audit_tracker.extensions import db
 from audit_tracker.findings import calendar as service
 from audit_tracker.findings.service import ActionInput, create_action
-from audit_tracker.i18n import local_today
 from audit_tracker.models import (
     ApiToken,
     Campaign,
@@ -328,14 +328,33 @@ def test_month_page_has_french_day_names_and_the_afnor_audit_on_its_three_days(
         client, auth, demo_today):
     auth.login_demo(demo_today, "auditeur")
     audit = _afnor()
-    page = client.get(f"/campagnes/{audit.campaign_id}/calendrier"
-                      f"?mois={audit.starts_on:%Y-%m}").get_data(as_text=True)
-    headers = re.findall(r'<th scope="col"[^>]*>([^<]*)</th>', page)
+
+    def month_page(day: date) -> str:
+        """The grid of the day's own month: the audit may span two months."""
+        return client.get(f"/campagnes/{audit.campaign_id}/calendrier"
+                          f"?mois={day:%Y-%m}").get_data(as_text=True)
+
+    headers = re.findall(r'<th scope="col"[^>]*>([^<]*)</th>', month_page(audit.starts_on))
     assert headers == FRENCH_DAYS
     for offset in range(3):
-        assert AFNOR in _day_cell(page, audit.starts_on + timedelta(days=offset))
-    assert AFNOR not in _day_cell(page, audit.starts_on - timedelta(days=1))
-    assert AFNOR not in _day_cell(page, audit.starts_on + timedelta(days=3))
+        day = audit.starts_on + timedelta(days=offset)
+        assert AFNOR in _day_cell(month_page(day), day)
+    before, after = audit.starts_on - timedelta(days=1), audit.starts_on + timedelta(days=3)
+    assert AFNOR not in _day_cell(month_page(before), before)
+    assert AFNOR not in _day_cell(month_page(after), after)
+
+
+def test_an_event_over_two_months_shows_in_both_grids(client, auth, demo):
+    audit = _afnor()
+    audit.starts_on, audit.ends_on = date(2018, 4, 30), date(2018, 5, 2)  # Monday to Wednesday
+    db.session.commit()
+    auth.login_demo(demo, "qualite")
+    april = client.get("/campagnes/1/calendrier?mois=2018-04").get_data(as_text=True)
+    may = client.get("/campagnes/1/calendrier?mois=2018-05").get_data(as_text=True)
+    # April's grid runs to Sunday 6 May, May's starts on Monday 30 April: both show all three.
+    for day in (date(2018, 4, 30), date(2018, 5, 1), date(2018, 5, 2)):
+        assert AFNOR in _day_cell(april, day) and AFNOR in _day_cell(may, day)
+    assert AFNOR not in _day_cell(may, date(2018, 5, 3))
 
 
 def test_month_page_defaults_to_today_highlighted_with_neighbour_links(client, auth, demo):

@@ -7,11 +7,11 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from audit_tracker.clock import local_today
 from audit_tracker.demo_story import load_demo_story
 from audit_tracker.evidence.service import validity_warnings
 from audit_tracker.evidence.storage import upload_tmp_dir
 from audit_tracker.extensions import db
-from audit_tracker.i18n import local_today
 from audit_tracker.models import (
     Action,
     Campaign,

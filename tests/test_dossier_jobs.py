@@ -62,7 +62,7 @@ def user(email_local: str) -> User:
 
 
 def default_options(campaign: Campaign, **changes) -> DossierOptions:
-    from audit_tracker.i18n import local_today
+    from audit_tracker.clock import local_today
 
     changes.setdefault("as_of", default_reference_date(campaign, local_today()))
     return DossierOptions(**changes)

@@ -11,9 +11,9 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
+from audit_tracker.clock import local_today
 from audit_tracker.dossier import jobs
 from audit_tracker.extensions import db
-from audit_tracker.i18n import local_today
 from audit_tracker.models import BuildStatus, DossierBuild
 from audit_tracker.readiness.rules import default_reference_date
 

@@ -20,12 +20,12 @@ from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import ClientDisconnected
 
 from audit_tracker.campaigns.service import school_milestones
+from audit_tracker.clock import local_today
 from audit_tracker.evidence import service
 from audit_tracker.evidence.filetypes import RefusedFile
 from audit_tracker.evidence.s3 import S3Storage
 from audit_tracker.evidence.storage import StorageError, storage_for, upload_tmp_dir
 from audit_tracker.extensions import db
-from audit_tracker.i18n import local_today
 from audit_tracker.models import (
     Criterion,
     CriterionMapping,

@@ -183,7 +183,7 @@ def url(kind: str) -> str:
 
 @pytest.mark.parametrize("local_part", ["auditeur", "tpm", "qualite"])
 def test_everyone_who_reads_can_download_both_formats(client, auth, demo, plan, local_part):
-    from audit_tracker.i18n import local_today
+    from audit_tracker.clock import local_today
 
     auth.login_demo(demo, local_part)
     day = local_today().isoformat()

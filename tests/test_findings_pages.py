@@ -10,9 +10,9 @@ from html.parser import HTMLParser
 import pytest
 from sqlalchemy import event, func, select
 
+from audit_tracker.clock import local_today
 from audit_tracker.extensions import db
 from audit_tracker.findings import service
-from audit_tracker.i18n import local_today
 from audit_tracker.models import (
     Action,
     ActionStatus,

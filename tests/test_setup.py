@@ -6,9 +6,10 @@ import stat
 from datetime import date, timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import func, select
 
-from audit_tracker.demo import SEED_DATE, load_demo, shift_for
+from audit_tracker.demo import SEED_DATE, load_demo, seed_day, shift_for
 from audit_tracker.extensions import db
 from audit_tracker.models import (
     Campaign,
@@ -80,18 +81,32 @@ def test_demo_has_one_account_per_role_and_per_site(demo):
     assert len(passwords) == len(demo)  # each account its own random password
 
 
-def test_shifted_demo_keeps_every_interval_and_puts_the_seed_date_today(referentiels):
-    today = date(2026, 11, 29)
+@pytest.mark.parametrize("today", [date(2026, 11, 29), date(2026, 12, 6), date(2027, 2, 28),
+                                   date(2028, 2, 29), date(2030, 12, 31)])
+def test_shifted_demo_keeps_every_interval_and_weekday_near_today(referentiels, today):
     load_demo(db.session, today=today)
     db.session.commit()
     offset = shift_for(today)
-    assert SEED_DATE + offset == today
+    assert offset.days % 7 == 0 and abs((SEED_DATE + offset - today).days) <= 3
+    assert seed_day(today) == SEED_DATE + offset and seed_day(today).weekday() == 2  # Wednesday
     milestones = {m.kind: m for m in db.session.scalars(select(Milestone))}
     audit = milestones[MilestoneKind.AUDIT_INITIAL]
-    assert audit.starts_on - today == timedelta(days=55)
+    assert audit.starts_on - seed_day(today) == timedelta(days=55)
     assert audit.ends_on - audit.starts_on == timedelta(days=2)
-    assert milestones[MilestoneKind.COMMISSION_NATIONALE].starts_on - today == timedelta(days=78)
+    assert (audit.starts_on.weekday(), audit.ends_on.weekday()) == (1, 3)  # Tuesday-Thursday
+    assert milestones[MilestoneKind.COMMISSION_NATIONALE].starts_on - seed_day(today) == \
+        timedelta(days=78)
     assert db.session.scalar(select(Campaign.name)) == f"Labellisation E2C {audit.starts_on.year}"
+
+
+def test_the_shifted_demo_puts_nothing_on_a_weekend(referentiels):
+    load_demo(db.session, today=date(2026, 12, 6))
+    db.session.commit()
+    days = [m.starts_on for m in db.session.scalars(select(Milestone))]
+    days += [m.ends_on for m in db.session.scalars(select(Milestone)) if m.ends_on]
+    days += [m.held_on for m in db.session.scalars(select(Meeting))]
+    assert len(days) > 20
+    assert [d for d in days if d.weekday() >= 5] == []
 
 
 def test_demo_load_refuses_a_database_that_already_has_a_school(runner, demo):

@@ -16,12 +16,12 @@ from sqlalchemy import select
 
 from ..accounts.permissions import Permission, requires
 from ..campaigns.views import get_campaign_or_404
+from ..clock import local_today
 from ..dossier import jobs
 from ..dossier.builder import check_options
 from ..dossier.options import DossierOptions, DossierOptionsError
 from ..dossier.views import PDF, ZIP, can_download, send_output
 from ..extensions import db
-from ..i18n import local_today
 from ..models import BuildStatus, Campaign, DossierBuild
 from . import bp, inputs
 

@@ -21,9 +21,9 @@ from sqlalchemy.orm import Session
 from ..accounts.permissions import Permission, has_permission, requires
 from ..campaigns import service as campaigns
 from ..campaigns.views import get_campaign_or_404
+from ..clock import local_today
 from ..extensions import db
 from ..findings import service
-from ..i18n import local_today
 from ..models import (
     Action,
     ActionStatus,

@@ -6,7 +6,7 @@ from flask import jsonify, request
 
 from ..accounts.permissions import Permission, requires
 from ..campaigns.views import get_campaign_or_404
-from ..i18n import local_today
+from ..clock import local_today
 from ..readiness.rules import Readiness, default_reference_date, readiness_of, reference_name
 from . import bp, inputs
 

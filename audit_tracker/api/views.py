@@ -11,8 +11,8 @@ from sqlalchemy.orm import selectinload
 from ..accounts.permissions import Permission, public, requires
 from ..campaigns import service as campaigns
 from ..campaigns.views import get_campaign_or_404
+from ..clock import local_today
 from ..extensions import db
-from ..i18n import local_today
 from ..models import Criterion, Framework
 from ..referentiel import service as referentiels
 from . import bp, serializers

@@ -9,8 +9,8 @@ from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from ..accounts.permissions import Permission, requires
+from ..clock import local_today
 from ..extensions import db
-from ..i18n import local_today
 from ..models import Campaign, Milestone, MilestoneKind
 from ..referentiel.service import list_frameworks
 from . import service

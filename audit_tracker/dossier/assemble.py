@@ -18,7 +18,6 @@ import warnings
 from collections import deque
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 
 from pypdf import PdfReader
@@ -35,6 +34,8 @@ from pypdf.generic import (
     StreamObject,
     TextStringObject,
 )
+
+from ..clock import utcnow
 
 # A link that the generated part points at a page of another source: ``…:piece/12``.
 LINK_SCHEME = "audit-tracker-dossier:"
@@ -247,7 +248,7 @@ class StreamingPdfWriter:
             catalog[NameObject("/PageMode")] = NameObject("/UseOutlines")
         catalog_id = self.reserve()
         self._write(catalog_id, catalog)
-        now = datetime.now(UTC).strftime("D:%Y%m%d%H%M%SZ")
+        now = utcnow().strftime("D:%Y%m%d%H%M%SZ")
         info_id = self.reserve()
         self._write(info_id, DictionaryObject({
             NameObject("/Title"): TextStringObject(title),

@@ -27,10 +27,10 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from ..clock import local_today
 from ..evidence.storage import storage_for, upload_tmp_dir
 from ..extensions import db
 from ..findings.service import findings_of
-from ..i18n import local_today
 from ..models import Action, Campaign, CampaignCriterion, Criterion, Section, Site
 from ..readiness.charts import readiness_bars
 from ..readiness.rules import default_reference_date, readiness_of

@@ -10,7 +10,7 @@ passes until they no longer change.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -748,7 +748,3 @@ def build_main(path: Path, content: Content, text: Text, layout: Layout, *, titl
     story = MainPart(content, text, layout).story()
     doc.multiBuild(story, maxPasses=max_passes)
     return layout.main_pages
-
-
-def built_at() -> datetime:
-    return datetime.now()

@@ -25,10 +25,10 @@ from sqlalchemy import select
 
 from ..accounts.permissions import Permission, requires
 from ..campaigns.views import get_campaign_or_404
+from ..clock import local_today
 from ..evidence.storage import StorageError
 from ..evidence.views import filename_parameters
 from ..extensions import db
-from ..i18n import local_today
 from ..models import BuildStatus, Campaign, DossierBuild, Role, Section, User
 from . import jobs
 from .builder import check_options

@@ -25,8 +25,8 @@ from wtforms.fields.choices import SelectChoice
 
 from ..accounts.permissions import Permission, has_permission, requires
 from ..campaigns.service import next_commission_day, school_milestones
+from ..clock import local_today
 from ..extensions import db
-from ..i18n import local_today
 from ..models import (
     Campaign,
     Criterion,

@@ -14,7 +14,7 @@ import re
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from urllib.parse import urljoin
 from zoneinfo import ZoneInfo
 
@@ -26,8 +26,8 @@ from icalendar import Calendar, Event, Timezone, TimezoneDaylight, TimezoneStand
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, contains_eager, selectinload
 
+from ..clock import local_today, utcnow
 from ..evidence.service import visible_to
-from ..i18n import local_today
 from ..models import (
     Action,
     ActionStatus,
@@ -325,7 +325,7 @@ def to_ics(entries: Iterable[CalendarEntry], calendar_name: str,
     if base_url is None:
         base_url = request.host_url if has_request_context() else ""
     zone = _zone()
-    stamp = datetime.now(UTC).replace(microsecond=0)
+    stamp = utcnow().replace(microsecond=0)
     cal = Calendar()
     cal.add("prodid", PRODID)
     cal.add("version", "2.0")

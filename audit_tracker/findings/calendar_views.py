@@ -16,8 +16,8 @@ from flask_login import current_user
 from ..accounts.permissions import Permission, public, requires
 from ..api import bp as api_bp
 from ..campaigns.views import get_campaign_or_404
+from ..clock import local_today
 from ..extensions import db
-from ..i18n import local_today
 from . import calendar as service
 
 bp = Blueprint("calendar", __name__)

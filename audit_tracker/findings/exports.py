@@ -20,8 +20,8 @@ from flask_babel import gettext as _
 
 from ..accounts.permissions import Permission, requires
 from ..campaigns.views import get_campaign_or_404
+from ..clock import local_today
 from ..extensions import db
-from ..i18n import local_today
 from ..models import Action
 from . import service
 

@@ -24,9 +24,9 @@ from wtforms.fields.choices import SelectChoice
 
 from ..accounts.permissions import Permission, has_permission, requires
 from ..campaigns.views import get_campaign_or_404
+from ..clock import local_today
 from ..evidence.service import visible_to
 from ..extensions import db
-from ..i18n import local_today
 from ..models import (
     Action,
     ActionStatus,

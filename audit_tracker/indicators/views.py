@@ -29,10 +29,10 @@ from wtforms.fields.choices import SelectChoice
 from ..accounts.permissions import Permission, has_permission, requires
 from ..campaigns.views import get_campaign_or_404
 from ..charts import to_svg
+from ..clock import local_today
 from ..evidence.service import EvidenceError
 from ..evidence.storage import storage_for, upload_tmp_dir
 from ..extensions import db
-from ..i18n import local_today
 from ..models import COUNT_COLUMNS, Campaign, Comparison, Role, Site
 from . import importer, service
 from .charts import indicator_chart

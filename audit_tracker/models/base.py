@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import enum
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import DateTime, Enum
 from sqlalchemy.orm import Mapped, mapped_column
 
+from ..clock import utcnow  # every timestamp default reads the app's one clock
 
-def utcnow() -> datetime:
-    """Aware UTC now: every timestamp is stored in UTC and shown in Europe/Paris."""
-    return datetime.now(UTC)
+__all__ = ["TimestampMixin", "enum_column", "utcnow"]
 
 
 def enum_column(enum_class: type[enum.Enum], **kwargs):

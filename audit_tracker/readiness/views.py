@@ -15,10 +15,10 @@ from wtforms.fields.choices import SelectChoice
 from ..accounts.permissions import Permission, has_permission, requires
 from ..campaigns.views import get_campaign_or_404, get_milestone_or_404
 from ..charts import to_svg
+from ..clock import local_today
 from ..evidence.service import visible_to
 from ..extensions import db
 from ..findings.service import ActionFilters, Conflict, FindingError, actions_of
-from ..i18n import local_today
 from ..models import Campaign, Evidence, EvidenceLink, Site
 from . import decisions
 from .charts import readiness_bars, trend_chart

@@ -1,8 +1,9 @@
 """Real-browser fixtures: the app served on a free port, and Debian's Chromium driven by Playwright.
 
-The app runs on its own SQLite file with the E2C Var demo shifted to today (as ``make run`` loads
-it) and CSRF left on: the browser posts the real forms. These fixtures never touch the ``app``
-chain of ``tests/conftest.py``, which is parametrised over SQLite and PostgreSQL.
+The app runs on its own SQLite file with the E2C Var demo shifted by whole weeks (as ``make run``
+loads it), its clock on the day that plays the seed's 28 Feb 2018, and CSRF left on: the browser
+posts the real forms. These fixtures never touch the ``app`` chain of ``tests/conftest.py``, which
+is parametrised over SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -11,18 +12,21 @@ import os
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 import pytest
 from werkzeug.serving import make_server
 
 from audit_tracker import create_app
-from audit_tracker.demo import load_demo
+from audit_tracker.clock import local_today
+from audit_tracker.demo import load_demo, seed_day
 from audit_tracker.demo_story import load_demo_story
 from audit_tracker.evidence.storage import storage_for, upload_tmp_dir
 from audit_tracker.extensions import db
-from audit_tracker.i18n import local_today
 from audit_tracker.referentiel.service import load_shipped_referentiels
+
+from ..conftest import TEST_TODAY
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ABSENT = "Chromium absent: apt-get install chromium (.ci/run does)"
@@ -63,6 +67,7 @@ def _chromium_present() -> None:
 class LiveServer:
     url: str
     accounts: dict[str, str]  # e-mail -> password
+    today: date  # the server's clock: the day that plays the seed's 28 Feb 2018
 
 
 def _serve(root: Path, *, story: bool) -> Iterator[LiveServer]:
@@ -79,6 +84,7 @@ def _serve(root: Path, *, story: bool) -> Iterator[LiveServer]:
             "UPLOAD_TMP_DIR": str(root / "upload-tmp"),
             # CSRF on, whatever the environment says: the browser posts the real forms and tokens.
             "WTF_CSRF_ENABLED": True,
+            "TODAY": seed_day(TEST_TODAY),
         }
     )
     with app.app_context():
@@ -98,6 +104,7 @@ def _serve(root: Path, *, story: bool) -> Iterator[LiveServer]:
         yield LiveServer(
             url=f"http://127.0.0.1:{server.server_port}",
             accounts={a.email: a.password for a in accounts},
+            today=app.config["TODAY"],
         )
     finally:
         server.shutdown()

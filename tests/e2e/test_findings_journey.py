@@ -4,8 +4,7 @@ and their actions; the calendar shows them; the ICS feed parses with the ``icale
 from __future__ import annotations
 
 import re
-from datetime import date, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import date, timedelta
 
 from playwright.sync_api import Page, expect
 
@@ -32,11 +31,6 @@ ACTION_ON_SENSITIVE = "Revoir le sourcing des jeunes avec les prescripteurs"
 ACTION_ON_NC = "Modèle de compte rendu pour chaque COL"
 
 
-def paris_today() -> date:
-    """The live server's today (its default TIMEZONE), which the demo was shifted to."""
-    return datetime.now(ZoneInfo("Europe/Paris")).date()
-
-
 def short(day: date) -> str:
     """A date as the pages print it (``date_short``)."""
     return day.strftime("%d/%m/%Y")
@@ -52,7 +46,7 @@ def test_findings_actions_calendar_and_feed(page: Page, live_server):
     import icalendar
 
     url = live_server.url
-    today = paris_today()
+    today = live_server.today  # the server's clock, on the day that plays 28 February
     afnor_start = today + timedelta(days=AFNOR_IN_DAYS)
     expected_due = {
         1: afnor_start - timedelta(days=1),  # point sensible: the day before the next audit
