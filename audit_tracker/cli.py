@@ -83,13 +83,13 @@ def setup(demo: bool) -> None:
 
 def _load_demo_and_save_accounts(accounts_file: Path, shifted: bool) -> None:
     from .demo_story import load_demo_story
-    from .evidence.storage import storage_for, upload_tmp_dir
+    from .storage import EVIDENCE, storage_for, upload_tmp_dir
 
     today = local_today() if shifted else None
     accounts = load_demo(db.session, today=today)
     db.session.commit()
-    story = load_demo_story(db.session, storage_for(current_app), upload_tmp_dir(current_app),
-                            today=today)
+    story = load_demo_story(db.session, storage_for(current_app, EVIDENCE),
+                            upload_tmp_dir(current_app), today=today)
     lines = [f"{a.email:<36} {a.role.label:<28} {a.password}" for a in accounts]
     _private_write(accounts_file, "\n".join(lines) + "\n")
     when = (f"décalées de semaines entières : le 28/02/2018 de la note tombe le "
@@ -220,9 +220,9 @@ def users_token(email: str, label: str) -> None:
 def evidence_verify() -> None:
     """Recalcule l’empreinte de chaque version stockée ; signale fichiers manquants ou altérés."""
     from .evidence.service import verify
-    from .evidence.storage import storage_for
+    from .storage import EVIDENCE, storage_for
 
-    report = verify(db.session, storage_for(current_app))
+    report = verify(db.session, storage_for(current_app, EVIDENCE))
     for version in report.missing:
         click.echo(f"MANQUANT  preuve {version.evidence_id} v{version.number} "
                    f"« {version.filename} » ({version.storage_key})", err=True)

@@ -22,7 +22,6 @@ from sqlalchemy.orm import Session
 
 from .demo import DEMO_DOMAIN, SEED_DATE, shift_for
 from .evidence import service as evidence
-from .evidence.storage import Storage
 from .findings import service as findings
 from .models import (
     ActionStatus,
@@ -36,6 +35,7 @@ from .models import (
     User,
 )
 from .readiness.snapshots import record_daily
+from .storage import Storage
 
 
 @dataclass

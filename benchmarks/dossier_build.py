@@ -119,7 +119,6 @@ def make_school(app, index: int, pieces: int, pdfs: int, pages_per_pdf: int, sou
     from sqlalchemy import select
 
     from audit_tracker.evidence.service import EvidenceFields, create_evidence, receive_file
-    from audit_tracker.evidence.storage import storage_for, upload_tmp_dir
     from audit_tracker.extensions import db
     from audit_tracker.models import (
         Campaign,
@@ -135,6 +134,7 @@ def make_school(app, index: int, pieces: int, pdfs: int, pages_per_pdf: int, sou
         Site,
         User,
     )
+    from audit_tracker.storage import EVIDENCE, storage_for, upload_tmp_dir
 
     rng = random.Random(index)  # noqa: S311 - reproducible test data, not secrets
     school = School(name=f"École de la 2e Chance n°{index}", short_name=f"E2C-bench-{index}")
@@ -151,7 +151,7 @@ def make_school(app, index: int, pieces: int, pdfs: int, pages_per_pdf: int, sou
     db.session.commit()
     criteria = list(db.session.scalars(select(Criterion).where(
         Criterion.framework_id.in_([f.id for f in frameworks]))))
-    storage, tmp = storage_for(app), upload_tmp_dir(app)
+    storage, tmp = storage_for(app, EVIDENCE), upload_tmp_dir(app)
     pdf_files = []
     for number in range(pieces):
         title = f"Pièce de test n°{number} – compte rendu & annexe"

@@ -270,10 +270,10 @@ class Product:
     ) -> tuple[ProductRun, tuple[int, int]]:
         """One upload as the page does it, then the verify re-read; the traced peak if asked."""
         from audit_tracker.evidence.service import EvidenceFields, create_evidence, receive_file
-        from audit_tracker.evidence.storage import storage_for, upload_tmp_dir
+        from audit_tracker.storage import EVIDENCE, storage_for, upload_tmp_dir
 
         app, session = self.app, self.db.session
-        storage = storage_for(app)
+        storage = storage_for(app, EVIDENCE)
         user = session.get(self.user_model, self.user_id)
         os.sync()  # the previous run's writes are on disk, not competing with this one
         gc.collect()

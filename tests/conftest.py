@@ -164,16 +164,16 @@ def make_user(app, school):
 
 @pytest.fixture
 def storage(app):
-    from audit_tracker.evidence.storage import storage_for
+    from audit_tracker.storage import EVIDENCE, storage_for
 
-    return storage_for(app)
+    return storage_for(app, EVIDENCE)
 
 
 @pytest.fixture
 def receive(app):
     """Spool bytes (or a fixture file's bytes) as an upload, as the pages and the API do."""
     from audit_tracker.evidence.service import receive_file
-    from audit_tracker.evidence.storage import upload_tmp_dir
+    from audit_tracker.storage import upload_tmp_dir
 
     def make(name: str, content: bytes | None = None, fixture: str | None = None):
         data = content if content is not None else (UPLOADS / (fixture or name)).read_bytes()
@@ -251,8 +251,8 @@ def s3_app(app, s3_endpoint):
     """
     import uuid
 
-    from audit_tracker.evidence.s3 import S3Storage
-    from audit_tracker.evidence.storage import storage_for
+    from audit_tracker.storage import EVIDENCE, storage_for
+    from audit_tracker.storage.s3 import S3Storage
 
     bucket = f"evidence-app-{uuid.uuid4().hex[:16]}"
     app.config.update(
@@ -264,8 +264,8 @@ def s3_app(app, s3_endpoint):
         S3_ACCESS_KEY="test",
         S3_SECRET_KEY="test",
     )
-    app.extensions.pop("evidence_storage", None)
-    s3 = storage_for(app)
+    app.extensions.pop("storage:evidence", None)
+    s3 = storage_for(app, EVIDENCE)
     assert isinstance(s3, S3Storage)
     s3.client.create_bucket(
         Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": S3_REGION}

@@ -10,7 +10,6 @@ import pytest
 from sqlalchemy import func, select
 
 from audit_tracker.evidence import service
-from audit_tracker.evidence.storage import upload_tmp_dir
 from audit_tracker.extensions import db
 from audit_tracker.models import (
     ApiToken,
@@ -21,6 +20,7 @@ from audit_tracker.models import (
     Role,
     User,
 )
+from audit_tracker.storage import upload_tmp_dir
 
 from .conftest import UPLOADS
 

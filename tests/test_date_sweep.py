@@ -15,11 +15,11 @@ from sqlalchemy import select
 from audit_tracker.clock import local_today, set_today
 from audit_tracker.demo import load_demo, seed_day
 from audit_tracker.demo_story import load_demo_story
-from audit_tracker.evidence.storage import upload_tmp_dir
 from audit_tracker.extensions import db
 from audit_tracker.findings.reminders import digests
 from audit_tracker.indicators.service import indicator_table
 from audit_tracker.models import Campaign, Meeting, Milestone, MilestoneKind
+from audit_tracker.storage import upload_tmp_dir
 
 SWEEP = [
     date(2018, 2, 28),  # the note's own day: the real and the shifted demo coincide

@@ -10,7 +10,6 @@ from sqlalchemy import func, select
 from audit_tracker.clock import local_today
 from audit_tracker.demo_story import load_demo_story
 from audit_tracker.evidence.service import validity_warnings
-from audit_tracker.evidence.storage import upload_tmp_dir
 from audit_tracker.extensions import db
 from audit_tracker.models import (
     Action,
@@ -21,6 +20,7 @@ from audit_tracker.models import (
     MilestoneKind,
     ReviewStatus,
 )
+from audit_tracker.storage import upload_tmp_dir
 
 
 @pytest.fixture

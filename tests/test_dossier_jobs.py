@@ -20,11 +20,11 @@ from sqlalchemy import event, select
 
 from audit_tracker.dossier import jobs
 from audit_tracker.dossier.options import DossierOptions
-from audit_tracker.evidence.storage import upload_tmp_dir
 from audit_tracker.extensions import db
 from audit_tracker.models import BuildStatus, Campaign, DossierBuild, User
 from audit_tracker.models.base import utcnow
 from audit_tracker.readiness.rules import default_reference_date
+from audit_tracker.storage import DOSSIERS, storage_for, upload_tmp_dir
 
 REDIS_URL = os.environ.get("AUDIT_TRACKER_TEST_REDIS_URL")
 needs_redis = pytest.mark.skipif(
@@ -50,7 +50,7 @@ def wait_until_finished(build_id: int) -> DossierBuild:
 
 
 def stored_bytes(app, key: str) -> bytes:
-    return b"".join(jobs.output_storage(app).open_chunks(key))
+    return b"".join(storage_for(app, DOSSIERS).open_chunks(key))
 
 
 def demo_campaign() -> Campaign:
@@ -128,9 +128,9 @@ def test_inprocess_build_runs_in_the_background_and_records_the_files(app, linke
         assert any(name.endswith("manifest.csv") for name in bundle.namelist())
     # The outputs live apart from the proofs: ``flask evidence verify`` sees no orphan.
     from audit_tracker.evidence.service import verify
-    from audit_tracker.evidence.storage import storage_for
+    from audit_tracker.storage import EVIDENCE, storage_for
 
-    assert verify(db.session, storage_for(app)).orphans == []
+    assert verify(db.session, storage_for(app, EVIDENCE)).orphans == []
     # Nothing left in the work folder.
     assert not list(upload_tmp_dir(app).glob(f"dossier-{build.id}-*"))
 
@@ -180,7 +180,7 @@ def test_builder_refusal_fails_the_build_with_the_french_reasons(app, demo_today
     assert build.error.startswith("Options du dossier invalides")
     assert "framework_ids" in build.error and "10/04/2018" in build.error
     assert build.pdf_key is None and build.finished_at is not None
-    assert list(jobs.output_storage(app).keys()) == []
+    assert list(storage_for(app, DOSSIERS).keys()) == []
     assert not list(upload_tmp_dir(app).glob(f"dossier-{build.id}-*"))
 
 
@@ -189,7 +189,7 @@ def test_storage_failure_fails_the_build_and_keeps_nothing(s3_app, demo_today):
     app = s3_app
     app.config["DOSSIER_S3_PREFIX"] = "dossiers/"
     app.config["S3_BUCKET"] = f"absent-{uuid.uuid4().hex[:12]}"  # for the dossiers only:
-    app.extensions.pop("dossier_storage", None)  # the proofs' backend is already built
+    app.extensions.pop("storage:dossiers", None)  # the proofs' backend is already built
     campaign = demo_campaign()
     build = queued_row(campaign, status=BuildStatus.QUEUED)
     build = jobs.execute_build(db.session(), app, build.id)

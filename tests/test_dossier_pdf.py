@@ -32,7 +32,6 @@ from audit_tracker.evidence.service import (
     review,
     submit_for_review,
 )
-from audit_tracker.evidence.storage import storage_for, upload_tmp_dir
 from audit_tracker.extensions import db
 from audit_tracker.models import (
     Campaign,
@@ -42,6 +41,7 @@ from audit_tracker.models import (
     ReviewStatus,
     User,
 )
+from audit_tracker.storage import EVIDENCE, storage_for, upload_tmp_dir
 
 from .conftest import UPLOADS
 
@@ -137,8 +137,8 @@ def upload(app, author, content: bytes, name: str, **fields):
     """A proof from bytes, through the same services as the upload page."""
     tmp = upload_tmp_dir(app)
     received = receive_file(io.BytesIO(content), name, tmp, app.config["MAX_CONTENT_LENGTH"])
-    return create_evidence(db.session, storage_for(app), school=author.school, author=author,
-                           fields=EvidenceFields(**fields), upload=received)
+    return create_evidence(db.session, storage_for(app, EVIDENCE), school=author.school,
+                           author=author, fields=EvidenceFields(**fields), upload=received)
 
 
 @pytest.fixture
@@ -440,7 +440,7 @@ def test_personal_data_only_when_asked_and_then_listed(setting, tmp_path):
 
 def test_altered_file_is_flagged_in_the_manifest(setting, tmp_path, app):
     version = setting.proofs["programme"].current_version
-    storage = storage_for(app)
+    storage = storage_for(app, EVIDENCE)
     target = storage._path(version.storage_key)  # local storage: alter the object on disk
     target.write_bytes(target.read_bytes() + b"%altered")
     result, _steps = build(setting, tmp_path)

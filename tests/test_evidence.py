@@ -23,8 +23,6 @@ from audit_tracker.campaigns.service import school_milestones
 from audit_tracker.clock import local_today
 from audit_tracker.evidence import service
 from audit_tracker.evidence.filetypes import RefusedFile
-from audit_tracker.evidence.s3 import S3Storage
-from audit_tracker.evidence.storage import StorageError, storage_for, upload_tmp_dir
 from audit_tracker.extensions import db
 from audit_tracker.models import (
     Criterion,
@@ -40,6 +38,8 @@ from audit_tracker.models import (
 )
 from audit_tracker.models.evidence import SEARCH_TABLE
 from audit_tracker.referentiel.importer import latest_framework
+from audit_tracker.storage import EVIDENCE, StorageError, storage_for, upload_tmp_dir
+from audit_tracker.storage.s3 import S3Storage
 from audit_tracker.templating import human_size
 
 from .conftest import UPLOADS, AuthActions
@@ -157,7 +157,7 @@ def assert_nothing_kept(app) -> None:
     assert db.session.scalar(select(func.count()).select_from(EvidenceVersion)) == 0
     if db.engine.dialect.name == "sqlite":
         assert db.session.scalar(text(f"SELECT count(*) FROM {SEARCH_TABLE}")) == 0  # noqa: S608
-    assert list(storage_for(app).keys()) == []
+    assert list(storage_for(app, EVIDENCE).keys()) == []
     assert list(upload_tmp_dir(app).iterdir()) == []
 
 
@@ -166,7 +166,7 @@ def store_proof(app, author: User, fixture: str = "preuve.pdf", **fields) -> Evi
     upload = service.receive_file(io.BytesIO((UPLOADS / fixture).read_bytes()), fixture,
                                   upload_tmp_dir(app), app.config["MAX_CONTENT_LENGTH"])
     fields.setdefault("title", fixture)
-    return service.create_evidence(db.session, storage_for(app), school=author.school,
+    return service.create_evidence(db.session, storage_for(app, EVIDENCE), school=author.school,
                                    author=author, fields=service.EvidenceFields(**fields),
                                    upload=upload)
 
@@ -207,13 +207,13 @@ def backend(request, app):
     """The application's evidence storage: the local disk, or a bucket on the moto S3 server."""
     if request.param == "s3":
         request.getfixturevalue("s3_app")
-        assert isinstance(storage_for(app), S3Storage)
-    return storage_for(app)
+        assert isinstance(storage_for(app, EVIDENCE), S3Storage)
+    return storage_for(app, EVIDENCE)
 
 
 def test_tests_store_and_spool_in_their_own_folder(app, tmp_path):
     """The guard above works: nothing of these tests lands in the project's instance/."""
-    assert storage_for(app).root.is_relative_to(tmp_path)
+    assert storage_for(app, EVIDENCE).root.is_relative_to(tmp_path)
     assert upload_tmp_dir(app).is_relative_to(tmp_path)
 
 
@@ -367,7 +367,7 @@ def test_new_version_of_a_link_is_refused_without_leaving_the_upload(app, client
     assert "Seul un document peut recevoir une nouvelle version." in alerts(
         client.get(response.location))
     assert list(upload_tmp_dir(app).iterdir()) == []
-    assert list(storage_for(app).keys()) == []
+    assert list(storage_for(app, EVIDENCE).keys()) == []
 
 
 # ------------------------------------------------------------ storing: all of it or nothing
@@ -483,7 +483,7 @@ def test_upload_through_s3_stores_the_exact_bytes(app, client, quality, s3_app):
     content = (UPLOADS / "tableau.xlsx").read_bytes()
     evidence_id = created_id(post_upload(client, "tableau de bord.xlsx", content))
     version = reloaded(evidence_id).current_version
-    assert list(storage_for(app).keys()) == [version.storage_key]
+    assert list(storage_for(app, EVIDENCE).keys()) == [version.storage_key]
     assert "tableau" not in version.storage_key
     assert client.get(f"/preuves/{evidence_id}/versions/1/fichier").data == content
     assert list(upload_tmp_dir(app).iterdir()) == []

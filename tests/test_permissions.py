@@ -212,12 +212,12 @@ def _sample_dossier_build(campaign, author, site):
     """A finished build of the TPM site's dossier, its PDF and ZIP really stored."""
     from flask import current_app
 
-    from audit_tracker.dossier.jobs import new_output_key, output_storage
     from audit_tracker.models import BuildStatus, DossierBuild
+    from audit_tracker.storage import DOSSIERS, new_key, storage_for
 
     from .conftest import UPLOADS
 
-    storage = output_storage(current_app)
+    storage = storage_for(current_app, DOSSIERS)
     build = DossierBuild(campaign_id=campaign.id, created_by_id=author.id,
                          options={"site_ids": [site.id], "with_zip": True},
                          status=BuildStatus.DONE, progress=100)
@@ -225,7 +225,7 @@ def _sample_dossier_build(campaign, author, site):
         source = UPLOADS / ("preuve.pdf" if kind == "pdf" else "archive.zip")
         copy = Path(current_app.instance_path) / f"sample.{kind}"
         copy.write_bytes(source.read_bytes())
-        key = new_output_key()
+        key = new_key()
         storage.put(key, copy)
         setattr(build, f"{kind}_key", key)
     db.session.add(build)

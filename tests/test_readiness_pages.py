@@ -13,7 +13,6 @@ from sqlalchemy import event, select
 from audit_tracker.clock import local_today
 from audit_tracker.demo_story import load_demo_story
 from audit_tracker.evidence.service import link_criterion, review
-from audit_tracker.evidence.storage import upload_tmp_dir
 from audit_tracker.extensions import db
 from audit_tracker.findings.service import ActionInput, create_action
 from audit_tracker.models import (
@@ -39,6 +38,7 @@ from audit_tracker.models import (
 from audit_tracker.readiness.dashboard import go_no_go
 from audit_tracker.readiness.rules import State, readiness_of
 from audit_tracker.readiness.snapshots import DAILY, freeze
+from audit_tracker.storage import upload_tmp_dir
 
 from . import factories
 

@@ -19,9 +19,10 @@ from pathlib import Path
 
 import pytest
 
-from audit_tracker.evidence import storage as storage_module
-from audit_tracker.evidence.s3 import S3Storage
-from audit_tracker.evidence.storage import LocalStorage, StorageError
+from audit_tracker.storage import StorageError
+from audit_tracker.storage import local as storage_module
+from audit_tracker.storage.local import LocalStorage
+from audit_tracker.storage.s3 import S3Storage
 
 MiB = 1024 * 1024
 REGION = "eu-west-3"

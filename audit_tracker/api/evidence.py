@@ -15,7 +15,6 @@ from sqlalchemy import select
 
 from ..accounts.permissions import Permission, requires
 from ..evidence import service
-from ..evidence.storage import storage_for, upload_tmp_dir
 from ..evidence.views import _send
 from ..extensions import db
 from ..models import (
@@ -27,6 +26,7 @@ from ..models import (
     Site,
     campaign_framework,
 )
+from ..storage import EVIDENCE, storage_for, upload_tmp_dir
 from . import bp, inputs, serializers
 
 _DECISIONS = (ReviewStatus.VALIDATED, ReviewStatus.REFUSED)
@@ -181,7 +181,7 @@ def evidence_create():
             upload = _receive(files["file"])
         evidence = service.create_evidence(
             db.session,
-            storage_for(current_app),
+            storage_for(current_app, EVIDENCE),
             school=current_user.school,
             author=current_user,
             fields=fields,
@@ -212,7 +212,7 @@ def evidence_add_version(evidence_id: int):
     try:
         upload = _receive(file)
         version = service.add_version(
-            db.session, storage_for(current_app), evidence, upload, current_user
+            db.session, storage_for(current_app, EVIDENCE), evidence, upload, current_user
         )
     except service.USER_ERRORS as error:
         _refuse(error)

@@ -28,13 +28,13 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..clock import local_today
-from ..evidence.storage import storage_for, upload_tmp_dir
 from ..extensions import db
 from ..findings.service import findings_of
 from ..models import Action, Campaign, CampaignCriterion, Criterion, Section, Site
 from ..readiness.charts import readiness_bars
 from ..readiness.rules import default_reference_date, readiness_of
 from ..readiness.signoff import latest_signoff
+from ..storage import EVIDENCE, storage_for, upload_tmp_dir
 from . import fonts as font_mod
 from .annexes import build_separators
 from .assemble import AssemblyError, OutlineNode, StreamingPdfWriter
@@ -136,7 +136,7 @@ def build_dossier(campaign: Campaign, options: DossierOptions, pdf_path: Path, *
     excluded = 0 if options.include_personal_data else excluded_personal_count(
         campaign, criterion_ids, options.site_ids)
 
-    storage = storage_for(app)
+    storage = storage_for(app, EVIDENCE)
     with tempfile.TemporaryDirectory(prefix="dossier-", dir=upload_tmp_dir(app)) as raw_work:
         work = Path(raw_work)
         files = work / "files"

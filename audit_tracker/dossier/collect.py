@@ -20,7 +20,6 @@ from flask_babel import gettext as _
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
-from ..evidence.storage import Storage, StorageError
 from ..extensions import db
 from ..models import (
     Campaign,
@@ -31,6 +30,7 @@ from ..models import (
     EvidenceVersion,
     ReviewStatus,
 )
+from ..storage import Storage, StorageError
 
 # Validated proofs and those awaiting validation go in; drafts and refused ones do not. A draft
 # is still its author's work in progress, not something the school puts forward; a refused

@@ -28,7 +28,7 @@ the storage backend under opaque keys, and records size, SHA-256, page and piece
 failure leaves the row failed with a French message and no output kept: the objects are written
 first and the row committed after; if the commit fails, the objects are deleted again.
 
-Outputs use the evidence storage backends (local disk or S3, ``evidence/storage.py``) but their
+Outputs use the storage backend of the proofs (local disk or S3, ``storage/``) but their
 own namespace, ``instance/dossiers`` or the ``dossiers/`` prefix of the same bucket: generated
 dossiers are not proofs, and ``flask evidence verify`` would report them as orphan objects.
 """
@@ -57,10 +57,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
-from ..evidence.storage import LocalStorage, Storage, StorageError, upload_tmp_dir
 from ..extensions import db
 from ..models import BuildStatus, Campaign, DossierBuild, Section, Site, User
 from ..models.base import utcnow
+from ..storage import DOSSIERS, StorageError, new_key, storage_for, upload_tmp_dir
 from .options import DossierOptions, DossierOptionsError
 
 log = logging.getLogger(__name__)
@@ -107,38 +107,6 @@ def settings(app: Flask) -> JobSettings:
         redis_url=config.get("REDIS_URL") or None,
         job_timeout=int(config.get("DOSSIER_JOB_TIMEOUT") or 3 * 3600),
     )
-
-
-# ------------------------------------------------------------------------------------ storage
-
-
-def output_storage(app: Flask) -> Storage:
-    """Where finished dossiers are kept: the evidence backend's kind, in its own namespace."""
-    storage = app.extensions.get("dossier_storage")
-    if storage is None:
-        config = app.config
-        if config["EVIDENCE_STORAGE"] == "s3":
-            from ..evidence.s3 import S3Storage
-
-            storage = S3Storage(
-                config["S3_BUCKET"],
-                prefix=config.get("DOSSIER_S3_PREFIX") or "dossiers/",
-                endpoint_url=config["S3_ENDPOINT_URL"],
-                region_name=config["S3_REGION"],
-                access_key=config["S3_ACCESS_KEY"],
-                secret_key=config["S3_SECRET_KEY"],
-            )
-        else:
-            storage = LocalStorage(
-                config.get("DOSSIER_DIR") or Path(app.instance_path) / "dossiers"
-            )
-        app.extensions["dossier_storage"] = storage
-    return storage
-
-
-def new_output_key() -> str:
-    """Opaque, unguessable: nothing of the school or the campaign is in it."""
-    return secrets.token_hex(20)
 
 
 # ------------------------------------------------------------------------------------ queueing
@@ -314,7 +282,7 @@ def _execute(session: Session, app: Flask, build_id: int, today: date | None):
 
     workdir = Path(tempfile.mkdtemp(prefix=f"dossier-{build_id}-", dir=upload_tmp_dir(app)))
     stored: list[str] = []
-    storage = output_storage(app)
+    storage = storage_for(app, DOSSIERS)
     try:
         options = options_of(build)
         with_zip = bool(build.options.get("with_zip", True))
@@ -330,12 +298,12 @@ def _execute(session: Session, app: Flask, build_id: int, today: date | None):
         )
         build.step = _("Enregistrement des fichiers")
         zip_size, zip_sha256 = _digest(result.zip_path) if result.zip_path else (None, None)
-        pdf_key = new_output_key()
+        pdf_key = new_key()
         storage.put(pdf_key, Path(result.pdf_path))
         stored.append(pdf_key)
         zip_key = None
         if result.zip_path:
-            zip_key = new_output_key()
+            zip_key = new_key()
             storage.put(zip_key, Path(result.zip_path))
             stored.append(zip_key)
         build.pdf_key, build.zip_key = pdf_key, zip_key

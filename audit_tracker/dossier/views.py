@@ -26,10 +26,10 @@ from sqlalchemy import select
 from ..accounts.permissions import Permission, requires
 from ..campaigns.views import get_campaign_or_404
 from ..clock import local_today
-from ..evidence.storage import StorageError
 from ..evidence.views import filename_parameters
 from ..extensions import db
 from ..models import BuildStatus, Campaign, DossierBuild, Role, Section, User
+from ..storage import DOSSIERS, StorageError, storage_for
 from . import jobs
 from .builder import check_options
 from .forms import DossierForm
@@ -96,7 +96,7 @@ def send_output(build: DossierBuild, which: str) -> Response:
     )
     if not key:
         abort(404, _("Cette construction n’a pas produit d’archive ZIP."))
-    storage = jobs.output_storage(current_app)
+    storage = storage_for(current_app, DOSSIERS)
     try:
         present = storage.exists(key)
     except StorageError:

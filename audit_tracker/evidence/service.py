@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import os
 import re
-import secrets
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -46,8 +45,8 @@ from ..models import (
     User,
 )
 from ..models.evidence import SEARCH_TABLE
+from ..storage import CHUNK, Storage, StorageError, new_key
 from .filetypes import Inspection, RefusedFile, check_filename, inspect_file
-from .storage import CHUNK, Storage, StorageError
 
 
 class EvidenceError(ValueError):
@@ -109,11 +108,6 @@ def receive_file(stream: BinaryIO, filename: str, tmp_dir: Path, max_size: int) 
         path.unlink(missing_ok=True)
         raise
     return ReceivedFile(path, name, size, digest.hexdigest(), inspection)
-
-
-def new_storage_key() -> str:
-    """Opaque and unguessable: nothing of the user's file name reaches the storage."""
-    return secrets.token_hex(20)
 
 
 # ------------------------------------------------------------------------------- the metadata
@@ -270,7 +264,7 @@ def _store_and_commit(
     author: User,
     number: int,
 ) -> EvidenceVersion:
-    key = new_storage_key()
+    key = new_key()
     try:
         storage.put(key, upload.path)
     except StorageError as error:

@@ -38,6 +38,7 @@ from ..models import (
     Site,
     campaign_framework,
 )
+from ..storage import EVIDENCE, storage_for, upload_tmp_dir
 from . import service
 from .forms import (
     EditEvidenceForm,
@@ -47,7 +48,6 @@ from .forms import (
     SearchForm,
     VersionForm,
 )
-from .storage import storage_for, upload_tmp_dir
 
 bp = Blueprint("evidence", __name__)
 
@@ -207,7 +207,7 @@ def create():
             fields = _fields_from(form, kind)
             evidence = service.create_evidence(
                 db.session,
-                storage_for(current_app),
+                storage_for(current_app, EVIDENCE),
                 school=current_user.school,
                 author=current_user,
                 fields=fields,
@@ -311,7 +311,7 @@ def add_version(evidence_id: int):
                 current_app.config["MAX_CONTENT_LENGTH"],
             )
             version = service.add_version(
-                db.session, storage_for(current_app), evidence, upload, current_user
+                db.session, storage_for(current_app, EVIDENCE), evidence, upload, current_user
             )
         except service.USER_ERRORS as error:
             flash(str(error), "danger")
@@ -348,7 +348,7 @@ def _send(evidence_id: int, number: int, inline: bool) -> Response:
     version = get_version_or_404(evidence, number)
     if inline and not previewable(version):
         abort(404)
-    storage = storage_for(current_app)
+    storage = storage_for(current_app, EVIDENCE)
     if not storage.exists(version.storage_key):
         # Said before the 200 starts, rather than as a download cut short.
         current_app.logger.error("Stored object missing: %s", version.storage_key)

@@ -25,8 +25,8 @@ from sqlalchemy.orm import Session
 
 from ..dossier.fonts import BOLD, REGULAR, drawable, register_fonts
 from ..evidence import service as evidence
-from ..evidence.storage import Storage
 from ..models import Campaign, Criterion, Evidence, Framework, User
+from ..storage import Storage
 from .service import IndicatorTable, format_gap, format_target, format_value, indicator_table
 
 # The criteria the indicators demonstrate, by framework code (missing codes are skipped, so an

@@ -31,9 +31,9 @@ from ..campaigns.views import get_campaign_or_404
 from ..charts import to_svg
 from ..clock import local_today
 from ..evidence.service import EvidenceError
-from ..evidence.storage import storage_for, upload_tmp_dir
 from ..extensions import db
 from ..models import COUNT_COLUMNS, Campaign, Comparison, Role, Site
+from ..storage import EVIDENCE, storage_for, upload_tmp_dir
 from . import importer, service
 from .charts import indicator_chart
 from .forms import HOST_COMPANIES_HELP, EntryForm, ImportForm, TargetsForm
@@ -118,8 +118,8 @@ def file_proof(campaign_id: int):
     manager's proofs belong to their site, and this table is the whole school's)."""
     campaign = get_campaign_or_404(campaign_id)
     try:
-        proof = file_as_proof(db.session, storage_for(current_app), upload_tmp_dir(current_app),
-                              campaign, current_user, local_today())
+        proof = file_as_proof(db.session, storage_for(current_app, EVIDENCE),
+                              upload_tmp_dir(current_app), campaign, current_user, local_today())
     except EvidenceError as error:
         db.session.rollback()
         flash(str(error), "danger")

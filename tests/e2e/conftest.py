@@ -22,9 +22,9 @@ from audit_tracker import create_app
 from audit_tracker.clock import local_today
 from audit_tracker.demo import load_demo, seed_day
 from audit_tracker.demo_story import load_demo_story
-from audit_tracker.evidence.storage import storage_for, upload_tmp_dir
 from audit_tracker.extensions import db
 from audit_tracker.referentiel.service import load_shipped_referentiels
+from audit_tracker.storage import EVIDENCE, storage_for, upload_tmp_dir
 
 from ..conftest import TEST_TODAY
 
@@ -93,7 +93,7 @@ def _serve(root: Path, *, story: bool) -> Iterator[LiveServer]:
         accounts = load_demo(db.session, today=local_today())
         db.session.commit()
         if story:
-            load_demo_story(db.session, storage_for(app), upload_tmp_dir(app),
+            load_demo_story(db.session, storage_for(app, EVIDENCE), upload_tmp_dir(app),
                             today=local_today())
         db.session.remove()
 

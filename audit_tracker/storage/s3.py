@@ -1,4 +1,4 @@
-"""Evidence files in S3-compatible object storage (AWS S3, MinIO, Garage, Ceph, OVH, Scaleway...).
+"""Files in S3-compatible object storage (AWS S3, MinIO, Garage, Ceph, OVH, Scaleway...).
 
 boto3 is optional (``pip install 'audit_tracker[s3]'``): it is imported only when an
 :class:`S3Storage` is built, so the application runs without it on local storage.
@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from .storage import CHUNK, StorageError
+from . import CHUNK, StorageError
 
 MiB = 1024 * 1024
 
@@ -25,7 +25,7 @@ def _load_boto() -> tuple[Any, Any, tuple[type[BaseException], ...]]:
         from botocore.exceptions import BotoCoreError, ClientError
     except ImportError as error:
         raise StorageError(
-            "S3 evidence storage needs boto3, which is not installed: "
+            "S3 storage needs boto3, which is not installed: "
             "pip install 'audit_tracker[s3]'"
         ) from error
     return boto3, TransferConfig, (BotoCoreError, ClientError, Boto3Error)
