@@ -336,6 +336,7 @@ def dossier_build(campaign_id: int, output: Path, zip_file: Path | None, sans_an
     """Construit le dossier de preuves d’une campagne."""
     from .dossier import DossierError, DossierOptions, DossierOptionsError, build_dossier
     from .models import Campaign
+    from .pdf.fonts import FontMissing
 
     campaign = db.session.get(Campaign, campaign_id)
     if campaign is None:
@@ -368,7 +369,7 @@ def dossier_build(campaign_id: int, output: Path, zip_file: Path | None, sans_an
         result = build_dossier(campaign, options, output, zip_path=zip_file, progress=show)
     except DossierOptionsError as error:
         raise click.ClickException(" ".join(error.messages)) from None
-    except (DossierError, OSError) as error:
+    except (DossierError, FontMissing, OSError) as error:
         raise click.ClickException(f"Dossier non construit : {error}") from None
     click.echo(f"Dossier écrit : {result.pdf_path} ({result.page_count} pages, "
                f"{result.piece_count} pièces, {result.size} octets, SHA-256 {result.sha256}).")

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from pypdf import PdfReader
 
-from audit_tracker.dossier import fonts as font_mod
-from audit_tracker.dossier.pdf_text import Styles, Text
 from audit_tracker.evidence.service import link_criterion
 from audit_tracker.extensions import db
 from audit_tracker.models import CampaignCriterion
+from audit_tracker.pdf import fonts as font_mod
+from audit_tracker.pdf.text import Styles, Text
 
 from .test_dossier_pdf import build, criterion_of, page_texts, put_forward, setting  # noqa: F401
 

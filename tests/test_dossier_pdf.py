@@ -22,8 +22,6 @@ from reportlab.pdfgen.canvas import Canvas
 from sqlalchemy import select
 
 from audit_tracker.dossier import DossierOptions, DossierOptionsError, build_dossier
-from audit_tracker.dossier import fonts as font_mod
-from audit_tracker.dossier.pdf_text import NNBSP, french
 from audit_tracker.evidence.service import (
     EvidenceFields,
     create_evidence,
@@ -41,6 +39,8 @@ from audit_tracker.models import (
     ReviewStatus,
     User,
 )
+from audit_tracker.pdf import fonts as font_mod
+from audit_tracker.pdf.text import NNBSP, french
 from audit_tracker.storage import EVIDENCE, storage_for, upload_tmp_dir
 
 from .conftest import UPLOADS

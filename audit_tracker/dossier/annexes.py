@@ -17,7 +17,8 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Frame, KeepInFrame, Paragraph, Spacer, Table, TableStyle
 
-from . import fonts as font_mod
+from ..pdf import fonts as font_mod
+from ..pdf.text import Text
 from .collect import AnnexKind, Piece
 from .document import (
     GRID,
@@ -34,7 +35,6 @@ from .document import (
     period,
     validity,
 )
-from .pdf_text import Text
 
 INFO_HEIGHT = 105 * mm  # the pièce's description; the rest of the page is for what follows
 

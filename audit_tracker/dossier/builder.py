@@ -31,11 +31,12 @@ from ..clock import local_today
 from ..extensions import db
 from ..findings.service import findings_of
 from ..models import Action, Campaign, CampaignCriterion, Criterion, Section, Site
+from ..pdf import fonts as font_mod
+from ..pdf.text import Styles, Text
 from ..readiness.charts import readiness_bars
 from ..readiness.rules import default_reference_date, readiness_of
 from ..readiness.signoff import latest_signoff
 from ..storage import EVIDENCE, storage_for, upload_tmp_dir
-from . import fonts as font_mod
 from .annexes import build_separators
 from .assemble import AssemblyError, OutlineNode, StreamingPdfWriter
 from .bundle import build_zip
@@ -51,7 +52,6 @@ from .collect import (
 )
 from .document import Content, Layout, build_main, day
 from .options import DossierError, DossierOptions, DossierOptionsError
-from .pdf_text import Styles, Text
 
 __all__ = ["DossierError", "DossierOptions", "DossierOptionsError", "DossierResult",
            "build_dossier"]

@@ -35,10 +35,10 @@ from reportlab.platypus import (
 )
 from reportlab.platypus.tableofcontents import TableOfContents
 
-from . import fonts as font_mod
+from ..pdf import fonts as font_mod
+from ..pdf.text import Styles, Text
 from .assemble import LINK_SCHEME
 from .collect import Integrity, Piece
-from .pdf_text import Styles, Text
 
 PAGE = A4
 MARGIN_X = 20 * mm

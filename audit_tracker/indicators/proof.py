@@ -23,9 +23,9 @@ from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, Tabl
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..dossier.fonts import BOLD, REGULAR, drawable, register_fonts
 from ..evidence import service as evidence
 from ..models import Campaign, Criterion, Evidence, Framework, User
+from ..pdf.fonts import BOLD, REGULAR, drawable, register_fonts
 from ..storage import Storage
 from .service import IndicatorTable, format_gap, format_target, format_value, indicator_table
 

@@ -1,4 +1,5 @@
-"""The dossier's embedded Unicode font: DejaVu, found once per process, registered with reportlab.
+"""The embedded Unicode font of every PDF: DejaVu, found once per process, registered with
+reportlab.
 
 Why DejaVu from the system (Debian's ``fonts-dejavu-core``) rather than a font from PyPI: the only
 TrueType font that ships with a package we already depend on is reportlab's Bitstream Vera, and
@@ -20,8 +21,6 @@ from flask_babel import gettext as _
 from reportlab.lib.fonts import addMapping
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
-
-from .options import DossierError
 
 DEFAULT_FONT_DIRS = (
     Path("/usr/share/fonts/truetype/dejavu"),
@@ -48,7 +47,7 @@ MONO = "DejaVuSansMono"
 CHART = "DejaVuSansCondensed"
 CHART_BOLD = "DejaVuSansCondensed-Bold"
 
-# What the dossier itself writes around the user's text; each must have a glyph (tested).
+# What our PDFs write around the user's text; each must have a glyph (tested).
 TYPOGRAPHY_CHARS = "\u202f\u00a0«»’œŒ€…–—·✓•"
 REPLACEMENT = "\ufffd"
 # Joiners and variation selectors only shape the character before them (an emoji's colour form):
@@ -58,8 +57,8 @@ INVISIBLE = {"\u200b", "\u200c", "\u200d", "\u2060", "\ufe0e", "\ufe0f", "\ufeff
 _lock = threading.Lock()
 
 
-class FontMissing(DossierError):
-    """The dossier's font cannot be found: the message says what to install or configure."""
+class FontMissing(RuntimeError):
+    """The PDF font cannot be found: the message (French) says what to install or configure."""
 
 
 @dataclass(frozen=True)
@@ -79,7 +78,7 @@ def _candidates(configured: str | Path | None) -> list[Path]:
 
 
 def find_font_dir(configured: str | Path | None = None) -> Path:
-    """The first folder holding every DejaVu file the dossier uses, or ``FontMissing``."""
+    """The first folder holding every DejaVu file the PDFs use, or ``FontMissing``."""
     for folder in _candidates(configured):
         if all((folder / name).is_file() for name in FILES.values()):
             return folder
