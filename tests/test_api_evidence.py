@@ -9,6 +9,7 @@ from datetime import date
 import pytest
 from sqlalchemy import func, select
 
+from audit_tracker.domain.errors import Conflict
 from audit_tracker.evidence import service
 from audit_tracker.extensions import db
 from audit_tracker.models import (
@@ -461,7 +462,7 @@ def test_service_conflict_is_a_409(client, director, monkeypatch):
     proof = _upload(client, director).json
 
     def stale(*_args, **_kwargs):
-        raise service.Conflict("Cette preuve a été modifiée par quelqu’un d’autre.")
+        raise Conflict("Cette preuve a été modifiée par quelqu’un d’autre.")
 
     monkeypatch.setattr(service, "review", stale)
     response = client.post(f"/api/v1/evidence/{proof['id']}/review", headers=director,

@@ -21,6 +21,7 @@ from werkzeug.exceptions import ClientDisconnected
 
 from audit_tracker.campaigns.service import school_milestones
 from audit_tracker.clock import local_today
+from audit_tracker.domain.errors import Conflict
 from audit_tracker.evidence import service
 from audit_tracker.evidence.filetypes import RefusedFile
 from audit_tracker.extensions import db
@@ -735,7 +736,7 @@ def test_update_fields_from_a_stale_lock_version_raises_conflict(make_user, make
     opened = proof.lock_version
     service.update_fields(db.session, proof, service.EvidenceFields(title="Premier"), author,
                           opened)
-    with pytest.raises(service.Conflict, match="modifiée par quelqu’un d’autre"):
+    with pytest.raises(Conflict, match="modifiée par quelqu’un d’autre"):
         service.update_fields(db.session, proof, service.EvidenceFields(title="Second"),
                               author, opened)
     assert reloaded(proof.id).title == "Premier"

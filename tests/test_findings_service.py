@@ -13,11 +13,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from audit_tracker.demo import SEED_DATE
+from audit_tracker.domain.errors import Conflict
 from audit_tracker.extensions import db
 from audit_tracker.findings.service import (
     ActionFilters,
     ActionInput,
-    Conflict,
     FindingError,
     FindingInput,
     actions_of,

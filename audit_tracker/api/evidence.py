@@ -14,6 +14,7 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ..accounts.permissions import Permission, requires
+from ..domain.errors import Conflict, DomainError
 from ..evidence import service
 from ..evidence.views import _send
 from ..extensions import db
@@ -39,7 +40,7 @@ _TEXT_LIMITS = {"paper_location": 300, "paper_custodian": 200}  # the columns' s
 def _refuse(error: Exception) -> NoReturn:
     """A service refusal as JSON: 409 for a conflict, 400 otherwise, with its French message."""
     db.session.rollback()
-    abort(409 if isinstance(error, service.Conflict) else 400, str(error))
+    abort(409 if isinstance(error, Conflict) else 400, str(error))
 
 
 def _visible_or_404(evidence_id: int) -> Evidence:
@@ -187,7 +188,7 @@ def evidence_create():
             fields=fields,
             upload=upload,
         )
-    except service.USER_ERRORS as error:
+    except DomainError as error:
         _refuse(error)
     finally:
         if upload is not None:
@@ -214,7 +215,7 @@ def evidence_add_version(evidence_id: int):
         version = service.add_version(
             db.session, storage_for(current_app, EVIDENCE), evidence, upload, current_user
         )
-    except service.USER_ERRORS as error:
+    except DomainError as error:
         _refuse(error)
     finally:
         if upload is not None:
@@ -262,7 +263,7 @@ def evidence_link(evidence_id: int):
         abort(400, _("« %(field)s » doit être un texte.", field="note"))
     try:
         link = service.link_criterion(db.session, evidence, criterion, note, current_user)
-    except service.USER_ERRORS as error:
+    except DomainError as error:
         _refuse(error)
     return jsonify(serializers.evidence_link(link)), 201
 
@@ -280,6 +281,6 @@ def evidence_review(evidence_id: int):
         abort(400, _("« %(field)s » doit être un texte.", field="reason"))
     try:
         service.review(db.session, evidence, current_user, decision, reason)
-    except service.USER_ERRORS as error:
+    except DomainError as error:
         _refuse(error)
     return jsonify(_reloaded_json(evidence_id))

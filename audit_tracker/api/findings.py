@@ -22,6 +22,7 @@ from ..accounts.permissions import Permission, has_permission, requires
 from ..campaigns import service as campaigns
 from ..campaigns.views import get_campaign_or_404
 from ..clock import local_today
+from ..domain.errors import Conflict, DomainError
 from ..extensions import db
 from ..findings import service
 from ..models import (
@@ -70,9 +71,9 @@ _ACTION_FIELDS = {
 # ------------------------------------------------------------------------------------ helpers
 
 
-def _refuse(error: service.FindingError) -> NoReturn:
+def _refuse(error: DomainError) -> NoReturn:
     db.session.rollback()
-    abort(409 if isinstance(error, service.Conflict) else 400, str(error))
+    abort(409 if isinstance(error, Conflict) else 400, str(error))
 
 
 class _FlushOnCommit:
@@ -95,7 +96,7 @@ def _one_transaction() -> Iterator[Session]:
     """Several service calls, committed once at the end; any refusal undoes them all."""
     try:
         yield _FlushOnCommit(db.session)  # type: ignore[misc]
-    except service.FindingError as error:
+    except DomainError as error:
         _refuse(error)
     except BaseException:
         db.session.rollback()
@@ -379,7 +380,7 @@ def finding_create():
     data = _finding_input(body, event.campaign, None)
     try:
         finding = service.create_finding(db.session, event, current_user, data)
-    except service.FindingError as error:
+    except DomainError as error:
         _refuse(error)
     return jsonify(_finding_json(finding)), 201
 
@@ -490,7 +491,7 @@ def action_create():
     data = _action_input(body, campaign, None)
     try:
         action = service.create_action(db.session, campaign, current_user, data)
-    except service.FindingError as error:
+    except DomainError as error:
         _refuse(error)
     return jsonify(_action_json(action)), 201
 

@@ -15,7 +15,6 @@ The order of work is what makes the page numbers right in one go:
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import os
 import tempfile
 from collections.abc import Callable
@@ -37,6 +36,7 @@ from ..readiness.charts import readiness_bars
 from ..readiness.rules import default_reference_date, readiness_of
 from ..readiness.signoff import latest_signoff
 from ..storage import EVIDENCE, storage_for, upload_tmp_dir
+from ..storage.digest import digest_file
 from .annexes import build_separators
 from .assemble import AssemblyError, OutlineNode, StreamingPdfWriter
 from .bundle import build_zip
@@ -186,7 +186,7 @@ def build_dossier(campaign: Campaign, options: DossierOptions, pdf_path: Path, *
             os.replace(partial, pdf_path)
         finally:
             partial.unlink(missing_ok=True)
-        digest, size = _sha256(pdf_path)
+        digest = digest_file(pdf_path)
 
         if zip_path is not None:
             report(92, _("Archive ZIP"))
@@ -198,7 +198,7 @@ def build_dossier(campaign: Campaign, options: DossierOptions, pdf_path: Path, *
             finally:
                 zip_partial.unlink(missing_ok=True)
     report(100, _("Dossier prêt"))
-    return DossierResult(pdf_path, zip_path, page_count, len(pieces), digest, size)
+    return DossierResult(pdf_path, zip_path, page_count, len(pieces), digest.sha256, digest.size)
 
 
 def _content(campaign, options, scope, as_of, today, readiness, criteria, judged, pieces,
@@ -345,12 +345,3 @@ def _outline(layout: Layout, content: Content, pieces: list[Piece],
         roots.append(annex_root)
     return roots
 
-
-def _sha256(path: Path) -> tuple[str, int]:
-    digest = hashlib.sha256()
-    size = 0
-    with path.open("rb") as handle:
-        while chunk := handle.read(1024 * 1024):
-            digest.update(chunk)
-            size += len(chunk)
-    return digest.hexdigest(), size

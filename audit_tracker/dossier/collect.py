@@ -9,7 +9,6 @@ numbers right in one go.
 from __future__ import annotations
 
 import enum
-import hashlib
 import re
 import unicodedata
 import warnings
@@ -31,6 +30,7 @@ from ..models import (
     ReviewStatus,
 )
 from ..storage import Storage, StorageError
+from ..storage.digest import digest_chunks
 
 # Validated proofs and those awaiting validation go in; drafts and refused ones do not. A draft
 # is still its author's work in progress, not something the school puts forward; a refused
@@ -166,18 +166,15 @@ def fetch(piece: Piece, storage: Storage, folder: Path) -> None:
     if not re.fullmatch(r"\.[a-z0-9]{1,8}", suffix):
         suffix = ""
     target = folder / f"piece-{piece.number:05d}{suffix}"
-    digest = hashlib.sha256()
     try:
         with target.open("wb") as out:
-            for chunk in storage.open_chunks(version.storage_key):
-                digest.update(chunk)
-                out.write(chunk)
+            digest = digest_chunks(storage.open_chunks(version.storage_key), copy_to=out)
     except (StorageError, OSError):
         target.unlink(missing_ok=True)
         piece.integrity = Integrity.MISSING
         return
     piece.local_path = target
-    piece.computed_sha256 = digest.hexdigest()
+    piece.computed_sha256 = digest.sha256
     piece.integrity = (Integrity.OK if piece.computed_sha256 == version.sha256
                        else Integrity.ALTERED)
 

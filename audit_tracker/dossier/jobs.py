@@ -36,7 +36,6 @@ dossiers are not proofs, and ``flask evidence verify`` would report them as orph
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import logging
 import os
 import secrets
@@ -61,6 +60,7 @@ from ..extensions import db
 from ..models import BuildStatus, Campaign, DossierBuild, Section, Site, User
 from ..models.base import utcnow
 from ..storage import DOSSIERS, StorageError, new_key, storage_for, upload_tmp_dir
+from ..storage.digest import digest_file
 from .options import DossierOptions, DossierOptionsError
 
 log = logging.getLogger(__name__)
@@ -297,7 +297,7 @@ def _execute(session: Session, app: Flask, build_id: int, today: date | None):
             today=today,
         )
         build.step = _("Enregistrement des fichiers")
-        zip_size, zip_sha256 = _digest(result.zip_path) if result.zip_path else (None, None)
+        zip_digest = digest_file(result.zip_path) if result.zip_path else None
         pdf_key = new_key()
         storage.put(pdf_key, Path(result.pdf_path))
         stored.append(pdf_key)
@@ -308,7 +308,8 @@ def _execute(session: Session, app: Flask, build_id: int, today: date | None):
             stored.append(zip_key)
         build.pdf_key, build.zip_key = pdf_key, zip_key
         build.size, build.sha256 = result.size, result.sha256
-        build.zip_size, build.zip_sha256 = zip_size, zip_sha256
+        if zip_digest is not None:
+            build.zip_size, build.zip_sha256 = zip_digest.size, zip_digest.sha256
         build.page_count, build.piece_count = result.page_count, result.piece_count
         build.status = BuildStatus.DONE
         build.progress = 100
@@ -366,15 +367,6 @@ def _mark_failed(session: Session, build_id: int, message: str) -> None:
     build.pdf_key = build.zip_key = None
     build.finished_at = utcnow()
     session.commit()
-
-
-def _digest(path: Path) -> tuple[int, str]:
-    digest, size = hashlib.sha256(), 0
-    with Path(path).open("rb") as handle:
-        while chunk := handle.read(1024 * 1024):
-            digest.update(chunk)
-            size += len(chunk)
-    return size, digest.hexdigest()
 
 
 class _Progress:

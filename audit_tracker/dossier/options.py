@@ -7,12 +7,14 @@ from datetime import date
 
 from flask_babel import gettext as _
 
+from ..domain.errors import DomainError
+
 
 class DossierError(RuntimeError):
     """A build that cannot be done (no font, a file that breaks the merge), in French."""
 
 
-class DossierOptionsError(ValueError):
+class DossierOptionsError(DomainError):
     """Options refused; ``messages`` lists every problem, in French."""
 
     def __init__(self, messages: list[str]) -> None:

@@ -31,6 +31,8 @@ from defusedxml import ElementTree as SafeElementTree
 from defusedxml.expatreader import DefusedExpatParser
 from flask_babel import gettext as _
 
+from ..domain.errors import DomainError
+
 __all__ = ["TEXT_LIMIT", "Inspection", "RefusedFile", "check_filename", "inspect_file"]
 
 TEXT_LIMIT = 1_000_000
@@ -142,7 +144,7 @@ logging.getLogger("pypdf").setLevel(logging.CRITICAL)
 _PYPDF_LOCK = threading.Lock()
 
 
-class RefusedFile(ValueError):
+class RefusedFile(DomainError):
     """A file refused before storage; str(error) is the French message for the user."""
 
 

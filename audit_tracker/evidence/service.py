@@ -9,11 +9,10 @@ here as ``Conflict`` instead of in each view.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import re
 import tempfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -24,9 +23,9 @@ from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, and_, func, or_, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
-from sqlalchemy.orm.exc import StaleDataError
 
 from ..accounts.permissions import Permission, has_permission
+from ..domain.errors import DomainError, check_fresh, commit_or_conflict, flush_or_conflict
 from ..i18n import megabytes
 from ..models import (
     Criterion,
@@ -46,19 +45,12 @@ from ..models import (
 )
 from ..models.evidence import SEARCH_TABLE
 from ..storage import CHUNK, Storage, StorageError, new_key
+from ..storage.digest import digest_chunks
 from .filetypes import Inspection, RefusedFile, check_filename, inspect_file
 
 
-class EvidenceError(ValueError):
+class EvidenceError(DomainError):
     """A user-facing reason why an evidence operation was refused (French message)."""
-
-
-class Conflict(EvidenceError):
-    """Someone else changed the proof since the form was opened."""
-
-
-#: Both kinds of refusal a view shows to the user as they are.
-USER_ERRORS = (EvidenceError, RefusedFile)
 
 
 # ------------------------------------------------------------------------------------ receiving
@@ -87,27 +79,30 @@ def receive_file(stream: BinaryIO, filename: str, tmp_dir: Path, max_size: int) 
     name = check_filename(filename)
     fd, raw_path = tempfile.mkstemp(dir=tmp_dir, prefix="upload-")
     path = Path(raw_path)
-    digest = hashlib.sha256()
-    size = 0
     try:
         with os.fdopen(fd, "wb") as out:
-            while chunk := stream.read(CHUNK):
-                size += len(chunk)
-                if size > max_size:
-                    raise RefusedFile(
-                        _(
-                            "« %(name)s » dépasse la taille maximale de %(limit)s Mo.",
-                            name=name,
-                            limit=megabytes(max_size),
-                        )
-                    )
-                digest.update(chunk)
-                out.write(chunk)
+            digest = digest_chunks(_at_most(stream, max_size, name), copy_to=out)
         inspection = inspect_file(path, name)
     except BaseException:
         path.unlink(missing_ok=True)
         raise
-    return ReceivedFile(path, name, size, digest.hexdigest(), inspection)
+    return ReceivedFile(path, name, digest.size, digest.sha256, inspection)
+
+
+def _at_most(stream: BinaryIO, max_size: int, name: str) -> Iterator[bytes]:
+    """The stream's chunks, refused as soon as they add up to more than ``max_size``."""
+    size = 0
+    while chunk := stream.read(CHUNK):
+        size += len(chunk)
+        if size > max_size:
+            raise RefusedFile(
+                _(
+                    "« %(name)s » dépasse la taille maximale de %(limit)s Mo.",
+                    name=name,
+                    limit=megabytes(max_size),
+                )
+            )
+        yield chunk
 
 
 # ------------------------------------------------------------------------------- the metadata
@@ -298,21 +293,15 @@ def _store_and_commit(
 
 
 def _commit_with_index(session: Session, evidence: Evidence) -> None:
-    try:
-        # Set before the flush, so the row is written once and its version moves by one.
-        evidence.search_text = search_text_of(evidence)
-        session.flush()
-        mirror_search_index(session, evidence)
-        session.commit()
-    except (StaleDataError, IntegrityError) as error:
-        session.rollback()
-        raise Conflict(
-            _(
-                "Cette preuve a été modifiée par quelqu’un d’autre pendant que vous "
-                "travailliez ; rechargez la page : vos changements n’ont pas été "
-                "enregistrés."
-            )
-        ) from error
+    stale = _(
+        "Cette preuve a été modifiée par quelqu’un d’autre pendant que vous travailliez ; "
+        "rechargez la page : vos changements n’ont pas été enregistrés."
+    )
+    # Set before the flush, so the row is written once and its version moves by one.
+    evidence.search_text = search_text_of(evidence)
+    flush_or_conflict(session, stale)
+    mirror_search_index(session, evidence)
+    commit_or_conflict(session, stale)
 
 
 def update_fields(
@@ -323,14 +312,15 @@ def update_fields(
     seen_lock_version: int,
 ) -> None:
     """Save edited metadata, unless someone else saved the proof since ``seen_lock_version``."""
-    if evidence.lock_version != seen_lock_version:
-        raise Conflict(
-            _(
-                "Cette preuve a été modifiée par quelqu’un d’autre depuis que vous avez "
-                "ouvert le formulaire ; rechargez la page pour voir sa version actuelle. "
-                "Vos changements n’ont pas été enregistrés."
-            )
-        )
+    check_fresh(
+        evidence,
+        seen_lock_version,
+        _(
+            "Cette preuve a été modifiée par quelqu’un d’autre depuis que vous avez "
+            "ouvert le formulaire ; rechargez la page pour voir sa version actuelle. "
+            "Vos changements n’ont pas été enregistrés."
+        ),
+    )
     fields.kind = evidence.kind
     _apply(evidence, _checked(fields, evidence.school, author))
     _commit_with_index(session, evidence)
@@ -665,15 +655,12 @@ def verify(session: Session, storage: Storage) -> VerifyReport:
     for version in versions:
         known.add(version.storage_key)
         report.checked += 1
-        digest, size = hashlib.sha256(), 0
         try:
-            for chunk in storage.open_chunks(version.storage_key):
-                digest.update(chunk)
-                size += len(chunk)
+            digest = digest_chunks(storage.open_chunks(version.storage_key))
         except StorageError:
             report.missing.append(version)
             continue
-        if digest.hexdigest() != version.sha256 or size != version.size:
+        if digest.sha256 != version.sha256 or digest.size != version.size:
             report.altered.append(version)
     report.orphans = sorted(key for key in storage.keys() if key not in known)  # noqa: SIM118
     return report

@@ -26,6 +26,7 @@ from wtforms.fields.choices import SelectChoice
 from ..accounts.permissions import Permission, has_permission, requires
 from ..campaigns.service import next_commission_day, school_milestones
 from ..clock import local_today
+from ..domain.errors import Conflict, DomainError
 from ..extensions import db
 from ..models import (
     Campaign,
@@ -213,7 +214,7 @@ def create():
                 fields=fields,
                 upload=upload,
             )
-        except service.USER_ERRORS as error:
+        except DomainError as error:
             if upload:
                 upload.discard()
             refused = _refuse(str(error))
@@ -280,9 +281,9 @@ def edit(evidence_id: int):
             service.update_fields(
                 db.session, evidence, _fields_from(form, evidence.kind), current_user, seen
             )
-        except service.USER_ERRORS as error:
+        except DomainError as error:
             flash(str(error), "danger")
-            if isinstance(error, service.Conflict):
+            if isinstance(error, Conflict):
                 db.session.rollback()
                 # Keep what the user typed on screen; show what changed meanwhile beside it.
                 current = get_evidence_or_404(evidence_id)
@@ -313,7 +314,7 @@ def add_version(evidence_id: int):
             version = service.add_version(
                 db.session, storage_for(current_app, EVIDENCE), evidence, upload, current_user
             )
-        except service.USER_ERRORS as error:
+        except DomainError as error:
             flash(str(error), "danger")
         else:
             flash(
@@ -400,7 +401,7 @@ def submit(evidence_id: int):
     evidence = get_editable_or_403(evidence_id)
     try:
         service.submit_for_review(db.session, evidence, current_user)
-    except service.USER_ERRORS as error:
+    except DomainError as error:
         flash(str(error), "danger")
     else:
         flash(_("Preuve envoyée à la validation."), "success")
@@ -424,7 +425,7 @@ def review(evidence_id: int):
                 ReviewStatus(form.decision.data),
                 form.reason.data or "",
             )
-        except service.USER_ERRORS as error:
+        except DomainError as error:
             flash(str(error), "danger")
         else:
             flash(_("Preuve « %(status)s ».", status=evidence.status.label), "success")
@@ -445,7 +446,7 @@ def link(evidence_id: int):
             service.link_criterion(
                 db.session, evidence, criterion, form.note.data or "", current_user
             )
-        except service.USER_ERRORS as error:
+        except DomainError as error:
             flash(str(error), "danger")
         else:
             flash(_("Preuve liée à %(criterion)s.", criterion=criterion.label), "success")
@@ -460,7 +461,7 @@ def unlink(evidence_id: int, link_id: int):
     evidence = get_editable_or_403(evidence_id)
     try:
         service.unlink_criterion(db.session, evidence, link_id)
-    except service.USER_ERRORS as error:
+    except DomainError as error:
         flash(str(error), "danger")
     else:
         flash(_("Lien avec le critère retiré."), "info")

@@ -8,12 +8,11 @@ from datetime import date
 
 from flask_babel import gettext as _
 from sqlalchemy import func, or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import flag_modified
-from sqlalchemy.orm.exc import StaleDataError
 
 from ..accounts.permissions import Permission, has_permission
+from ..domain.errors import DomainError, check_fresh, commit_or_conflict
 from ..models import (
     Action,
     ActionStatus,
@@ -33,30 +32,8 @@ from ..models.base import utcnow
 from .deadlines import Deadline, add_months, compute_deadline, next_audit_after
 
 
-class FindingError(ValueError):
+class FindingError(DomainError):
     """A user-facing reason why a finding or action operation was refused (French)."""
-
-
-class Conflict(FindingError):
-    """Someone else saved the record since the form was opened."""
-
-
-def commit_or_conflict(session: Session) -> None:
-    try:
-        session.commit()
-    except (StaleDataError, IntegrityError) as error:
-        session.rollback()
-        raise Conflict(_("Cet élément a été modifié par quelqu’un d’autre pendant que vous "
-                         "travailliez ; rechargez la page : vos changements n’ont pas été "
-                         "enregistrés.")) from error
-
-
-def check_fresh(record, seen_lock_version: int | None) -> None:
-    """Conflict when the record moved on since the version the user's form was built from."""
-    if seen_lock_version is not None and record.lock_version != seen_lock_version:
-        raise Conflict(_("Cet élément a été modifié par quelqu’un d’autre depuis que vous avez "
-                         "ouvert le formulaire ; rechargez la page pour voir sa version actuelle. "
-                         "Vos changements n’ont pas été enregistrés."))
 
 
 # ------------------------------------------------------------------------------------ findings

@@ -25,6 +25,7 @@ from wtforms.fields.choices import SelectChoice
 from ..accounts.permissions import Permission, has_permission, requires
 from ..campaigns.views import get_campaign_or_404
 from ..clock import local_today
+from ..domain.errors import Conflict, DomainError
 from ..evidence.service import visible_to
 from ..extensions import db
 from ..models import (
@@ -320,7 +321,7 @@ def add_finding(campaign_id: int, event_id: int):
                 site=_site_or_none(form.site_id.data),
             )
             finding = service.create_finding(db.session, audit_event, current_user, data)
-        except service.FindingError as error:
+        except DomainError as error:
             flash(str(error), "danger")
         else:
             flash(_("Constat n°%(number)s enregistré : %(title)s", number=finding.number,
@@ -434,9 +435,9 @@ def edit_finding(campaign_id: int, finding_id: int):
                 override_reason=form.override_reason.data or "",
             )
             service.update_finding(db.session, record, data, _seen(form.lock_version.data))
-        except service.FindingError as error:
+        except DomainError as error:
             flash(str(error), "danger")
-            if isinstance(error, service.Conflict):
+            if isinstance(error, Conflict):
                 db.session.rollback()
                 current = get_finding_or_404(campaign, finding_id)
                 return _render_finding(campaign, current, form, status=409, conflict=True)
@@ -460,7 +461,7 @@ def finding_status(campaign_id: int, finding_id: int):
     else:
         try:
             service.set_finding_status(db.session, record, status, current_user)
-        except service.FindingError as error:
+        except DomainError as error:
             db.session.rollback()
             flash(str(error), "danger")
         else:
@@ -588,7 +589,7 @@ def new_action(campaign_id: int):
         try:
             action = service.create_action(db.session, campaign, current_user,
                                            _action_input(form, campaign))
-        except service.FindingError as error:
+        except DomainError as error:
             flash(str(error), "danger")
         else:
             flash(_("Action « %(title)s » ajoutée au plan.", title=action.title), "success")
@@ -625,9 +626,9 @@ def edit_action(campaign_id: int, action_id: int):
         try:
             service.update_action(db.session, record, _action_input(form, campaign),
                                   _seen(form.lock_version.data))
-        except service.FindingError as error:
+        except DomainError as error:
             flash(str(error), "danger")
-            if isinstance(error, service.Conflict):
+            if isinstance(error, Conflict):
                 db.session.rollback()
                 # What was typed stays in the form; the version saved meanwhile shows beside it.
                 current = get_action_or_404(campaign, action_id)
@@ -660,12 +661,12 @@ def action_status(campaign_id: int, action_id: int):
         service.set_action_status(db.session, record, status, current_user, local_today(),
                                   note=form.note.data or "",
                                   seen_lock_version=_seen(form.lock_version.data))
-    except service.Conflict as error:
+    except Conflict as error:
         db.session.rollback()
         flash(str(error), "danger")
         return _render_action(campaign, get_action_or_404(campaign, action_id), None,
                               status=409, conflict=True)
-    except service.FindingError as error:
+    except DomainError as error:
         db.session.rollback()
         flash(str(error), "danger")
     else:

@@ -21,10 +21,9 @@ from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, object_session
-from sqlalchemy.orm.exc import StaleDataError
 
+from ..domain.errors import Conflict, DomainError, commit_or_conflict
 from ..extensions import db
 from ..models import (
     COUNT_COLUMNS,
@@ -42,12 +41,8 @@ from ..templating import percent
 MAX_COUNT = 100_000
 
 
-class IndicatorError(ValueError):
+class IndicatorError(DomainError):
     """A user-facing reason why an indicator operation was refused (French message)."""
-
-
-class Conflict(IndicatorError):
-    """Someone else saved the same site and month since the form was opened."""
 
 
 # --------------------------------------------------------------------------------- the counts
@@ -140,13 +135,9 @@ def can_edit_site(user: User, site: Site) -> bool:
 
 
 def _commit(session: Session) -> None:
-    try:
-        session.commit()
-    except (StaleDataError, IntegrityError) as error:
-        session.rollback()
-        raise Conflict(_("Ces indicateurs ont été modifiés par quelqu’un d’autre pendant que "
-                         "vous travailliez ; rechargez la page : vos changements n’ont pas été "
-                         "enregistrés.")) from error
+    commit_or_conflict(session, _("Ces indicateurs ont été modifiés par quelqu’un d’autre "
+                                  "pendant que vous travailliez ; rechargez la page : vos "
+                                  "changements n’ont pas été enregistrés."))
 
 
 def get_entry(session: Session, site: Site, period: date) -> IndicatorEntry | None:

@@ -30,7 +30,7 @@ from ..accounts.permissions import Permission, has_permission, requires
 from ..campaigns.views import get_campaign_or_404
 from ..charts import to_svg
 from ..clock import local_today
-from ..evidence.service import EvidenceError
+from ..domain.errors import Conflict, DomainError
 from ..extensions import db
 from ..models import COUNT_COLUMNS, Campaign, Comparison, Role, Site
 from ..storage import EVIDENCE, storage_for, upload_tmp_dir
@@ -120,7 +120,7 @@ def file_proof(campaign_id: int):
     try:
         proof = file_as_proof(db.session, storage_for(current_app, EVIDENCE),
                               upload_tmp_dir(current_app), campaign, current_user, local_today())
-    except EvidenceError as error:
+    except DomainError as error:
         db.session.rollback()
         flash(str(error), "danger")
         return redirect(url_for(".index", campaign_id=campaign.id))
@@ -223,7 +223,7 @@ def save_entry(campaign_id: int):
             seen_lock_version=int(seen) if seen and seen.isdigit() else None,
             today=local_today(),
         )
-    except service.Conflict as error:
+    except Conflict as error:
         flash(str(error), "danger")
         return _render_entry(campaign, form, sites, 409, conflict=True)
     except IndicatorError as error:
@@ -261,7 +261,7 @@ def import_file(campaign_id: int):
             status = 400
             flash(_("Fichier refusé : rien n’a été importé. Corrigez les %(count)s problème(s) "
                     "ci-dessous puis renvoyez-le.", count=len(problems)), "danger")
-        except IndicatorError as error:  # a concurrent save of the same month
+        except DomainError as error:  # a concurrent save of the same month
             flash(str(error), "danger")
             status = 409
         else:
@@ -386,7 +386,7 @@ def save_targets(campaign_id: int):
         if problems:
             raise IndicatorError(" ".join(problems))
         service.save_targets(db.session, campaign.school, lines, current_user)
-    except IndicatorError as error:
+    except DomainError as error:
         db.session.rollback()
         flash(str(error), "danger")
         return _render_targets(campaign, form, sites, 400)

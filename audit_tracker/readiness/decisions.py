@@ -6,12 +6,12 @@ from __future__ import annotations
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from ..domain.errors import DomainError, check_fresh, commit_or_conflict
 from ..extensions import db
-from ..findings.service import FindingError, check_fresh, commit_or_conflict
 from ..models import Campaign, CampaignCriterion, Criterion, Site, SiteExemption, User
 
 
-class DecisionError(FindingError):
+class DecisionError(DomainError):
     """A refused decision, in French; the form keeps what was typed."""
 
 

@@ -9,13 +9,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from ..accounts.permissions import Permission, has_permission
+from ..domain.errors import DomainError
 from ..extensions import db
 from ..models import Campaign, Milestone, ReadinessSignOff, User
 from .rules import readiness_of
 from .snapshots import SIGNATURE, freeze
 
 
-class SignOffError(ValueError):
+class SignOffError(DomainError):
     """A signature refused, with the reason in French."""
 
 

@@ -16,9 +16,10 @@ from ..accounts.permissions import Permission, has_permission, requires
 from ..campaigns.views import get_campaign_or_404, get_milestone_or_404
 from ..charts import to_svg
 from ..clock import local_today
+from ..domain.errors import Conflict, DomainError
 from ..evidence.service import visible_to
 from ..extensions import db
-from ..findings.service import ActionFilters, Conflict, FindingError, actions_of
+from ..findings.service import ActionFilters, actions_of
 from ..models import Campaign, Evidence, EvidenceLink, Site
 from . import decisions
 from .charts import readiness_bars, trend_chart
@@ -173,7 +174,7 @@ def save_decision(campaign_id: int, criterion_id: int):
         decisions.save_decision(campaign, criterion, current_user, argument=form.argument.data,
                                 applicable=form.applicable.data, reason=form.reason.data,
                                 seen_lock_version=seen)
-    except FindingError as error:
+    except DomainError as error:
         flash(str(error), "danger")
         status = 409 if isinstance(error, Conflict) else 400
         return _render_criterion(campaign, criterion, decision_form=form, status=status)
@@ -193,7 +194,7 @@ def add_exemption(campaign_id: int, criterion_id: int):
     try:
         decisions.exempt_site(campaign, criterion, db.session.get(Site, form.site_id.data),
                               form.reason.data)
-    except FindingError as error:
+    except DomainError as error:
         flash(str(error), "danger")
         return _render_criterion(campaign, criterion, exemption_form=form, status=400)
     flash(_("Exemption de site enregistrée."), "success")

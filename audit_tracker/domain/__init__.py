@@ -1,0 +1,1 @@
+"""What every area shares about refusing: one family of errors the user reads, one conflict."""
