@@ -39,7 +39,21 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     register_errorhandlers(app)
     register_template_helpers(app)
     register_commands(app)
+    register_jobs(app)
     return app
+
+
+def perform_job(kind: str, row_id: int) -> None:
+    """What an RQ worker runs: an application of its own from the environment, then one
+    background job. Its engine is disposed after, so a worker keeps no connection."""
+    from .jobs import run_in_app
+
+    app = create_app()
+    try:
+        run_in_app(app, kind, row_id)
+    finally:
+        with app.app_context():
+            db.engine.dispose()
 
 
 def configure(app: Flask, test_config: Mapping[str, Any] | None) -> None:
@@ -65,10 +79,12 @@ def register_clock(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
+    from .database import include_in_migrations
     from .i18n import select_locale, select_timezone
 
     db.init_app(app)
-    migrate.init_app(app, db, directory=str(PROJECT_DIR / "migrations"))
+    migrate.init_app(app, db, directory=str(PROJECT_DIR / "migrations"),
+                     include_object=include_in_migrations)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     bootstrap.init_app(app)
@@ -92,7 +108,7 @@ def register_blueprints(app: Flask) -> None:
     from .campaigns.views import bp as campaigns_bp
     from .dossier.views import bp as dossier_bp
     from .evidence.views import bp as evidence_bp
-    from .findings.calendar_views import bp as calendar_bp  # also adds the API's calendar.ics
+    from .findings.calendar_views import bp as calendar_bp
     from .findings.exports import exports_bp
     from .findings.views import bp as findings_bp
     from .indicators.views import bp as indicators_bp
@@ -129,3 +145,11 @@ def register_commands(app: Flask) -> None:
     from .cli import init_commands
 
     init_commands(app)
+
+
+def register_jobs(app: Flask) -> None:
+    """Every kind of background job; an RQ worker calls ``perform_job`` with a kind's name."""
+    from .dossier.builds import DOSSIER_BUILD
+    from .jobs import init_jobs
+
+    init_jobs(app, [DOSSIER_BUILD], entry_point=f"{__name__}.perform_job")

@@ -63,9 +63,9 @@ def setup(demo: bool) -> None:
         )
         click.echo("Clé secrète créée dans instance/secret_key.")
     upgrade()
-    from .dossier.jobs import recover_stale_builds
+    from .jobs import recover_lost
 
-    lost = recover_stale_builds(db.session, current_app)
+    lost = recover_lost(db.session, current_app)
     if lost:
         click.echo(f"{lost} construction(s) de dossier interrompue(s) marquée(s) en échec.")
     report = load_shipped_referentiels(db.session)
@@ -75,10 +75,23 @@ def setup(demo: bool) -> None:
     accounts_file = Path(current_app.instance_path) / DEMO_ACCOUNTS_FILE
     if demo and not db.session.scalar(select(func.count(School.id))):
         _load_demo_and_save_accounts(accounts_file, shifted=True)
+    _take_todays_snapshots()
     if accounts_file.exists():
         click.echo("\nComptes de démonstration (mots de passe dans instance/demo-accounts.txt) :")
         click.echo(accounts_file.read_text(encoding="utf-8"))
     click.echo("Application : http://127.0.0.1:5000")
+
+
+def _take_todays_snapshots() -> None:
+    """The day's first readiness snapshot of each campaign that has none yet: the dashboard's
+    trend reads them, and no page writes them."""
+    from .models import Campaign
+    from .readiness.snapshots import record_daily
+
+    today = local_today()
+    for campaign in db.session.scalars(select(Campaign).order_by(Campaign.id)).all():
+        record_daily(db.session, campaign, today)
+    db.session.commit()
 
 
 def _load_demo_and_save_accounts(accounts_file: Path, shifted: bool) -> None:
@@ -282,16 +295,17 @@ def reminders_send(day: date | None, dry_run: bool) -> None:
 @click.option("--burst", is_flag=True, help="S’arrêter quand la file est vide.")
 def dossier_worker(burst: bool) -> None:
     """Sert la file RQ des dossiers (DOSSIER_QUEUE=rq, REDIS_URL) ; Ctrl+C pour arrêter."""
-    from .dossier import jobs
+    from . import jobs
+    from .dossier.builds import DOSSIER_BUILD
 
-    if jobs.settings(current_app).queue != jobs.RQ:
+    if jobs.settings(current_app, DOSSIER_BUILD).queue != jobs.RQ:
         raise click.ClickException(
             "La file des dossiers est « inprocess » : les dossiers se construisent dans le "
             "serveur web. Réglez AUDIT_TRACKER_DOSSIER_QUEUE=rq et AUDIT_TRACKER_REDIS_URL.")
-    lost = jobs.recover_stale_builds(db.session, current_app)
+    lost = jobs.recover_lost(db.session, current_app)
     if lost:
         click.echo(f"{lost} construction(s) interrompue(s) marquée(s) en échec.")
-    jobs.run_worker(current_app, burst=burst)
+    jobs.run_worker(current_app, [DOSSIER_BUILD], burst=burst)
 
 
 @readiness_cli.command("snapshot")
@@ -305,7 +319,8 @@ def readiness_snapshot(day: date | None) -> None:
     today = day or local_today()
     campaigns = db.session.scalars(select(Campaign).order_by(Campaign.id)).all()
     for campaign in campaigns:
-        snapshot = record_daily(campaign, today, replace=True)
+        snapshot = record_daily(db.session, campaign, today, replace=True)
+        db.session.commit()
         share = snapshot.counts.get("demontrable", 0)
         click.echo(f"{campaign.name} : instantané du {today:%d/%m/%Y} au "
                    f"{snapshot.as_of:%d/%m/%Y}, {share} critère(s) démontrable(s).")
@@ -366,7 +381,8 @@ def dossier_build(campaign_id: int, output: Path, zip_file: Path | None, sans_an
         click.echo(f"{percent:>3} % {label}", err=True)
 
     try:
-        result = build_dossier(campaign, options, output, zip_path=zip_file, progress=show)
+        result = build_dossier(db.session, campaign, options, output, zip_path=zip_file,
+                               progress=show)
     except DossierOptionsError as error:
         raise click.ClickException(" ".join(error.messages)) from None
     except (DossierError, FontMissing, OSError) as error:

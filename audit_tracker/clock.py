@@ -72,3 +72,9 @@ def local_today() -> date:
 def utcnow() -> datetime:
     """Aware UTC now, from the app's clock."""
     return current_clock().now()
+
+
+def as_utc(moment: datetime) -> datetime:
+    """A stored timestamp as aware UTC: SQLite gives naive datetimes back; they were stored in
+    UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)

@@ -3,6 +3,8 @@
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
+from .models.evidence import SEARCH_PG_INDEX, SEARCH_TABLE
+
 
 def enable_sqlite_foreign_keys(engine: Engine) -> None:
     """SQLite ignores foreign keys unless asked, per connection; PostgreSQL always checks them."""
@@ -16,8 +18,6 @@ def enable_sqlite_foreign_keys(engine: Engine) -> None:
 
 def include_in_migrations(obj, name, type_, reflected, compare_to) -> bool:
     """Alembic filter: the full-text search objects are made by hand, not from the models."""
-    from .models.evidence import SEARCH_PG_INDEX, SEARCH_TABLE
-
     if type_ == "table" and name and name.startswith(SEARCH_TABLE):
         return False
     return not (type_ == "index" and name == SEARCH_PG_INDEX)

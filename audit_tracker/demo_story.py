@@ -1,7 +1,8 @@
 """The E2C Var's working state at the seed's date, over the base demo (demo.py): proofs in the
 library, the visite conseil's and the pré-audit's findings, and the action plan, two actions of
 which are late. Everything goes through the same services as the pages, so the demo obeys the
-product's rules. ``flask setup --demo`` loads it; tests of other areas use the base demo alone.
+product's rules; like a command, it commits what they flushed. ``flask setup --demo`` loads it;
+tests of other areas use the base demo alone.
 
 The findings follow the note of February 2018: a share of graduates above the network's target,
 too few trainees from the QPV, a "logique de preuve" to systematise, a fast and innovative start.
@@ -223,7 +224,7 @@ def load_demo_story(session: Session, storage: Storage, tmp_dir: Path,
         """The dashboard's trend, computed by the real rules as the story unfolds: three weeks
         ago nothing was filed, two weeks ago half the proofs, a week ago all of them; the
         findings and the action plan came this week."""
-        record_daily(campaign, day - timedelta(days=days_ago), replace=True)
+        record_daily(session, campaign, day - timedelta(days=days_ago), replace=True)
 
     snapshot(21)
     users = {u.email.split("@")[0]: u for u in session.scalars(
@@ -294,6 +295,7 @@ def load_demo_story(session: Session, storage: Storage, tmp_dir: Path,
         findings.set_finding_status(session, finding, FindingStatus.IN_PROGRESS, users["qualite"])
     _write_arguments(session, campaign, criterion, users["qualite"])
     snapshot(0)
+    session.commit()
     return {"proofs": len(proofs), "findings": len(created), "actions": len(ACTIONS)}
 
 
@@ -321,4 +323,3 @@ def _write_arguments(session: Session, campaign: Campaign,
         session.add(CampaignCriterion(campaign_id=campaign.id,
                                       criterion_id=criterion("e2c-label", code).id,
                                       argument=text, updated_by=author))
-    session.commit()

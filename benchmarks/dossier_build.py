@@ -263,14 +263,15 @@ def main() -> None:
                 setup = time.perf_counter() - started
                 if index == 0:  # warm-up: imports, fonts, caches are not what is compared
                     qualiopi = [f.id for f in campaign.frameworks if f.code == "qualiopi-v9"]
-                    build_dossier(campaign, DossierOptions(framework_ids=tuple(qualiopi),
-                                                           with_annexes=False),
+                    build_dossier(db.session, campaign,
+                                  DossierOptions(framework_ids=tuple(qualiopi),
+                                                 with_annexes=False),
                                   work / "warm-up.pdf", today=date(2018, 2, 28))
                 phases: list[tuple[float, int, str]] = []
                 out = work / f"dossier-{pdfs}.pdf"
                 with Step("build") as build:
                     result = build_dossier(
-                        campaign, DossierOptions(), out,
+                        db.session, campaign, DossierOptions(), out,
                         zip_path=work / f"dossier-{pdfs}.zip" if args.zip else None,
                         progress=lambda p, label, log=phases: log.append(
                             (time.perf_counter(), p, label)),

@@ -64,7 +64,7 @@ def grow(campaign: Campaign, count: int, offset: int) -> None:
     pre_audit = next(m for m in campaign.milestones if m.kind is MilestoneKind.PRE_AUDIT)
     minor = {t.framework_id: t for t in db.session.scalars(
         select(FindingType).where(FindingType.code == "nc_mineure"))}
-    snapshot = freeze(readiness_of(campaign, today), DAILY, today)
+    snapshot = freeze(readiness_of(db.session, campaign, today), DAILY, today)
     for i in range(offset, offset + count):
         owner, criterion = owners[i % len(owners)], criteria[i % len(criteria)]
         proof = Evidence(school_id=campaign.school_id, owner=owner, kind=EvidenceKind.LINK,

@@ -193,8 +193,10 @@ def make_evidence(app, storage, receive):
              kind: EvidenceKind = EvidenceKind.FILE, **fields):
         upload = receive(name or fixture, fixture=fixture) if kind is EvidenceKind.FILE else None
         fields.setdefault("title", (name or fixture).rsplit(".", 1)[0])
-        return create_evidence(db.session, storage, school=author.school, author=author,
-                               fields=EvidenceFields(kind=kind, **fields), upload=upload)
+        evidence = create_evidence(db.session, storage, school=author.school, author=author,
+                                   fields=EvidenceFields(kind=kind, **fields), upload=upload)
+        db.session.commit()  # the service flushes; its caller commits
+        return evidence
 
     return make
 

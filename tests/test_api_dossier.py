@@ -10,8 +10,9 @@ import zipfile
 import pytest
 from pypdf import PdfReader
 
+from audit_tracker import jobs
 from audit_tracker.clock import local_today
-from audit_tracker.dossier import jobs
+from audit_tracker.dossier.builds import DOSSIER_BUILD
 from audit_tracker.extensions import db
 from audit_tracker.models import BuildStatus, DossierBuild, Role
 from audit_tracker.readiness.rules import default_reference_date
@@ -22,7 +23,7 @@ from .test_dossier_jobs import demo_campaign, linked_proof, user, wait_until_fin
 @pytest.fixture(autouse=True)
 def _stop_runner(app):
     yield
-    jobs.shutdown_runner(app)
+    jobs.shutdown(app)
 
 
 @pytest.fixture
@@ -112,7 +113,7 @@ def test_auditor_follows_jobs_but_cannot_start_one(app, client, headers, campaig
                          created_by_id=user("direction").id)
     db.session.add(build)
     db.session.commit()
-    jobs.execute_build(db.session(), app, build.id)
+    jobs.execute(db.session(), app, DOSSIER_BUILD, build.id)
     job = client.get(f"/api/v1/jobs/{build.id}", headers=auditor).json
     assert job["status"] == "done" and job["created_by"] == user("direction").full_name
     assert client.get(job["pdf_url"], headers=auditor).status_code == 200
@@ -124,7 +125,7 @@ def test_personal_data_dossier_gives_no_url_and_refuses_the_download(app, client
                          options={"as_of": "2018-04-10", "include_personal_data": True})
     db.session.add(build)
     db.session.commit()
-    jobs.execute_build(db.session(), app, build.id)
+    jobs.execute(db.session(), app, DOSSIER_BUILD, build.id)
     auditor = headers("auditeur")
     job = client.get(f"/api/v1/jobs/{build.id}", headers=auditor).json
     assert job["status"] == "done" and job["pdf_url"] is None and job["zip_url"] is None
@@ -136,7 +137,7 @@ def test_personal_data_dossier_gives_no_url_and_refuses_the_download(app, client
 
 def test_jobs_of_another_school_do_not_exist(app, client, campaign, make_user, token_for):
     build = DossierBuild(campaign_id=campaign.id, options={}, status=BuildStatus.QUEUED,
-                         runner=jobs._inprocess_runner_id())
+                         runner=jobs.inprocess_runner_id())
     db.session.add(build)
     db.session.commit()
     stranger = token_for(make_user(Role.DIRECTION))  # director of another school
@@ -148,7 +149,7 @@ def test_jobs_of_another_school_do_not_exist(app, client, campaign, make_user, t
 
 def test_unfinished_job_has_no_file_yet(client, headers, campaign):
     build = DossierBuild(campaign_id=campaign.id, options={}, status=BuildStatus.RUNNING,
-                         progress=12, runner=jobs._inprocess_runner_id())
+                         progress=12, runner=jobs.inprocess_runner_id())
     db.session.add(build)
     db.session.commit()
     director = headers("direction")

@@ -7,6 +7,7 @@ import re
 from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
+from flask import request
 from icalendar import Calendar
 from sqlalchemy import event, select
 
@@ -49,8 +50,10 @@ def _events(ics: bytes) -> dict[str, object]:
 
 def _add_action(title: str, owner: User, due_on: date, site: Site | None = None):
     author = _user("qualite@e2c-var.example")
-    return create_action(db.session, _campaign(), author,
-                         ActionInput(title=title, owner=owner, due_on=due_on, site=site))
+    action = create_action(db.session, _campaign(), author,
+                           ActionInput(title=title, owner=owner, due_on=due_on, site=site))
+    db.session.commit()
+    return action
 
 
 def _feed_url(client) -> str:
@@ -168,7 +171,7 @@ def test_ics_parses_with_europe_paris_all_day_dates_and_timed_meetings(app, demo
     with app.test_request_context(base_url="https://audit.example"):
         entries = service.entries_for(db.session, _campaign(), _user("qualite@e2c-var.example"),
                                       date(2018, 1, 1), date(2018, 12, 31), date(2018, 2, 28))
-        ics = service.to_ics(entries, "Labellisation E2C 2018")
+        ics = service.to_ics(entries, "Labellisation E2C 2018", base_url=request.host_url)
     calendar = Calendar.from_ical(ics)
     assert str(calendar["VERSION"]) == "2.0"
     assert "audit_tracker" in str(calendar["PRODID"])
@@ -212,7 +215,7 @@ def test_an_overseas_school_gets_its_own_time_zone_in_the_feed(app, demo):
     with app.test_request_context():
         entries = service.entries_for(db.session, _campaign(), _user("qualite@e2c-var.example"),
                                       date(2018, 3, 1), date(2018, 3, 31), date(2018, 2, 28))
-        ics = service.to_ics(entries, "Labellisation")
+        ics = service.to_ics(entries, "Labellisation", base_url=request.host_url)
     calendar = Calendar.from_ical(ics)
     assert str(calendar["X-WR-TIMEZONE"]) == "Indian/Reunion"
     assert [str(tz["TZID"]) for tz in calendar.walk("VTIMEZONE")] == ["Indian/Reunion"]

@@ -156,6 +156,7 @@ def test_a_milestone_holding_findings_cannot_be_deleted(client, auth, demo):
     author = db.session.scalar(select(User).where(User.email == "qualite@e2c-var.example"))
     create_finding(db.session, pre_audit, author, FindingInput(
         framework=e2c, type_code="point_sensible", title="Part QPV insuffisante"))
+    db.session.commit()
     auth.login_demo(demo, "qualite")
     url = f"/campagnes/{campaign.id}/echeances/{pre_audit.id}/supprimer"
     page = client.post(url, follow_redirects=True).get_data(as_text=True)

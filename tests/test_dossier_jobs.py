@@ -18,7 +18,9 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import event, select
 
-from audit_tracker.dossier import jobs
+from audit_tracker import jobs
+from audit_tracker.dossier import builds
+from audit_tracker.dossier.builds import DOSSIER_BUILD
 from audit_tracker.dossier.options import DossierOptions
 from audit_tracker.extensions import db
 from audit_tracker.models import BuildStatus, Campaign, DossierBuild, User
@@ -88,6 +90,7 @@ def linked_proof(demo_today, make_evidence):
     proof = make_evidence(quality_lead, fixture="preuve.pdf", title="Programme de formation")
     link_criterion(db.session, proof, criterion, "Programme remis à chaque stagiaire", quality_lead)
     submit_for_review(db.session, proof, quality_lead)
+    db.session.commit()
     return proof
 
 
@@ -95,7 +98,7 @@ def linked_proof(demo_today, make_evidence):
 def runner_stopped(app):
     """Stop the app's thread pool at the end, so no build outlives its test database."""
     yield
-    jobs.shutdown_runner(app)
+    jobs.shutdown(app)
 
 
 # ---------------------------------------------------------------------------- in-process runner
@@ -105,7 +108,7 @@ def test_inprocess_build_runs_in_the_background_and_records_the_files(app, linke
                                                                       runner_stopped):
     campaign = demo_campaign()
     director = user("direction")
-    build = jobs.start_build(db.session, app, campaign, default_options(campaign), director)
+    build = builds.request_build(db.session, app, campaign, default_options(campaign), director)
     assert build.status in {BuildStatus.QUEUED, BuildStatus.RUNNING, BuildStatus.DONE}
     assert build.runner.startswith(f"inprocess:{socket.gethostname()}:{os.getpid()}:")
 
@@ -138,7 +141,8 @@ def test_inprocess_build_runs_in_the_background_and_records_the_files(app, linke
 def test_a_build_without_zip_stores_only_the_pdf(app, demo_today, runner_stopped):
     campaign = demo_campaign()
     options = default_options(campaign, with_annexes=False)
-    build = jobs.start_build(db.session, app, campaign, options, user("qualite"), with_zip=False)
+    build = builds.request_build(db.session, app, campaign, options, user("qualite"),
+                                 with_zip=False)
     build = wait_until_finished(build.id)
     assert build.status is BuildStatus.DONE, build.error
     assert build.zip_key is None and build.zip_sha256 is None
@@ -157,7 +161,7 @@ def test_progress_is_written_to_the_row_at_most_every_two_percent(app, demo_toda
 
     event.listen(session, "after_commit", record)
     try:
-        progress = jobs._Progress(session, build)
+        progress = jobs.Progress(session, build)
         for percent in range(0, 101):
             progress(percent, "Critères")
     finally:
@@ -175,7 +179,7 @@ def test_builder_refusal_fails_the_build_with_the_french_reasons(app, demo_today
     campaign = demo_campaign()
     build = queued_row(campaign, status=BuildStatus.QUEUED,
                        options={"framework_ids": ["qualiopi"], "as_of": "10/04/2018"})
-    build = jobs.execute_build(db.session(), app, build.id)
+    build = jobs.execute(db.session(), app, DOSSIER_BUILD, build.id)
     assert build.status is BuildStatus.FAILED
     assert build.error.startswith("Options du dossier invalides")
     assert "framework_ids" in build.error and "10/04/2018" in build.error
@@ -192,7 +196,7 @@ def test_storage_failure_fails_the_build_and_keeps_nothing(s3_app, demo_today):
     app.extensions.pop("storage:dossiers", None)  # the proofs' backend is already built
     campaign = demo_campaign()
     build = queued_row(campaign, status=BuildStatus.QUEUED)
-    build = jobs.execute_build(db.session(), app, build.id)
+    build = jobs.execute(db.session(), app, DOSSIER_BUILD, build.id)
     assert build.status is BuildStatus.FAILED
     assert "n’a pas pu être enregistré dans le stockage" in build.error
     assert "Rien n’a été conservé" in build.error
@@ -204,7 +208,7 @@ def test_a_build_is_run_once_only(app, demo_today):
     """A second delivery of the same job (an RQ retry) finds it taken and does nothing."""
     campaign = demo_campaign()
     build = queued_row(campaign, status=BuildStatus.FAILED, error="Abandonnée.")
-    again = jobs.execute_build(db.session(), app, build.id)
+    again = jobs.execute(db.session(), app, DOSSIER_BUILD, build.id)
     assert again.status is BuildStatus.FAILED and again.error == "Abandonnée."
     assert again.started_at is None
 
@@ -217,9 +221,9 @@ def test_build_of_an_earlier_life_of_this_process_is_failed_when_read(app, demo_
     lost = queued_row(campaign, status=BuildStatus.RUNNING, heartbeat_at=utcnow(),
                       runner=f"inprocess:{socket.gethostname()}:{os.getpid()}:0ldn0nce")
     alive = queued_row(campaign, status=BuildStatus.QUEUED, heartbeat_at=utcnow(),
-                       runner=jobs._inprocess_runner_id())
-    builds = jobs.builds_of(db.session, campaign, app)
-    by_id = {b.id: b for b in builds}
+                       runner=jobs.inprocess_runner_id())
+    shown = builds.builds_of(db.session, campaign, app)
+    by_id = {b.id: b for b in shown}
     assert by_id[lost.id].status is BuildStatus.FAILED
     assert "redémarré" in by_id[lost.id].error and "Relancez" in by_id[lost.id].error
     assert by_id[alive.id].status is BuildStatus.QUEUED
@@ -234,7 +238,7 @@ def test_build_of_a_dead_process_is_failed(app, demo_today):
     campaign = demo_campaign()
     build = queued_row(campaign, status=BuildStatus.RUNNING, heartbeat_at=utcnow(),
                        runner=f"inprocess:{socket.gethostname()}:{dead_pid}:abcdef")
-    assert jobs.recover_stale_builds(db.session, app) == 1
+    assert jobs.recover_lost(db.session, app) == 1
     db.session.rollback()
     assert db.session.get(DossierBuild, build.id).status is BuildStatus.FAILED
 
@@ -245,7 +249,7 @@ def test_silent_build_on_another_machine_is_failed_after_the_limit(app, demo_tod
                        heartbeat_at=utcnow() - jobs.STALE_RUNNING - timedelta(minutes=1))
     recent = queued_row(campaign, status=BuildStatus.RUNNING, runner="inprocess:autre-hote:2:cd",
                         heartbeat_at=utcnow() - timedelta(minutes=5))
-    assert jobs.recover_stale_builds(db.session, app) == 1
+    assert jobs.recover_lost(db.session, app) == 1
     db.session.rollback()
     quiet, recent = db.session.get(DossierBuild, quiet.id), db.session.get(DossierBuild, recent.id)
     assert quiet.status is BuildStatus.FAILED and "30 minutes" in quiet.error
@@ -256,8 +260,8 @@ def test_a_build_recovered_while_queued_is_never_started(app, demo_today):
     campaign = demo_campaign()
     build = queued_row(campaign, status=BuildStatus.QUEUED, heartbeat_at=utcnow(),
                        runner=f"inprocess:{socket.gethostname()}:{os.getpid()}:0ldn0nce")
-    jobs.recover_stale_builds(db.session, app)
-    after = jobs.execute_build(db.session(), app, build.id)
+    jobs.recover_lost(db.session, app)
+    after = jobs.execute(db.session(), app, DOSSIER_BUILD, build.id)
     assert after.status is BuildStatus.FAILED and after.started_at is None
 
 
@@ -267,8 +271,9 @@ def test_a_build_recovered_while_queued_is_never_started(app, demo_today):
 def test_rq_without_redis_url_refuses_in_french_and_keeps_nothing_queued(app, demo_today):
     app.config.update(DOSSIER_QUEUE="rq", REDIS_URL=None)
     campaign = demo_campaign()
-    with pytest.raises(jobs.DossierJobError, match="REDIS_URL"):
-        jobs.start_build(db.session, app, campaign, default_options(campaign), user("direction"))
+    with pytest.raises(jobs.JobError, match="REDIS_URL"):
+        builds.request_build(db.session, app, campaign, default_options(campaign),
+                             user("direction"))
     db.session.rollback()
     build = db.session.scalar(select(DossierBuild))
     assert build.status is BuildStatus.FAILED and "file d’attente" in build.error
@@ -277,8 +282,9 @@ def test_rq_without_redis_url_refuses_in_french_and_keeps_nothing_queued(app, de
 def test_rq_with_redis_unreachable_fails_the_build_with_a_message(app, demo_today):
     app.config.update(DOSSIER_QUEUE="rq", REDIS_URL="redis://127.0.0.1:1/0")
     campaign = demo_campaign()
-    with pytest.raises(jobs.DossierJobError, match="Réessayez plus tard"):
-        jobs.start_build(db.session, app, campaign, default_options(campaign), user("direction"))
+    with pytest.raises(jobs.JobError, match="Réessayez plus tard"):
+        builds.request_build(db.session, app, campaign, default_options(campaign),
+                             user("direction"))
     db.session.rollback()
     assert db.session.scalar(select(DossierBuild)).status is BuildStatus.FAILED
 
@@ -319,13 +325,14 @@ def test_rq_worker_builds_the_dossier(rq_app, linked_proof):
 
     app = rq_app
     campaign = demo_campaign()
-    build = jobs.start_build(db.session, app, campaign, default_options(campaign),
+    build = builds.request_build(db.session, app, campaign, default_options(campaign),
                              user("direction"))
     assert build.status is BuildStatus.QUEUED and build.runner.startswith("rq:dossier-")
-    queue = jobs.rq_queue(app)
+    queue = jobs.rq_queue(app, DOSSIER_BUILD)
     assert queue.count == 1
 
-    worked = SimpleWorker([queue], connection=jobs.redis_connection(app)).work(burst=True)
+    connection = jobs.redis_connection(app, DOSSIER_BUILD)
+    worked = SimpleWorker([queue], connection=connection).work(burst=True)
 
     assert worked
     build = wait_until_finished(build.id)
@@ -333,7 +340,7 @@ def test_rq_worker_builds_the_dossier(rq_app, linked_proof):
     pdf = stored_bytes(app, build.pdf_key)
     assert hashlib.sha256(pdf).hexdigest() == build.sha256
     assert len(PdfReader(io.BytesIO(pdf)).pages) == build.page_count
-    assert jobs.stale_reason(build, app) is None
+    assert jobs.lost_reason(build, app) is None
 
 
 @needs_redis
@@ -342,13 +349,14 @@ def test_rq_job_that_vanished_fails_its_build_when_read(rq_app, demo_today):
 
     app = rq_app
     campaign = demo_campaign()
-    build = jobs.start_build(db.session, app, campaign, default_options(campaign),
+    build = builds.request_build(db.session, app, campaign, default_options(campaign),
                              user("direction"))
-    queued = jobs.builds_of(db.session, campaign, app)
+    queued = builds.builds_of(db.session, campaign, app)
     assert queued[0].status is BuildStatus.QUEUED  # the job is in the queue: still waiting
-    Job.fetch(build.runner.removeprefix("rq:"), connection=jobs.redis_connection(app)).delete()
+    connection = jobs.redis_connection(app, DOSSIER_BUILD)
+    Job.fetch(build.runner.removeprefix("rq:"), connection=connection).delete()
     build.created_at = utcnow() - jobs.RQ_GRACE - timedelta(seconds=5)
     db.session.commit()
-    [after] = jobs.builds_of(db.session, campaign, app)
+    [after] = builds.builds_of(db.session, campaign, app)
     assert after.status is BuildStatus.FAILED
     assert "disparu de la file d’attente" in after.error and "introuvable" in after.error

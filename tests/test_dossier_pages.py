@@ -11,8 +11,9 @@ import pytest
 from pypdf import PdfReader
 from sqlalchemy import select
 
+from audit_tracker import jobs
 from audit_tracker.clock import local_today
-from audit_tracker.dossier import jobs
+from audit_tracker.dossier.builds import DOSSIER_BUILD
 from audit_tracker.extensions import db
 from audit_tracker.models import BuildStatus, DossierBuild
 from audit_tracker.readiness.rules import default_reference_date
@@ -28,7 +29,7 @@ def campaign(demo_today):
 @pytest.fixture(autouse=True)
 def _stop_runner(app):
     yield
-    jobs.shutdown_runner(app)
+    jobs.shutdown(app)
 
 
 def _url(campaign, tail: str = "") -> str:
@@ -41,7 +42,7 @@ def _done_build(app, campaign, author, *, options=None, with_zip=True) -> Dossie
                          options={"as_of": "2018-04-10", "with_zip": with_zip, **(options or {})})
     db.session.add(build)
     db.session.commit()
-    build = jobs.execute_build(db.session(), app, build.id)
+    build = jobs.execute(db.session(), app, DOSSIER_BUILD, build.id)
     assert build.status is BuildStatus.DONE, build.error
     return build
 
@@ -186,7 +187,7 @@ def test_unfinished_or_foreign_builds_are_not_downloadable(app, client, auth, de
                                                           campaign):
     running = DossierBuild(campaign_id=campaign.id, options={}, status=BuildStatus.RUNNING,
                            progress=40, step="Mise en page du dossier",
-                           runner=jobs._inprocess_runner_id())
+                           runner=jobs.inprocess_runner_id())
     db.session.add(running)
     db.session.commit()
     auth.login_demo(demo_today, "direction")
@@ -202,7 +203,7 @@ def test_unfinished_or_foreign_builds_are_not_downloadable(app, client, auth, de
 def test_progress_page_shows_the_french_error_of_a_lost_build(app, client, auth, demo_today,
                                                               campaign):
     lost = DossierBuild(campaign_id=campaign.id, options={}, status=BuildStatus.RUNNING,
-                        runner=f"{jobs._inprocess_runner_id()}-mort")
+                        runner=f"{jobs.inprocess_runner_id()}-mort")
     db.session.add(lost)
     db.session.commit()
     auth.login_demo(demo_today, "auditeur")

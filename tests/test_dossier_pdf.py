@@ -202,7 +202,7 @@ def build(setting: Setting, tmp_path: Path, name: str = "dossier.pdf", *, zip_na
           **options):
     pdf = tmp_path / name
     steps = []
-    result = build_dossier(setting.campaign, DossierOptions(**options), pdf,
+    result = build_dossier(db.session, setting.campaign, DossierOptions(**options), pdf,
                            zip_path=tmp_path / zip_name if zip_name else None,
                            progress=lambda percent, label: steps.append((percent, label)))
     return result, steps

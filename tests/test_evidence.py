@@ -586,6 +586,7 @@ def test_only_quality_and_direction_may_review(app, client, auth, demo, make_evi
     """A site manager, the auditor and the platform admin get 403 and the status stays."""
     proof = make_evidence(demo_user(demo, "qualite"))
     service.submit_for_review(db.session, proof, demo_user(demo, "qualite"))
+    db.session.commit()
     auth.login_demo(demo, local_part)
     response = client.post(f"/preuves/{proof.id}/revue", data={"decision": "validee"})
     assert response.status_code == 403
@@ -828,6 +829,7 @@ def test_search_finds_title_description_and_pdf_text_and_filters(client, demo_qu
     a2 = criterion("e2c-label", "A2")
     service.link_criterion(db.session, reloaded(pdf), a2, "", author)
     service.review(db.session, reloaded(booklet), author, ReviewStatus.VALIDATED)
+    db.session.commit()
 
     accentless = db.engine.dialect.name == "sqlite"
     committee = "comite" if accentless else "comité"
@@ -872,6 +874,7 @@ def test_search_follows_the_current_version_and_edited_metadata(client, quality,
     evidence = reloaded(proof.id)
     service.update_fields(db.session, evidence, service.EvidenceFields(title="Synthèse annuelle"),
                           quality, evidence.lock_version)
+    db.session.commit()
     assert listed(client.get("/preuves/?q=Synthèse")) == {proof.id}
     assert listed(client.get("/preuves/?q=Séance")) == set()
 
@@ -957,6 +960,7 @@ def add_proofs(author, make_evidence, count: int, start: int) -> None:
         service.link_criterion(db.session, proof, criteria[n % 2], "", author)
         if n % 5 == 0:
             service.submit_for_review(db.session, proof, author)
+    db.session.commit()
 
 
 @pytest.mark.parametrize("url", ["/preuves/", "/preuves/?q=preuve",

@@ -62,6 +62,7 @@ def plan(demo, make_evidence):
     evil = create_action(db.session, the_campaign, quality, ActionInput(
         title=EVIL, owner=quality, due_on=date(2018, 9, 1),
         description="-2+3 @SUM(A1:A2)\tfin"))
+    db.session.commit()
     return {"verified": verified, "late": late, "evil": evil}
 
 

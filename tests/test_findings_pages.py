@@ -82,24 +82,28 @@ def _finding(event_: Milestone | None = None, *, type_code: str = "point_sensibl
              framework: str = "e2c-label", criteria: tuple[str, ...] = (),
              site: Site | None = None, title: str = "Constat") -> Finding:
     fw = _framework(framework)
-    return service.create_finding(
+    finding = service.create_finding(
         db.session, event_ or _event(), _user("qualite"),
         service.FindingInput(framework=fw, type_code=type_code, title=title, site=site,
                              criteria=[c for c in fw.criteria if c.code in criteria]),
     )
+    db.session.commit()
+    return finding
 
 
 def _action(*, title: str = "Action", owner: str = "qualite", due_on: date | None = None,
             findings: tuple[Finding, ...] = (), site: Site | None = None,
             criteria: tuple[str, ...] = ()) -> Action:
     fw = _framework()
-    return service.create_action(
+    action = service.create_action(
         db.session, _campaign(), _user("qualite"),
         service.ActionInput(title=title, owner=_user(owner),
                             due_on=due_on or local_today() + timedelta(days=30),
                             site=site, findings=list(findings),
                             criteria=[c for c in fw.criteria if c.code in criteria]),
     )
+    db.session.commit()
+    return action
 
 
 def _base(campaign_id: int | None = None) -> str:
@@ -351,6 +355,7 @@ def test_verifying_an_nc_action_without_its_closing_proof_is_refused(
     service.update_action(db.session, action, service.ActionInput(
         title=action.title, owner=action.owner, due_on=action.due_on,
         findings=list(action.findings), closing_evidence=proof), action.lock_version)
+    db.session.commit()
     response = client.post(url, data={"status": "efficacite_verifiee", "note": "Vu en CSS"})
     assert response.status_code == 302
     verified = _fresh(action)
@@ -428,6 +433,7 @@ def test_action_plan_filters_mine_late_site_finding_and_criterion(client, lead):
     theirs = _action(title="Du site", owner="cavem", site=_site("cavem"), findings=(f2,))
     done = _action(title="Faite", due_on=today - timedelta(days=2), criteria=("B1",))
     service.set_action_status(db.session, done, ActionStatus.DONE, _user("qualite"), today)
+    db.session.commit()
 
     def rows(query: str) -> set[int]:
         response = client.get(f"{_base()}/actions?{query}")

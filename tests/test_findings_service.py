@@ -81,14 +81,18 @@ def site(code: str) -> Site:
 def record(event: Milestone, type_code: str = "point_sensible", *,
            framework_code: str = "e2c-label", title: str = "Constat", author: User | None = None,
            **fields) -> Finding:
-    return create_finding(db.session, event, author or account("qualite"), FindingInput(
+    finding = create_finding(db.session, event, author or account("qualite"), FindingInput(
         framework=framework(framework_code), type_code=type_code, title=title, **fields))
+    db.session.commit()
+    return finding
 
 
 def plan(campaign: Campaign, title: str = "Action", *, owner: User | None = None,
          due_on: date = date(2018, 6, 30), author: User | None = None, **fields) -> Action:
-    return create_action(db.session, campaign, author or account("qualite"), ActionInput(
+    action = create_action(db.session, campaign, author or account("qualite"), ActionInput(
         title=title, owner=owner or account("qualite"), due_on=due_on, **fields))
+    db.session.commit()
+    return action
 
 
 def finding_count() -> int:

@@ -16,11 +16,10 @@ from audit_tracker.charts import to_svg
 from audit_tracker.extensions import db
 from audit_tracker.indicators import importer, service
 from audit_tracker.indicators.charts import indicator_chart
+from audit_tracker.indicators.display import format_gap, format_value
 from audit_tracker.indicators.service import (
     Counts,
     IndicatorError,
-    format_gap,
-    format_value,
     indicator_table,
 )
 from audit_tracker.models import (

@@ -158,6 +158,7 @@ def _sample_values(make_evidence):
     finding, action = _sample_finding_and_action(campaign, qualiopi, quality_lead, tpm)
     build = _sample_dossier_build(campaign, quality_lead, tpm)
     exemption, signoff = _sample_readiness_records(campaign, qualiopi, tpm)
+    db.session.commit()
     return {
         "exemption_id": exemption.id,
         "signoff_id": signoff.id,
@@ -204,7 +205,7 @@ def _sample_readiness_records(campaign, framework, site):
                               reason="Essai")
     db.session.add(exemption)
     director = db.session.scalar(select(User).where(User.email == "direction@e2c-var.example"))
-    signoff = sign(campaign, director, date(2018, 4, 24), date(2018, 2, 28))
+    signoff = sign(db.session, campaign, director, date(2018, 4, 24), date(2018, 2, 28))
     return exemption, signoff
 
 

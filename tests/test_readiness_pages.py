@@ -101,8 +101,8 @@ def test_reference_date_is_selectable_and_a_bad_one_is_said(client, auth, story)
 
 def test_criterion_page_says_why_it_is_at_risk(client, auth, story):
     auth.login_demo(story, "direction")
-    readiness = readiness_of(campaign(), milestone(MilestoneKind.AUDIT_INITIAL).starts_on,
-                             today=local_today())
+    readiness = readiness_of(db.session, campaign(),
+                             milestone(MilestoneKind.AUDIT_INITIAL).starts_on, today=local_today())
     at_risk = readiness.in_state(State.AT_RISK)
     assert at_risk, "the story leaves criteria at risk"
     page = text_of(client.get(
@@ -126,7 +126,7 @@ def test_not_applicable_needs_a_reason_and_keeps_the_typed_argument(client, auth
     response = client.post(url, data={"argument": "Notre **argumentaire**",
                                       "reason": "Pas d’internat à l’E2C Var"})
     assert response.status_code == 302
-    readiness = readiness_of(campaign(), local_today())
+    readiness = readiness_of(db.session, campaign(), local_today())
     assert readiness.of(criterion.id).state is State.NOT_APPLICABLE
     page = text_of(client.get(url))
     assert "Non applicable : Pas d’internat à l’E2C Var" in page
@@ -159,7 +159,7 @@ def test_site_exemption_is_added_and_removed(client, auth, story):
     assert client.post(base + "/sites", data={"site_id": site.id,
                                               "reason": "Site ouvert en octobre"}
                        ).status_code == 302
-    readiness = readiness_of(campaign(), local_today(), site_id=site.id)
+    readiness = readiness_of(db.session, campaign(), local_today(), site_id=site.id)
     assert readiness.of(criterion.id).state is State.NOT_APPLICABLE
     page = text_of(client.get(base))
     assert "Site Dracénie : Site ouvert en octobre" in page
@@ -196,12 +196,12 @@ def test_go_when_every_rule_holds(app, referentiels, make_user, make_evidence):
         link_criterion(db.session, proof, criterion, "", quality)
         review(db.session, proof, quality, ReviewStatus.VALIDATED)
     db.session.commit()
-    checklist = go_no_go(the_campaign, audit, today)
+    checklist = go_no_go(db.session, the_campaign, audit, today)
     assert checklist.go, [i for i in checklist.items if not i.ok]
 
     create_action(db.session, the_campaign, quality, ActionInput(
         title="Relancer les conventions", owner=quality, due_on=today - timedelta(days=3)))
-    checklist = go_no_go(the_campaign, audit, today)
+    checklist = go_no_go(db.session, the_campaign, audit, today)
     assert not checklist.go
     late = next(i for i in checklist.items if i.code == "retards")
     assert late.details == [f"Relancer les conventions · {quality.full_name} · 3 jours de retard"]
@@ -309,7 +309,7 @@ def _grow(the_campaign: Campaign, times: int) -> None:
                               criteria=[criterion]))
         db.session.add(Meeting(campaign=the_campaign, kind=MeetingKind.AUTRE,
                                title=f"Réunion {i}", held_on=today - timedelta(days=i + 1)))
-        readiness = readiness_of(the_campaign, today)
+        readiness = readiness_of(db.session, the_campaign, today)
         snapshot = freeze(readiness, DAILY, today - timedelta(days=i + 1))
         db.session.add(snapshot)
     db.session.commit()
@@ -369,7 +369,7 @@ def test_campaign_categories_decide_which_criteria_apply(client, auth, story):
     the_campaign = campaign()
     cfa_only = db.session.scalar(select(Criterion).join(Framework).where(
         Framework.code == "qualiopi-v9", Criterion.code == "14"))
-    assert readiness_of(the_campaign, local_today()).of(cfa_only.id).state \
+    assert readiness_of(db.session, the_campaign, local_today()).of(cfa_only.id).state \
         is State.NOT_APPLICABLE  # the demo runs actions de formation only
     form = client.get(f"/campagnes/{the_campaign.id}/modifier")
     assert "CFA — Actions de formation par apprentissage" in text_of(form)
@@ -380,7 +380,8 @@ def test_campaign_categories_decide_which_criteria_apply(client, auth, story):
     db.session.expire_all()
     the_campaign = campaign()
     assert the_campaign.categories == ["AF", "CFA"]
-    assert readiness_of(the_campaign, local_today()).of(cfa_only.id).state is State.MISSING
+    readiness = readiness_of(db.session, the_campaign, local_today())
+    assert readiness.of(cfa_only.id).state is State.MISSING
     refused = client.post(f"/campagnes/{the_campaign.id}/modifier", data={
         "name": the_campaign.name, "framework_ids": [f.id for f in the_campaign.frameworks],
         "categories": ["XYZ"]})

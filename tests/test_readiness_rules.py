@@ -65,7 +65,8 @@ def validated_proof(make_evidence, author, criterion, **fields):
 
 
 def state_of(campaign, criterion, as_of=AUDIT, **kwargs):
-    readiness = readiness_of(campaign, as_of, today=kwargs.pop("today", TODAY), **kwargs)
+    readiness = readiness_of(db.session, campaign, as_of, today=kwargs.pop("today", TODAY),
+                             **kwargs)
     result = readiness.of(criterion.id)
     return result.state, [str(r) for r in result.reasons]
 
@@ -109,7 +110,7 @@ def test_not_applicable_criterion_keeps_its_reason(setting, make_evidence):
     db.session.add(CampaignCriterion(campaign=campaign, criterion=criterion, applicable=False,
                                      not_applicable_reason="aucune action de VAE"))
     db.session.commit()
-    readiness = readiness_of(campaign, AUDIT, today=TODAY)
+    readiness = readiness_of(db.session, campaign, AUDIT, today=TODAY)
     assert state_of(campaign, criterion) == (
         State.NOT_APPLICABLE, ["Non applicable : aucune action de VAE"])
     # It leaves the share démontrable: the denominator is the applicable criteria.

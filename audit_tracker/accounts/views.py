@@ -11,7 +11,8 @@ from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from ..extensions import db
-from ..models import Role, Site, User
+from ..models import Role, User
+from ..web.lookups import school_sites
 from .forms import LanguageForm, LoginForm, UserForm
 from .permissions import Permission, public, requires
 from .service import AccountError, authenticate, create_user
@@ -76,7 +77,7 @@ def users():
     school = current_user.school
     form = UserForm()
     form.role.choices = [SelectChoice(r.value, r.label) for r in Role]
-    sites = list(db.session.scalars(select(Site).where(Site.school_id == school.id)))
+    sites = school_sites()
     form.site_id.choices = [SelectChoice(0, "—")] + [SelectChoice(s.id, s.name) for s in sites]
     if form.validate_on_submit():
         site = next((s for s in sites if s.id == form.site_id.data), None)

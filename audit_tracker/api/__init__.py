@@ -6,6 +6,7 @@ bp = Blueprint("api", __name__)
 
 # Importing the modules registers their routes on bp.
 from . import (  # noqa: E402,F401
+    calendar,
     dossier,
     evidence,
     findings,

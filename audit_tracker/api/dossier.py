@@ -1,28 +1,26 @@
 """API v1 for dossier builds: start one (202 and a job to poll), read a job, download its files.
 
-The same service as the pages (``dossier.jobs``) and the same download rules and streaming
-(``dossier.views.send_output``). Options arrive as JSON; every problem is reported at once,
-in French: ``{"error": "...", "errors": ["...", ...]}`` with status 400.
+The same service as the pages (``dossier.builds.request_build``) and the same download rules
+and streaming (``web.files.send_build_output``). Options arrive as JSON; every problem is
+reported at once, in French: ``{"error": "...", "errors": ["...", ...]}`` with status 400.
 """
 
 from __future__ import annotations
-
-from dataclasses import replace
 
 from flask import abort, current_app, jsonify, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from .. import jobs
 from ..accounts.permissions import Permission, requires
-from ..campaigns.views import get_campaign_or_404
-from ..clock import local_today
-from ..dossier import jobs
-from ..dossier.builder import check_options
+from ..dossier import builds
+from ..dossier.builds import PDF, ZIP
 from ..dossier.options import DossierOptions, DossierOptionsError
-from ..dossier.views import PDF, ZIP, can_download, send_output
 from ..extensions import db
 from ..models import BuildStatus, Campaign, DossierBuild
+from ..web.files import send_build_output
+from ..web.lookups import get_campaign_or_404
 from . import bp, inputs
 
 
@@ -35,13 +33,13 @@ def _job_or_404(job_id: int) -> DossierBuild:
     )
     if build is None:
         abort(404, _("Travail introuvable."))
-    jobs.recover_stale(db.session, [build], current_app._get_current_object())
+    jobs.show_lost([build], current_app._get_current_object())
     return build
 
 
 def job_json(build: DossierBuild) -> dict:
-    data = jobs.status_of(build)
-    done = build.status is BuildStatus.DONE and can_download(current_user, build)
+    data = builds.status_of(build)
+    done = build.status is BuildStatus.DONE and builds.can_download(current_user, build)
     data["pdf_url"] = url_for("api.job_pdf", job_id=build.id) if done else None
     data["zip_url"] = url_for("api.job_zip", job_id=build.id) if done and build.zip_key else None
     data["url"] = url_for("api.job_status", job_id=build.id)
@@ -70,20 +68,12 @@ def _refuse(problems: list[str]):
 @bp.post("/campaigns/<int:campaign_id>/dossier")
 @requires(Permission.BUILD_DOSSIER)
 def dossier_start(campaign_id: int):
-    from ..readiness.rules import default_reference_date
-
     campaign = get_campaign_or_404(campaign_id)
     options, with_zip, problems = read_options(inputs.json_body())
     if problems:
         return _refuse(problems)
-    if options.as_of is None:  # recorded explicitly: the build says which day it judged
-        options = replace(options, as_of=default_reference_date(campaign, local_today()))
     try:
-        check_options(campaign, options)  # ids of this campaign
-    except DossierOptionsError as error:
-        return _refuse([str(m) for m in error.messages])
-    try:
-        build = jobs.start_build(
+        build = builds.request_build(
             db.session,
             current_app._get_current_object(),
             campaign,
@@ -91,7 +81,9 @@ def dossier_start(campaign_id: int):
             current_user,
             with_zip=with_zip,
         )
-    except jobs.DossierJobError as error:
+    except DossierOptionsError as error:  # ids outside this campaign
+        return _refuse([str(m) for m in error.messages])
+    except jobs.JobError as error:
         abort(503, str(error))
     response = jsonify(job_id=build.id, status=build.status.value)
     response.status_code = 202
@@ -103,7 +95,8 @@ def dossier_start(campaign_id: int):
 @requires(Permission.READ)
 def dossier_list(campaign_id: int):
     campaign = get_campaign_or_404(campaign_id)
-    return jsonify([job_json(b) for b in jobs.builds_of(db.session, campaign)])
+    found = builds.builds_of(db.session, campaign, current_app._get_current_object())
+    return jsonify([job_json(b) for b in found])
 
 
 @bp.get("/jobs/<int:job_id>")
@@ -117,10 +110,10 @@ def job_status(job_id: int):
 @bp.get("/jobs/<int:job_id>/dossier.pdf")
 @requires(Permission.READ)
 def job_pdf(job_id: int):
-    return send_output(_job_or_404(job_id), PDF)
+    return send_build_output(_job_or_404(job_id), PDF)
 
 
 @bp.get("/jobs/<int:job_id>/dossier.zip")
 @requires(Permission.READ)
 def job_zip(job_id: int):
-    return send_output(_job_or_404(job_id), ZIP)
+    return send_build_output(_job_or_404(job_id), ZIP)

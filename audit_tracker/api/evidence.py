@@ -1,7 +1,8 @@
 """API v1 for proofs: the same service calls as the evidence pages, answered in JSON.
 
 Every change goes through ``evidence.service`` (file checks, storage, review trail, search index);
-the file download is the page's own ``_send``, so headers and checks cannot drift apart.
+the file download is the pages' own ``web.files.send_version``, so the headers cannot drift
+apart.
 """
 
 from __future__ import annotations
@@ -14,9 +15,8 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from ..accounts.permissions import Permission, requires
-from ..domain.errors import Conflict, DomainError
+from ..domain.errors import Conflict, DomainError, commit_or_conflict
 from ..evidence import service
-from ..evidence.views import _send
 from ..extensions import db
 from ..models import (
     Campaign,
@@ -28,6 +28,7 @@ from ..models import (
     campaign_framework,
 )
 from ..storage import EVIDENCE, storage_for, upload_tmp_dir
+from ..web.files import send_version
 from . import bp, inputs, serializers
 
 _DECISIONS = (ReviewStatus.VALIDATED, ReviewStatus.REFUSED)
@@ -188,6 +189,7 @@ def evidence_create():
             fields=fields,
             upload=upload,
         )
+        commit_or_conflict(db.session)
     except DomainError as error:
         _refuse(error)
     finally:
@@ -239,7 +241,7 @@ def evidence_file(evidence_id: int, number: int) -> Response:
         )
     if not any(v.number == number for v in evidence.versions):
         abort(404, _("Version introuvable."))
-    return _send(evidence_id, number, inline=False)
+    return send_version(next(v for v in evidence.versions if v.number == number))
 
 
 @bp.post("/evidence/<int:evidence_id>/criteria")
@@ -263,6 +265,7 @@ def evidence_link(evidence_id: int):
         abort(400, _("« %(field)s » doit être un texte.", field="note"))
     try:
         link = service.link_criterion(db.session, evidence, criterion, note, current_user)
+        commit_or_conflict(db.session)
     except DomainError as error:
         _refuse(error)
     return jsonify(serializers.evidence_link(link)), 201
@@ -281,6 +284,7 @@ def evidence_review(evidence_id: int):
         abort(400, _("« %(field)s » doit être un texte.", field="reason"))
     try:
         service.review(db.session, evidence, current_user, decision, reason)
+        commit_or_conflict(db.session)
     except DomainError as error:
         _refuse(error)
     return jsonify(_reloaded_json(evidence_id))

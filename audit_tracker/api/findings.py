@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any, NoReturn
+from typing import NoReturn
 
 from flask import abort, jsonify, request
 from flask_babel import gettext as _
@@ -20,9 +20,8 @@ from sqlalchemy.orm import Session
 
 from ..accounts.permissions import Permission, has_permission, requires
 from ..campaigns import service as campaigns
-from ..campaigns.views import get_campaign_or_404
 from ..clock import local_today
-from ..domain.errors import Conflict, DomainError
+from ..domain.errors import Conflict, DomainError, commit_or_conflict
 from ..extensions import db
 from ..findings import service
 from ..models import (
@@ -37,6 +36,7 @@ from ..models import (
     Milestone,
     User,
 )
+from ..web.lookups import get_campaign_or_404
 from . import bp, inputs, serializers
 
 _MISSING = object()
@@ -76,34 +76,16 @@ def _refuse(error: DomainError) -> NoReturn:
     abort(409 if isinstance(error, Conflict) else 400, str(error))
 
 
-class _FlushOnCommit:
-    """The session as the services see it inside ``_one_transaction``: their commit only
-    flushes (a stale row still raises, and becomes ``Conflict`` in the service); their
-    rollback is the real one."""
-
-    def __init__(self, session: Session) -> None:
-        self._session = session
-
-    def commit(self) -> None:
-        self._session.flush()
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._session, name)
-
-
 @contextmanager
 def _one_transaction() -> Iterator[Session]:
-    """Several service calls, committed once at the end; any refusal undoes them all."""
+    """Service calls (each only flushes) committed once at the end; any refusal undoes them
+    all."""
     try:
-        yield _FlushOnCommit(db.session)  # type: ignore[misc]
+        yield db.session
+        commit_or_conflict(db.session)
     except DomainError as error:
         _refuse(error)
     except BaseException:
-        db.session.rollback()
-        raise
-    try:
-        db.session.commit()
-    except Exception:
         db.session.rollback()
         raise
 
@@ -380,6 +362,7 @@ def finding_create():
     data = _finding_input(body, event.campaign, None)
     try:
         finding = service.create_finding(db.session, event, current_user, data)
+        commit_or_conflict(db.session)
     except DomainError as error:
         _refuse(error)
     return jsonify(_finding_json(finding)), 201
@@ -491,6 +474,7 @@ def action_create():
     data = _action_input(body, campaign, None)
     try:
         action = service.create_action(db.session, campaign, current_user, data)
+        commit_or_conflict(db.session)
     except DomainError as error:
         _refuse(error)
     return jsonify(_action_json(action)), 201

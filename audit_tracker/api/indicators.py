@@ -13,11 +13,11 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..accounts.permissions import Permission, requires
-from ..campaigns.views import get_campaign_or_404
 from ..extensions import db
 from ..indicators.importer import parse_month
 from ..indicators.service import INDICATORS, IndicatorRow, IndicatorTable, indicator_table
 from ..models import IndicatorTarget, Site
+from ..web.lookups import get_campaign_or_404
 from . import bp
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from flask import jsonify, request
 
 from ..accounts.permissions import Permission, requires
-from ..campaigns.views import get_campaign_or_404
 from ..clock import local_today
+from ..extensions import db
 from ..readiness.rules import Readiness, default_reference_date, readiness_of, reference_name
+from ..web.lookups import get_campaign_or_404
 from . import bp, inputs
 
 
@@ -19,7 +20,8 @@ def campaign_readiness(campaign_id: int):
     as_of = inputs.day(request.args.get("as_of"), "as_of") or default_reference_date(
         campaign, today)
     site = inputs.site(request.args.get("site")) if request.args.get("site") else None
-    readiness = readiness_of(campaign, as_of, today=today, site_id=site.id if site else None)
+    readiness = readiness_of(db.session, campaign, as_of, today=today,
+                             site_id=site.id if site else None)
     return jsonify(readiness_json(readiness, reference_name(campaign, as_of),
                                   site.code if site else None))
 

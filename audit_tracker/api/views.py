@@ -10,11 +10,11 @@ from sqlalchemy.orm import selectinload
 
 from ..accounts.permissions import Permission, public, requires
 from ..campaigns import service as campaigns
-from ..campaigns.views import get_campaign_or_404
 from ..clock import local_today
 from ..extensions import db
 from ..models import Criterion, Framework
 from ..referentiel import service as referentiels
+from ..web.lookups import get_campaign_or_404
 from . import bp, serializers
 from .openapi import openapi_document
 

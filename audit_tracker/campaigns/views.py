@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
@@ -13,27 +13,13 @@ from ..clock import local_today
 from ..extensions import db
 from ..models import Campaign, Milestone, MilestoneKind
 from ..referentiel.service import list_frameworks
+from ..web.lookups import get_campaign_or_404, get_milestone_or_404
 from . import service
 from .forms import CampaignForm, MilestoneForm
 
 bp = Blueprint("campaigns", __name__)
 
 AUDIT_KINDS = {MilestoneKind.AUDIT_INITIAL, MilestoneKind.AUDIT_SUIVI}
-
-
-def get_campaign_or_404(campaign_id: int) -> Campaign:
-    """The campaign if it belongs to the user's school; 404 otherwise, never another school's."""
-    campaign = service.get_campaign(db.session, current_user.school_id, campaign_id)
-    if campaign is None:
-        abort(404, _("Campagne introuvable."))
-    return campaign
-
-
-def get_milestone_or_404(campaign: Campaign, milestone_id: int) -> Milestone:
-    milestone = next((m for m in campaign.milestones if m.id == milestone_id), None)
-    if milestone is None:
-        abort(404)
-    return milestone
 
 
 def _framework_choices() -> list[SelectChoice]:

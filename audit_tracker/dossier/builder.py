@@ -5,11 +5,12 @@ The order of work is what makes the page numbers right in one go:
 1. choose the criteria and the pièces, number the pièces (first appearance, référentiel order);
 2. fetch each file from the storage backend to a work folder, re-hashing it on the way;
 3. plan the annexes: one separator page per pièce plus each PDF's page count (page tree only);
-4. lay out the main part (``multiBuild`` until its TOC and its own page count are stable), the
-   annex page of each pièce being main pages + its offset;
+4. let each section of ``sections.SECTIONS`` gather its data through its area's service, then
+   lay their flowables out as the main part (``multiBuild`` until its TOC and its own page count
+   are stable), the annex page of each pièce being main pages + its offset;
 5. draw the separator pages, numbered where they will land;
 6. assemble the final file by streaming pages (``assemble.StreamingPdfWriter``) and write the
-   outline; then the ZIP.
+   outline, each section giving its bookmarks; then the ZIP.
 """
 
 from __future__ import annotations
@@ -17,24 +18,22 @@ from __future__ import annotations
 import dataclasses
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 from flask import current_app
 from flask_babel import gettext as _
+from reportlab.platypus import Flowable
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from ..clock import local_today
-from ..extensions import db
-from ..findings.service import findings_of
-from ..models import Action, Campaign, CampaignCriterion, Criterion, Section, Site
+from ..models import Campaign, Criterion, Section, Site
 from ..pdf import fonts as font_mod
 from ..pdf.text import Styles, Text
-from ..readiness.charts import readiness_bars
 from ..readiness.rules import default_reference_date, readiness_of
-from ..readiness.signoff import latest_signoff
 from ..storage import EVIDENCE, storage_for, upload_tmp_dir
 from ..storage.digest import digest_file
 from .annexes import build_separators
@@ -50,8 +49,9 @@ from .collect import (
     plan_annexes,
     select_links,
 )
-from .document import Content, Layout, build_main, day
+from .document import Layout, PageCount, Writer, build_main, day
 from .options import DossierError, DossierOptions, DossierOptionsError
+from .sections import SECTIONS, DossierContext, Marks, Part
 
 __all__ = ["DossierError", "DossierOptions", "DossierOptionsError", "DossierResult",
            "build_dossier"]
@@ -76,7 +76,7 @@ class _Scope:
     sites: list[Site]
 
 
-def check_options(campaign: Campaign, options: DossierOptions) -> _Scope:
+def check_options(session: Session, campaign: Campaign, options: DossierOptions) -> _Scope:
     """The options against this campaign: unknown frameworks, sections or sites are refused."""
     problems = []
     frameworks = {f.id: f for f in campaign.frameworks}
@@ -88,7 +88,7 @@ def check_options(campaign: Campaign, options: DossierOptions) -> _Scope:
               if not options.framework_ids or f.id in options.framework_ids]
     section_ids = set(options.section_ids)
     if section_ids:
-        known = set(db.session.scalars(select(Section.id).where(
+        known = set(session.scalars(select(Section.id).where(
             Section.id.in_(section_ids),
             Section.framework_id.in_([f.id for f in chosen] or [0]))))
         for section_id in options.section_ids:
@@ -104,37 +104,40 @@ def check_options(campaign: Campaign, options: DossierOptions) -> _Scope:
     return _Scope(chosen, section_ids, [sites[i] for i in options.site_ids])
 
 
-def build_dossier(campaign: Campaign, options: DossierOptions, pdf_path: Path, *,
-                  zip_path: Path | None = None, progress: Progress | None = None,
-                  today: date | None = None) -> DossierResult:
-    """Build the dossier PDF at ``pdf_path`` (and the ZIP at ``zip_path``); ``progress`` is told
-    the percentage done and the step, in French. The files appear whole or not at all."""
+def build_dossier(session: Session, campaign: Campaign, options: DossierOptions, pdf_path: Path,
+                  *, zip_path: Path | None = None, progress: Progress | None = None,
+                  today: date | None = None,
+                  sections: Sequence[Callable[[DossierContext], Part]] = SECTIONS
+                  ) -> DossierResult:
+    """Build the dossier PDF at ``pdf_path`` (and the ZIP at ``zip_path``) from ``sections``;
+    ``progress`` is told the percentage done and the step, in French. The files appear whole or
+    not at all."""
     report = progress or (lambda _percent, _label: None)
     app = current_app._get_current_object()
     report(0, _("Préparation"))
     font_set = font_mod.register_fonts(app.config.get("DOSSIER_FONT_DIR"))
-    scope = check_options(campaign, options)
+    scope = check_options(session, campaign, options)
     today = today or local_today()
     as_of = options.as_of or default_reference_date(campaign, today)
     pdf_path = Path(pdf_path)
 
     report(3, _("Calcul de l’état de préparation"))
     site_id = options.site_ids[0] if len(options.site_ids) == 1 else None
-    readiness = readiness_of(campaign, as_of, today=today, site_id=site_id)
+    readiness = readiness_of(session, campaign, as_of, today=today, site_id=site_id)
     framework_ids = {f.id for f in scope.frameworks}
     judged = [c for c in readiness.criteria if c.framework_id in framework_ids
               and (not scope.section_ids or c.section_id in scope.section_ids)]
     readiness = dataclasses.replace(readiness, criteria=tuple(judged))
-    by_id = {c.id: c for c in db.session.scalars(
+    by_id = {c.id: c for c in session.scalars(
         select(Criterion).where(Criterion.id.in_([j.criterion_id for j in judged] or [0])))}
     criteria = [by_id[j.criterion_id] for j in judged]
     criterion_ids = [c.id for c in criteria]
 
-    links = select_links(campaign, criterion_ids, options.site_ids,
+    links = select_links(session, campaign, criterion_ids, options.site_ids,
                          options.include_personal_data)
     pieces, per_criterion = number_pieces(criteria, links)
     excluded = 0 if options.include_personal_data else excluded_personal_count(
-        campaign, criterion_ids, options.site_ids)
+        session, campaign, criterion_ids, options.site_ids)
 
     storage = storage_for(app, EVIDENCE)
     with tempfile.TemporaryDirectory(prefix="dossier-", dir=upload_tmp_dir(app)) as raw_work:
@@ -150,10 +153,15 @@ def build_dossier(campaign: Campaign, options: DossierOptions, pdf_path: Path, *
             classify(piece)
         annex_pages = plan_annexes(pieces) if options.with_annexes else 0
 
-        styles = Styles()
-        text = Text(font_set, styles)
-        content = _content(campaign, options, scope, as_of, today, readiness, criteria,
-                           judged, pieces, per_criterion, excluded, text)
+        context = DossierContext(
+            session=session, campaign=campaign, options=options, frameworks=scope.frameworks,
+            sites=scope.sites or list(campaign.school.sites), site_filter=bool(scope.sites),
+            section_filter=bool(scope.section_ids), as_of=as_of, built_on=today,
+            readiness=readiness, criteria=criteria, pieces=pieces, per_criterion=per_criterion,
+            excluded_personal=excluded,
+        )
+        parts = [gather(context) for gather in sections]
+        text = Text(font_set, Styles())
         layout = Layout(
             school=campaign.school.name, campaign=campaign.name,
             footer_note=_("Dossier de preuves – date de référence : %(day)s", day=day(as_of)),
@@ -165,7 +173,11 @@ def build_dossier(campaign: Campaign, options: DossierOptions, pdf_path: Path, *
                   school=campaign.school.name, campaign=campaign.name)
         report(38, _("Mise en page du dossier"))
         main_path = work / "main.pdf"
-        main_pages = build_main(main_path, content, text, layout, title=title,
+        writer = Writer(text, layout)
+        story: list[Flowable] = [PageCount(layout)]
+        for part in parts:
+            story += part.flowables(writer)
+        main_pages = build_main(main_path, story, layout, title=title,
                                 author=campaign.school.name)
 
         separators = work / "annexes.pdf"
@@ -175,10 +187,14 @@ def build_dossier(campaign: Campaign, options: DossierOptions, pdf_path: Path, *
             build_separators(separators, pieces, text, layout, as_of=as_of)
 
         report(75, _("Assemblage du PDF"))
+        marks = Marks(layout, annexes=with_annexes)
+        outline = [node for part in parts for node in part.outline(marks)]
+        if with_annexes:
+            outline.append(_annex_root(marks, pieces))
         partial = pdf_path.with_name(pdf_path.name + ".part")
         try:
             page_count = _assemble(partial, main_path, separators if with_annexes else None,
-                                   pieces, layout, content, title, campaign.school.name, report)
+                                   pieces, title, campaign.school.name, outline, report)
             expected = main_pages + (annex_pages if with_annexes else 0)
             if page_count != expected:
                 raise DossierError(_("Assemblage incohérent : %(got)s pages au lieu de "
@@ -201,63 +217,8 @@ def build_dossier(campaign: Campaign, options: DossierOptions, pdf_path: Path, *
     return DossierResult(pdf_path, zip_path, page_count, len(pieces), digest.sha256, digest.size)
 
 
-def _content(campaign, options, scope, as_of, today, readiness, criteria, judged, pieces,
-             per_criterion, excluded, text) -> Content:
-    decisions = {row.criterion_id: row for row in db.session.scalars(
-        select(CampaignCriterion).where(CampaignCriterion.campaign_id == campaign.id))}
-    judged_by_id = {j.criterion_id: j for j in judged}
-    chapters = []
-    for criterion in criteria:
-        framework = next(f for f in scope.frameworks if f.id == criterion.framework_id)
-        if not chapters or chapters[-1][0] is not framework:
-            chapters.append((framework, []))
-        sections = chapters[-1][1]
-        if not sections or sections[-1][0].id != criterion.section_id:
-            sections.append((criterion.section, []))
-        decision = decisions.get(criterion.id)
-        sections[-1][1].append((
-            criterion, judged_by_id.get(criterion.id),
-            decision.argument if decision else "",
-            decision.not_applicable_reason if decision and not decision.applicable else "",
-        ))
-    framework_ids = {f.id for f in scope.frameworks}
-    findings = [f for f in findings_of(db.session, campaign)
-                if not options.framework_ids or f.framework_id in framework_ids]
-    other_actions = [a for a in db.session.scalars(
-        select(Action).where(Action.campaign_id == campaign.id)
-        .order_by(Action.due_on, Action.id)) if not a.findings]
-    meetings = [m for m in campaign.meetings
-                if not options.site_ids or m.site_id is None or m.site_id in options.site_ids]
-    indicators, charts = _indicators(campaign, options, as_of)
-    return Content(
-        campaign=campaign, school=campaign.school, frameworks=scope.frameworks,
-        sites=scope.sites or list(campaign.school.sites), site_filter=bool(scope.sites),
-        as_of=as_of, built_on=today, readiness=readiness, chapters=chapters, pieces=pieces,
-        per_criterion=per_criterion, findings=findings, other_actions=other_actions,
-        milestones=list(campaign.milestones), meetings=meetings,
-        signoff=latest_signoff(campaign), indicators=indicators,
-        with_annexes=options.with_annexes, include_personal_data=options.include_personal_data,
-        excluded_personal=excluded, section_filter=bool(scope.section_ids),
-        bars=readiness_bars(readiness) if readiness.criteria else None,
-        indicator_charts=charts,
-    )
-
-
-def _indicators(campaign, options, as_of):
-    """The key indicators table and charts; (None, []) when the school has entered none."""
-    from ..indicators.charts import indicator_chart
-    from ..indicators.service import indicator_table
-
-    table = indicator_table(campaign.school, sites=list(options.site_ids) or None, end=as_of)
-    if table.is_empty:
-        return None, []
-    charts = [indicator_chart(table, code) for code in ("qpv_rate", "positive_exit_rate")]
-    return table, charts
-
-
 def _assemble(path: Path, main_path: Path, separators: Path | None, pieces: list[Piece],
-              layout: Layout, content: Content, title: str, author: str,
-              report: Progress) -> int:
+              title: str, author: str, outline: list[OutlineNode], report: Progress) -> int:
     writer = StreamingPdfWriter(path)
     try:
         for piece in pieces:
@@ -284,64 +245,17 @@ def _assemble(path: Path, main_path: Path, separators: Path | None, pieces: list
                         if len(writer.page_ids) - before != piece.pdf_pages:
                             raise DossierError(_("La pièce %(number)s n’a pas le nombre de "
                                                  "pages prévu.", number=piece.number))
-        return writer.close(title=title, author=author,
-                            outline=_outline(layout, content, pieces, separators is not None))
+        return writer.close(title=title, author=author, outline=outline)
     except BaseException:
         writer.abort()
         raise
 
 
-def _outline(layout: Layout, content: Content, pieces: list[Piece],
-             annexes: bool) -> list[OutlineNode]:
-    """Bookmarks: cover, contents, summary, framework → section → criterion → pièces (each to
-    its annex), the other parts, then the annexes one by one."""
-    def at(key: str) -> tuple[int, float | None] | None:
-        found = layout.positions.get(key)
-        return (found[0] - 1, found[1]) if found else None
-
-    def annex_index(piece: Piece) -> int:
-        return layout.main_pages + piece.annex_offset
-
-    def node(title: str, key: str) -> OutlineNode | None:
-        found = at(key)
-        return OutlineNode(title, found[0], found[1]) if found else None
-
-    roots: list[OutlineNode] = [OutlineNode(_("Page de garde"), 0)]
-    for title, key in ((_("Sommaire"), "sommaire"),
-                       (_("Synthèse de l’état de préparation"), "synthese")):
-        if (item := node(title, key)) is not None:
-            roots.append(item)
-    for framework, sections in content.chapters:
-        fw_node = node(f"{framework.name} · v{framework.version}", f"fw-{framework.id}")
-        if fw_node is None:
-            continue
-        fw_node.open = True
-        roots.append(fw_node)
-        for section, criteria in sections:
-            sec_node = node(f"{section.code} – {section.title}", f"sec-{section.id}")
-            if sec_node is None:
-                continue
-            fw_node.children.append(sec_node)
-            for criterion, *_rest in criteria:
-                crit_node = node(f"{criterion.code} – {criterion.title}", f"crit-{criterion.id}")
-                if crit_node is None:
-                    continue
-                sec_node.children.append(crit_node)
-                if annexes:
-                    for piece in content.per_criterion.get(criterion.id, []):
-                        crit_node.add(_("Pièce %(number)s – %(title)s", number=piece.number,
-                                        title=piece.title), annex_index(piece))
-    for title, key in ((_("Constats et plan d’actions"), "constats"),
-                       (_("Indicateurs clés"), "indicateurs"),
-                       (_("Calendrier de gouvernance"), "calendrier"),
-                       (_("Manifeste des pièces"), "manifeste")):
-        if (item := node(title, key)) is not None:
-            roots.append(item)
-    if annexes and pieces:
-        annex_root = OutlineNode(_("Annexes"), annex_index(pieces[0]))
-        for piece in pieces:
-            annex_root.add(_("Pièce %(number)s – %(title)s", number=piece.number,
-                             title=piece.title), annex_index(piece))
-        roots.append(annex_root)
-    return roots
+def _annex_root(marks: Marks, pieces: list[Piece]) -> OutlineNode:
+    """The annexes' bookmark, one child per pièce pointing at its separator page."""
+    root = OutlineNode(_("Annexes"), marks.annex_index(pieces[0]))
+    for piece in pieces:
+        root.add(_("Pièce %(number)s – %(title)s", number=piece.number, title=piece.title),
+                 marks.annex_index(piece))
+    return root
 

@@ -17,9 +17,8 @@ from pathlib import Path
 
 from flask_babel import gettext as _
 from sqlalchemy import or_, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, selectinload
 
-from ..extensions import db
 from ..models import (
     Campaign,
     Criterion,
@@ -89,8 +88,8 @@ class Piece:
         return self.version.sha256[:12] if self.version else ""
 
 
-def select_links(campaign: Campaign, criterion_ids: list[int], site_ids: tuple[int, ...],
-                 include_personal_data: bool) -> list[EvidenceLink]:
+def select_links(session: Session, campaign: Campaign, criterion_ids: list[int],
+                 site_ids: tuple[int, ...], include_personal_data: bool) -> list[EvidenceLink]:
     """The links from included proofs to the chosen criteria (any order)."""
     if not criterion_ids:
         return []
@@ -108,10 +107,10 @@ def select_links(campaign: Campaign, criterion_ids: list[int], site_ids: tuple[i
                                         Evidence.site_id.in_(site_ids)))
     if not include_personal_data:
         statement = statement.where(Evidence.personal_data.is_(False))
-    return list(db.session.scalars(statement))
+    return list(session.scalars(statement))
 
 
-def excluded_personal_count(campaign: Campaign, criterion_ids: list[int],
+def excluded_personal_count(session: Session, campaign: Campaign, criterion_ids: list[int],
                             site_ids: tuple[int, ...]) -> int:
     """How many proofs were left out because they hold personal data (said on the cover)."""
     if not criterion_ids:
@@ -126,7 +125,7 @@ def excluded_personal_count(campaign: Campaign, criterion_ids: list[int],
     if site_ids:
         statement = statement.where(or_(Evidence.site_id.is_(None),
                                         Evidence.site_id.in_(site_ids)))
-    return len(list(db.session.scalars(statement)))
+    return len(list(session.scalars(statement)))
 
 
 def number_pieces(criteria: list[Criterion], links: list[EvidenceLink]

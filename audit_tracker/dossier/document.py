@@ -1,10 +1,9 @@
-"""The generated part of the dossier, laid out with reportlab's platypus.
+"""The generated part of the dossier, laid out with reportlab's platypus: its pages, headings,
+tables and the wording its cells share. What it holds is the sections' (``dossier/sections``).
 
-Cover, table of contents, readiness summary, one chapter per framework with each criterion's
-argument, state and pièces table, then the findings and actions, key indicators, governance
-calendar and manifest. Built with ``multiBuild``: the table of contents and the part's own page
-count (which the annex page numbers and the « page N / M » footers depend on) are settled by
-passes until they no longer change.
+Built with ``multiBuild``: the table of contents and the part's own page count (which the annex
+page numbers and the « page N / M » footers depend on) are settled by passes until they no
+longer change.
 """
 
 from __future__ import annotations
@@ -12,9 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
 
-from flask_babel import format_date, format_decimal, format_percent
+from flask_babel import format_date
 from flask_babel import gettext as _
 from reportlab.graphics.shapes import Drawing, Group, String
 from reportlab.lib import colors
@@ -22,23 +20,18 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.platypus import (
     BaseDocTemplate,
-    CondPageBreak,
     Flowable,
     Frame,
-    KeepTogether,
-    PageBreak,
     PageTemplate,
     Paragraph,
-    Spacer,
     Table,
     TableStyle,
 )
-from reportlab.platypus.tableofcontents import TableOfContents
 
 from ..pdf import fonts as font_mod
 from ..pdf.text import Styles, Text
 from .assemble import LINK_SCHEME
-from .collect import Integrity, Piece
+from .collect import Piece
 
 PAGE = A4
 MARGIN_X = 20 * mm
@@ -202,49 +195,17 @@ class DossierDoc(BaseDocTemplate):
                                      flowable.key))
 
 
-# ----------------------------------------------------------------------------------- content
+# ------------------------------------------------------------------------------------ writer
 
 
-@dataclass
-class Content:
-    """Everything the main part shows, gathered by the builder."""
+class Writer:
+    """What a section writes the main part with: the text and its styles, the layout, and the
+    house's paragraphs, headings and tables."""
 
-    campaign: Any
-    school: Any
-    frameworks: list  # Framework, in order
-    sites: list  # Site shown on the cover (the chosen ones, or all)
-    site_filter: bool
-    as_of: date
-    built_on: date
-    readiness: Any  # Readiness, limited to the chosen criteria
-    chapters: list  # (framework, [(section, [(criterion, criterion_readiness, argument,
-    #                  not_applicable_reason)])])
-    pieces: list[Piece]
-    per_criterion: dict[int, list[Piece]]
-    findings: list
-    other_actions: list
-    milestones: list
-    meetings: list
-    signoff: Any | None
-    indicators: Any | None  # IndicatorTable or None
-    with_annexes: bool
-    include_personal_data: bool
-    excluded_personal: int
-    section_filter: bool
-    bars: Drawing | None
-    indicator_charts: list[Drawing]
-
-
-class MainPart:
-    """Builds the story of the main part."""
-
-    def __init__(self, content: Content, text: Text, layout: Layout) -> None:
-        self.c = content
+    def __init__(self, text: Text, layout: Layout) -> None:
         self.t = text
         self.s: Styles = text.styles
         self.layout = layout
-
-    # -- helpers
 
     def p(self, value: object, style=None, **kwargs) -> Paragraph:
         return self.t.para(value, style, **kwargs)
@@ -275,385 +236,6 @@ class MainPart:
 
     def cell(self, value: object) -> Paragraph:
         return self.p(value, self.s.cell)
-
-    # -- the story
-
-    def story(self) -> list[Flowable]:
-        story: list[Flowable] = [PageCount(self.layout)]
-        story += self.cover()
-        story += self.contents()
-        story += self.summary()
-        for framework, sections in self.c.chapters:
-            story += self.chapter(framework, sections)
-        story += self.findings()
-        story += self.indicators()
-        story += self.calendar()
-        story += self.manifest()
-        return story
-
-    def cover(self) -> list[Flowable]:
-        c = self.c
-        out: list[Flowable] = [Spacer(0, 25 * mm)]
-        out.append(self.p(_("Dossier de preuves"), self.s.subtitle))
-        out.append(self.p(c.school.name, self.s.title))
-        out.append(self.p(c.campaign.name, self.s.subtitle))
-        out.append(Spacer(0, 8 * mm))
-        rows = []
-        sites = ", ".join(site.name for site in c.sites) or "—"
-        rows.append((_("Sites couverts") if c.site_filter else _("Sites"), sites))
-        for framework in c.frameworks:
-            label = f"{framework.name} · v{framework.version}"
-            if framework.provisional and "provisoire" not in label.lower():
-                label += " " + _("(structure provisoire)")
-            rows.append((_("Référentiel"), label))
-        rows.append((_("Date de référence"), format_date(c.as_of, "d MMMM yyyy")))
-        rows.append((_("Dossier établi le"), format_date(c.built_on, "d MMMM yyyy")))
-        rows.append((_("Pièces"), str(len(c.pieces))))
-        rows.append((_("Pièces retenues"), _(
-            "les preuves validées et celles à valider (leur statut est indiqué) ; les brouillons "
-            "et les preuves refusées ne figurent pas dans ce dossier.")))
-        if c.section_filter:
-            rows.append((_("Périmètre"), _("une partie des sections du référentiel seulement")))
-        rows.append((_("Annexes"), _("jointes") if c.with_annexes else _(
-            "non jointes : les pièces sont listées avec leur empreinte")))
-        if c.include_personal_data:
-            rows.append((_("Données personnelles"), _(
-                "les pièces contenant des données personnelles d’apprenants sont incluses, à la "
-                "demande de l’auteur du dossier (listées au manifeste)")))
-        elif c.excluded_personal:
-            rows.append((_("Données personnelles"), _(
-                "%(count)s pièce(s) contenant des données personnelles d’apprenants exclue(s), "
-                "consultable(s) sur place", count=c.excluded_personal)))
-        table = Table([[self.p(k, self.s.cell_bold), self.p(v, self.s.small)] for k, v in rows],
-                      colWidths=[40 * mm, WIDTH - 40 * mm], hAlign="LEFT")
-        table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"),
-                                   ("LINEBELOW", (0, 0), (-1, -1), 0.25, GRID)]))
-        out.append(table)
-        out.append(Spacer(0, 8 * mm))
-        signoff = c.signoff
-        if signoff is not None:
-            text = _("État de préparation signé par %(name)s le %(day)s pour la date de référence "
-                     "du %(as_of)s.", name=signoff.signed_by.full_name,
-                     day=format_date(signoff.signed_at.date(), "dd/MM/yyyy"),
-                     as_of=day(signoff.as_of))
-            out.append(self.p(_("Validation de la direction"), self.s.h3))
-            out.append(self.p(text))
-            if signoff.comment:
-                out.append(self.p("« " + signoff.comment + " »", self.s.quote))
-            if signoff.snapshot is not None:
-                out.append(self.p(_("Empreinte SHA-256 de l’état signé : %(hash)s",
-                                    hash=signoff.snapshot.sha256), self.s.small,
-                                  typography=False))
-            if signoff.as_of != c.as_of:
-                out.append(self.p(_("Attention : cette signature porte sur une autre date de "
-                                    "référence que ce dossier."), self.s.small))
-        else:
-            out.append(self.p(_("L’état de préparation n’a pas encore été signé par la "
-                                "direction."), self.s.small))
-        out.append(Spacer(0, 6 * mm))
-        out.append(self.p(_("Ce dossier montre ce que l’école peut démontrer à la date de "
-                            "référence ; il ne dit pas si elle est conforme : l’auditeur en "
-                            "décide."), self.s.small))
-        out.append(PageBreak())
-        return out
-
-    def contents(self) -> list[Flowable]:
-        toc = TableOfContents(dotsMinLevel=0)
-        toc.levelStyles = self.s.toc_levels
-        return [self.heading(_("Sommaire"), self.s.h1, 0, "sommaire", toc=False), toc,
-                PageBreak()]
-
-    def summary(self) -> list[Flowable]:
-        readiness = self.c.readiness
-        out: list[Flowable] = [self.heading(_("Synthèse de l’état de préparation"), self.s.h1, 0,
-                                            "synthese")]
-        out.append(self.p(_("État de chaque critère au %(day)s, date de référence du dossier.",
-                            day=day(self.c.as_of))))
-        counts = readiness.counts()
-        from ..readiness.rules import STATE_ORDER
-
-        rows = [self.head(_("État"), _("Critères"))]
-        style = []
-        for index, state in enumerate(STATE_ORDER, start=1):
-            rows.append([self.cell(state.label), str(counts.get(state, 0))])
-            style.append(("TEXTCOLOR", (0, index), (0, index),
-                          colors.HexColor(STATE_COLOURS[state.value])))
-        rows.append([self.p(_("Total"), self.s.cell_bold), str(len(readiness.criteria))])
-        out.append(self.table(rows, [60 * mm, 25 * mm], extra=style))
-        out.append(Spacer(0, 4))
-        share = readiness.share_demonstrable
-        if share is None:
-            out.append(self.p(_("Aucun critère applicable dans ce périmètre.")))
-        else:
-            out.append(self.p(_("Part des critères applicables démontrables : %(share)s.",
-                                share=format_percent(share, "#,##0 %"))))
-        if self.c.bars is not None:
-            out.append(Spacer(0, 4))
-            out.append(fit_drawing(self.c.bars, self.t))
-        out.append(PageBreak())
-        return out
-
-    def chapter(self, framework, sections) -> list[Flowable]:
-        out: list[Flowable] = []
-        title = f"{framework.name} · v{framework.version}"
-        out.append(self.heading(title, self.s.h1, 0, f"fw-{framework.id}"))
-        if framework.provisional:
-            out.append(self.p(_("Structure provisoire : la grille officielle n’est pas publique."),
-                              self.s.small))
-        for section, criteria in sections:
-            out.append(CondPageBreak(40 * mm))
-            out.append(self.heading(f"{section.code} – {section.title}", self.s.h2, 1,
-                                    f"sec-{section.id}"))
-            for criterion, judged, argument, na_reason in criteria:
-                out += self.criterion(framework, criterion, judged, argument, na_reason)
-        out.append(PageBreak())
-        return out
-
-    def criterion(self, framework, criterion, judged, argument: str,
-                  na_reason: str) -> list[Flowable]:
-        label = f"{framework.criterion_label} {criterion.code} – {criterion.title}"
-        head = [self.heading(label, self.s.h3, 2, f"crit-{criterion.id}")]
-        if criterion.indispensable:
-            head.append(self.p(_("Critère indispensable"), self.s.small))
-        if judged is not None:
-            colour = STATE_COLOURS.get(judged.state.value, "#212529")
-            head.append(self.t.rich(
-                self.t.markup(_("État au %(day)s :", day=day(self.c.as_of)))
-                + f' <font color="{colour}"><b>{self.t.markup(judged.state.label)}</b></font>',
-                self.s.body))
-        out: list[Flowable] = [KeepTogether(head)]
-        if judged is not None:
-            for reason in judged.reasons:
-                out.append(Paragraph(self.t.markup(str(reason)), self.s.bullet(0),
-                                     bulletText="•"))
-        out.append(self.p(_("Argumentaire de l’école"), self.s.md_heading))
-        flowables = self.t.markdown(argument)
-        if flowables:
-            out += flowables
-        else:
-            out.append(self.p(_("Aucun argumentaire rédigé pour ce critère."), self.s.small))
-        if na_reason and (judged is None or judged.state.value != "non_applicable"):
-            out.append(self.p(_("Motif de non-application : %(reason)s", reason=na_reason),
-                              self.s.small))
-        pieces = self.c.per_criterion.get(criterion.id, [])
-        if pieces:
-            out.append(Spacer(0, 3))
-            out.append(self.pieces_table(criterion, pieces))
-        else:
-            out.append(self.p(_("Aucune pièce retenue pour ce critère dans ce dossier."),
-                              self.s.small))
-        out.append(Spacer(0, 6))
-        return out
-
-    def pieces_table(self, criterion, pieces: list[Piece]) -> Table:
-        rows = [self.head(_("N°"), _("Titre"), _("Nature"), _("Période couverte"),
-                          _("Propriétaire"), _("Validité"), _("Version"), _("SHA-256"),
-                          _("Page d’annexe"))]
-        for piece in pieces:
-            evidence = piece.evidence
-            title = self.t.markup(evidence.title)
-            details = [evidence.status.label]
-            if evidence.personal_data:
-                details.append(_("données personnelles"))
-            note = piece.notes.get(criterion.id)
-            title += f'<br/><font size="6" color="#495057">{self.t.markup(" · ".join(details))}'
-            if note:
-                title += f"<br/><i>{self.t.markup(note)}</i>"
-            title += "</font>"
-            page: Flowable | str = AnnexRef(piece, self.layout) if self.c.with_annexes else "—"
-            rows.append([
-                self.p(str(piece.number), self.s.cell_bold),
-                self.t.rich(title, self.s.cell),
-                self.cell(nature(piece)),
-                self.cell(period(evidence)),
-                self.cell(owner(evidence)),
-                self.cell(validity(evidence, self.c.as_of)),
-                f"v{piece.version.number}" if piece.version else "—",
-                piece.short_hash or "—",
-                page,
-            ])
-        widths = [8, 41, 16, 19, 21, 19, 11, 21, 14]
-        return self.table(rows, [w * mm for w in widths],
-                          extra=[("FONT", (7, 1), (7, -1), font_mod.MONO, 6.5)])
-
-    def findings(self) -> list[Flowable]:
-        out: list[Flowable] = [self.heading(_("Constats et plan d’actions"), self.s.h1, 0,
-                                            "constats")]
-        if not self.c.findings and not self.c.other_actions:
-            out.append(self.p(_("Aucun constat ni action enregistré pour cette campagne.")))
-            out.append(PageBreak())
-            return out
-        out.append(self.p(_("Tous les constats des visites et audits de la campagne, points "
-                            "forts compris, avec les actions qui y répondent et leur statut.")))
-        current = None
-        rows: list[list] = []
-        for finding in self.c.findings:
-            if finding.milestone_id != current:
-                if rows:
-                    out.append(self.findings_table(rows))
-                current = finding.milestone_id
-                milestone = finding.milestone
-                dates = day(milestone.starts_on)
-                if milestone.ends_on and milestone.ends_on != milestone.starts_on:
-                    dates += " – " + day(milestone.ends_on)
-                out.append(self.heading(f"{milestone.title} ({dates})", self.s.h3, 1,
-                                        f"event-{milestone.id}"))
-                rows = [self.head(_("N°"), _("Type"), _("Constat et actions"), _("Critères"),
-                                  _("Statut"), _("Échéance"))]
-            body = self.t.markup(finding.title)
-            if finding.description:
-                body += ('<br/><font size="6.5" color="#495057">'
-                         + self.t.markup(finding.description) + "</font>")
-            for action in finding.actions:
-                body += "<br/>• " + self.t.markup(action_line(action))
-            rows.append([
-                str(finding.number), self.cell(finding.finding_type.label),
-                self.t.rich(body, self.s.cell),
-                self.cell(", ".join(c.code for c in finding.criteria) or "—"),
-                self.cell(finding.status.label), day(finding.due_on),
-            ])
-        if rows:
-            out.append(self.findings_table(rows))
-        if self.c.other_actions:
-            out.append(self.heading(_("Actions sans constat"), self.s.h3, 1, "actions-seules"))
-            rows = [self.head(_("Action"), _("Critères"), _("Responsable"), _("Échéance"),
-                              _("Statut"))]
-            for action in self.c.other_actions:
-                rows.append([self.cell(action.title),
-                             self.cell(", ".join(c.code for c in action.criteria) or "—"),
-                             self.cell(action.owner.full_name), day(action.due_on),
-                             self.cell(action.status.label)])
-            out.append(self.table(rows, [70 * mm, 25 * mm, 30 * mm, 20 * mm, 25 * mm]))
-        out.append(PageBreak())
-        return out
-
-    def findings_table(self, rows: list[list]) -> Table:
-        return self.table(rows, [w * mm for w in (8, 24, 78, 22, 20, 18)])
-
-    def indicators(self) -> list[Flowable]:
-        table = self.c.indicators
-        if table is None:
-            return []
-        out: list[Flowable] = [self.heading(_("Indicateurs clés"), self.s.h1, 0, "indicateurs")]
-        period = _("toutes les périodes saisies")
-        if table.periods:
-            period = _("de %(start)s à %(end)s", start=format_date(table.periods[0], "MMMM yyyy"),
-                       end=format_date(table.periods[-1], "MMMM yyyy"))
-        out.append(self.p(_("Indicateurs par site et total pondéré (somme des effectifs, jamais "
-                            "moyenne des pourcentages), %(period)s, comparés aux cibles.",
-                            period=period)))
-        indicators = table.indicators
-        rows = [self.head(_("Site"), _("Entrées"), *[str(i.short_label) for i in indicators])]
-        for row in [*table.rows, table.total]:
-            cells = [self.p(row.label, self.s.cell_bold if row.is_total else self.s.cell),
-                     str(row.counts.entries)]
-            for indicator in indicators:
-                cells.append(self.cell(measure_text(row[indicator.code])))
-            rows.append(cells)
-        widths = [40 * mm, 16 * mm] + [(WIDTH - 56 * mm) / max(1, len(indicators))] * len(
-            indicators)
-        out.append(self.table(rows, widths))
-        for drawing in self.c.indicator_charts:
-            out.append(Spacer(0, 6))
-            out.append(fit_drawing(drawing, self.t))
-        out.append(PageBreak())
-        return out
-
-    def calendar(self) -> list[Flowable]:
-        out: list[Flowable] = [self.heading(_("Calendrier de gouvernance"), self.s.h1, 0,
-                                            "calendrier")]
-        out.append(self.heading(_("Échéances de la campagne"), self.s.h3, 1, "echeances"))
-        if self.c.milestones:
-            rows = [self.head(_("Dates"), _("Nature"), _("Intitulé"), _("Lieu"))]
-            for milestone in self.c.milestones:
-                dates = day(milestone.starts_on)
-                if milestone.ends_on and milestone.ends_on != milestone.starts_on:
-                    dates += " – " + day(milestone.ends_on)
-                rows.append([dates, self.cell(milestone.kind.label), self.cell(milestone.title),
-                             self.cell(milestone.place or "—")])
-            out.append(self.table(rows, [w * mm for w in (34, 32, 70, 34)]))
-        else:
-            out.append(self.p(_("Aucune échéance enregistrée.")))
-        out.append(self.heading(_("Instances de gouvernance"), self.s.h3, 1, "instances"))
-        if self.c.meetings:
-            numbers = {piece.evidence.id: piece.number for piece in self.c.pieces}
-            rows = [self.head(_("Date"), _("Horaire"), _("Instance"), _("Intitulé"), _("Site"),
-                              _("Compte rendu"))]
-            for meeting in self.c.meetings:
-                hours = "—"
-                if meeting.starts_at:
-                    hours = meeting.starts_at.strftime("%H:%M")
-                    if meeting.ends_at:
-                        hours += "–" + meeting.ends_at.strftime("%H:%M")
-                minutes = _("non joint")
-                if meeting.minutes_evidence_id in numbers:
-                    minutes = _("pièce %(number)s", number=numbers[meeting.minutes_evidence_id])
-                elif meeting.minutes_evidence_id:
-                    minutes = _("hors dossier")
-                rows.append([day(meeting.held_on), hours, self.cell(meeting.kind.label),
-                             self.cell(meeting.title),
-                             self.cell(meeting.site.name if meeting.site else _("École")),
-                             self.cell(minutes)])
-            out.append(self.table(rows, [w * mm for w in (18, 20, 34, 56, 22, 20)]))
-        else:
-            out.append(self.p(_("Aucune instance enregistrée.")))
-        out.append(PageBreak())
-        return out
-
-    def manifest(self) -> list[Flowable]:
-        out: list[Flowable] = [self.heading(_("Manifeste des pièces"), self.s.h1, 0,
-                                            "manifeste")]
-        out.append(self.p(_("Chaque pièce avec l’empreinte SHA-256 complète de sa version "
-                            "déposée. Chaque fichier a été relu depuis le stockage et son "
-                            "empreinte recalculée au moment de l’établissement du dossier.")))
-        rows = [self.head(_("N°"), _("Titre et fichier"), _("Taille (octets)"), _("SHA-256"),
-                          _("Contrôle"))]
-        altered = []
-        for piece in self.c.pieces:
-            version = piece.version
-            if version is not None:
-                name, size = version.filename, format_decimal(version.size, "#,##0")
-                digest = version.sha256
-            else:
-                name, size, digest = nature(piece), "—", "—"
-            check = {
-                Integrity.OK: _("conforme"),
-                Integrity.ALTERED: _("ALTÉRÉE"),
-                Integrity.MISSING: _("INTROUVABLE"),
-                Integrity.NO_FILE: "—",
-            }[piece.integrity]
-            if piece.integrity is Integrity.ALTERED:
-                altered.append(piece)
-                digest += "\n" + _("relue : %(hash)s", hash=piece.computed_sha256 or "")
-            title = (self.t.markup(piece.title) + '<br/><font size="6" color="#495057">'
-                     + self.t.markup(name, typography=False) + "</font>")
-            rows.append([str(piece.number), self.t.rich(title, self.s.cell), size,
-                         self.p(digest, self.s.cell_hash, typography=False),
-                         self.p(check, self.s.cell_bold if piece.integrity in {
-                             Integrity.ALTERED, Integrity.MISSING} else self.s.cell)])
-        if len(rows) == 1:
-            out.append(self.p(_("Aucune pièce dans ce dossier.")))
-        else:
-            out.append(self.table(rows, [w * mm for w in (8, 48, 14, 82, 18)]))
-        if altered:
-            out.append(Spacer(0, 4))
-            out.append(self.p(_("%(count)s pièce(s) dont le fichier stocké ne correspond plus à "
-                                "l’empreinte enregistrée : à vérifier avant envoi.",
-                                count=len(altered))))
-        personal = [p for p in self.c.pieces if p.evidence.personal_data]
-        out.append(Spacer(0, 4))
-        if personal:
-            out.append(self.p(_("Pièces contenant des données personnelles d’apprenants, "
-                                "incluses à la demande de l’auteur du dossier :"), self.s.h3))
-            for piece in personal:
-                out.append(Paragraph(self.t.markup(_("Pièce %(number)s – %(title)s",
-                                                     number=piece.number, title=piece.title)),
-                                     self.s.bullet(0), bulletText="•"))
-        elif self.c.excluded_personal:
-            out.append(self.p(_("%(count)s pièce(s) contenant des données personnelles "
-                                "d’apprenants ne sont pas incluses dans ce dossier.",
-                                count=self.c.excluded_personal)))
-        return out
 
 
 # --------------------------------------------------------------------------- cell wording
@@ -695,29 +277,6 @@ def validity(evidence, as_of: date) -> str:
     return text
 
 
-def action_line(action) -> str:
-    return _("%(title)s — %(owner)s, échéance %(due)s : %(status)s", title=action.title,
-             owner=action.owner.full_name, due=day(action.due_on), status=action.status.label)
-
-
-def measure_text(measure) -> str:
-    indicator = measure.indicator
-    if measure.value is None:
-        value = "—"
-    elif indicator.is_rate:
-        value = format_percent(measure.value, "#,##0 %")
-    else:
-        value = format_decimal(measure.value, "#,##0.#")
-    target = measure.target
-    if target is None:
-        return value
-    sign = "≥" if str(getattr(target.comparison, "value", target.comparison)).lower() in {
-        "min", "minimum", "au_moins", ">="} else "≤"
-    goal = (format_percent(target.value, "#,##0 %") if indicator.is_rate
-            else format_decimal(target.value, "#,##0.#"))
-    return _("%(value)s (cible %(sign)s %(goal)s)", value=value, sign=sign, goal=goal)
-
-
 def fit_drawing(drawing: Drawing, text: Text) -> Drawing:
     """A chart for the PDF: its strings in the embedded font, scaled down to the frame."""
     _embed_font(drawing, text)
@@ -741,10 +300,10 @@ def _embed_font(node, text: Text) -> None:
             _embed_font(child, text)
 
 
-def build_main(path: Path, content: Content, text: Text, layout: Layout, *, title: str,
-               author: str, max_passes: int = 8) -> int:
-    """Lay the main part out until its TOC and page count are stable; returns its pages."""
+def build_main(path: Path, story: list[Flowable], layout: Layout, *, title: str, author: str,
+               max_passes: int = 8) -> int:
+    """Lay the main part out until its TOC and page count are stable; returns its pages.
+    ``story`` starts with the layout's ``PageCount``, then every section's flowables."""
     doc = DossierDoc(path, layout, title=title, author=author)
-    story = MainPart(content, text, layout).story()
     doc.multiBuild(story, maxPasses=max_passes)
     return layout.main_pages

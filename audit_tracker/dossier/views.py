@@ -2,14 +2,13 @@
 
 Who may do what: building needs Permission.BUILD_DOSSIER (direction, qualité, admin); reading
 the list and the progress is for every reader of the school; downloading too, with the proofs'
-own limits carried over to the document that contains them (:func:`can_download`).
+own limits carried over to the document that contains them (``builds.download_refusal``).
 """
 
 from __future__ import annotations
 
 from flask import (
     Blueprint,
-    Response,
     abort,
     current_app,
     flash,
@@ -23,28 +22,27 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from .. import jobs
 from ..accounts.permissions import Permission, requires
-from ..campaigns.views import get_campaign_or_404
 from ..clock import local_today
-from ..evidence.views import filename_parameters
 from ..extensions import db
-from ..models import BuildStatus, Campaign, DossierBuild, Role, Section, User
-from ..storage import DOSSIERS, StorageError, storage_for
-from . import jobs
-from .builder import check_options
+from ..models import BuildStatus, Campaign, DossierBuild, Section
+from ..readiness.rules import default_reference_date
+from ..web.files import send_build_output
+from ..web.lookups import get_campaign_or_404
+from . import builds
+from .builds import PDF, ZIP
 from .forms import DossierForm
 from .options import DossierOptions, DossierOptionsError
 
 bp = Blueprint("dossier", __name__)
-
-PDF, ZIP = "pdf", "zip"
 
 
 # ------------------------------------------------------------------------------ access helpers
 
 
 def get_build_or_404(campaign: Campaign, build_id: int) -> DossierBuild:
-    """A build of this campaign (already the user's school's), lost builds marked failed."""
+    """A build of this campaign (already the user's school's); a lost one shows as failed."""
     build = db.session.scalar(
         select(DossierBuild).where(
             DossierBuild.id == build_id, DossierBuild.campaign_id == campaign.id
@@ -52,79 +50,8 @@ def get_build_or_404(campaign: Campaign, build_id: int) -> DossierBuild:
     )
     if build is None:
         abort(404)
-    jobs.recover_stale(db.session, [build], current_app._get_current_object())
+    jobs.show_lost([build], current_app._get_current_object())
     return build
-
-
-def download_refusal(user: User, build: DossierBuild) -> str | None:
-    """Why ``user`` may not download ``build`` (French), or None when they may.
-
-    A dossier carries its proofs, so it carries their limits: one that includes learners'
-    personal data is for the direction and the quality lead only (as those proofs' files are,
-    bar their owner and site); a site manager sees their own site's and the school-wide proofs,
-    so only a dossier restricted to their own site.
-    """
-    options = build.options or {}
-    if options.get("include_personal_data") and user.role not in {Role.DIRECTION, Role.QUALITE}:
-        return _(
-            "Ce dossier contient des données personnelles d’apprenants : il est réservé à la "
-            "direction et au responsable qualité."
-        )
-    if user.role is Role.SITE and list(options.get("site_ids") or []) != [user.site_id]:
-        return _(
-            "Ce dossier couvre d’autres sites que le vôtre : seuls les dossiers limités à votre "
-            "site vous sont accessibles."
-        )
-    return None
-
-
-def can_download(user: User, build: DossierBuild) -> bool:
-    return download_refusal(user, build) is None
-
-
-def send_output(build: DossierBuild, which: str) -> Response:
-    """Stream the build's PDF or ZIP from storage, as an attachment."""
-    refusal = download_refusal(current_user, build)
-    if refusal:
-        abort(403, refusal)
-    if build.status is not BuildStatus.DONE:
-        abort(404, _("Ce dossier n’est pas (ou pas encore) disponible."))
-    key, size, digest = (
-        (build.pdf_key, build.size, build.sha256)
-        if which == PDF
-        else (build.zip_key, build.zip_size, build.zip_sha256)
-    )
-    if not key:
-        abort(404, _("Cette construction n’a pas produit d’archive ZIP."))
-    storage = storage_for(current_app, DOSSIERS)
-    try:
-        present = storage.exists(key)
-    except StorageError:
-        present = False
-    if not present:
-        current_app.logger.error("Stored dossier missing: %s", key)
-        abort(404, _("Le fichier de ce dossier est introuvable dans le stockage."))
-    response = Response(
-        storage.open_chunks(key),
-        mimetype="application/pdf" if which == PDF else "application/zip",
-        direct_passthrough=True,
-    )
-    if size is not None:
-        response.headers["Content-Length"] = str(size)
-    response.headers.set("Content-Disposition", "attachment", **filename_parameters(
-        output_filename(build, which)))
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, max-age=3600"
-    if digest:
-        response.set_etag(digest)  # a finished build never changes
-    return response.make_conditional(request)
-
-
-def output_filename(build: DossierBuild, which: str) -> str:
-    """« dossier-E2C-Var-2018-04-10-n7.pdf »: the school, the build's day and its number."""
-    school = build.campaign.school.short_name.replace(" ", "-")
-    day = jobs._aware(build.created_at).date().isoformat()
-    return f"dossier-{school}-{day}-n{build.id}.{which}"
 
 
 # -------------------------------------------------------------------------------------- views
@@ -148,20 +75,18 @@ def _populate(form: DossierForm, campaign: Campaign) -> None:
 @requires(Permission.READ)
 def index(campaign_id: int):
     campaign = get_campaign_or_404(campaign_id)
-    builds = jobs.builds_of(db.session, campaign)
+    found = builds.builds_of(db.session, campaign, current_app._get_current_object())
     return render_template(
         "dossier/index.html",
         campaign=campaign,
-        rows=[(b, jobs.describe_options(db.session, b), can_download(current_user, b))
-              for b in builds],
+        rows=[(b, builds.describe_options(db.session, b), builds.can_download(current_user, b))
+              for b in found],
     )
 
 
 @bp.route("/nouveau", methods=["GET", "POST"])
 @requires(Permission.BUILD_DOSSIER)
 def new(campaign_id: int):
-    from ..readiness.rules import default_reference_date
-
     campaign = get_campaign_or_404(campaign_id)
     form = DossierForm()
     _populate(form, campaign)
@@ -179,8 +104,7 @@ def new(campaign_id: int):
                 include_personal_data=form.include_personal_data.data,
                 as_of=form.as_of.data,
             )
-            check_options(campaign, options)  # ids of this campaign, each problem listed
-            build = jobs.start_build(
+            build = builds.request_build(
                 db.session,
                 current_app._get_current_object(),
                 campaign,
@@ -188,10 +112,10 @@ def new(campaign_id: int):
                 current_user,
                 with_zip=form.with_zip.data,
             )
-        except DossierOptionsError as error:
-            for message in getattr(error, "messages", None) or [str(error)]:
+        except DossierOptionsError as error:  # ids outside this campaign, each one listed
+            for message in error.messages:
                 flash(str(message), "danger")
-        except jobs.DossierJobError as error:
+        except jobs.JobError as error:
             flash(str(error), "danger")
         else:
             flash(_("La construction du dossier a commencé."), "success")
@@ -209,8 +133,8 @@ def show(campaign_id: int, build_id: int):
         "dossier/show.html",
         campaign=campaign,
         build=build,
-        summary=jobs.describe_options(db.session, build),
-        refusal=download_refusal(current_user, build),
+        summary=builds.describe_options(db.session, build),
+        refusal=builds.download_refusal(current_user, build),
     )
 
 
@@ -220,7 +144,7 @@ def status(campaign_id: int, build_id: int):
     """The page's poll: a small JSON read every second while the build runs."""
     campaign = get_campaign_or_404(campaign_id)
     build = get_build_or_404(campaign, build_id)
-    data = jobs.status_of(build)
+    data = builds.status_of(build)
     data.update(page_urls(build))
     response = jsonify(data)
     response.headers["Cache-Control"] = "no-store"
@@ -230,17 +154,17 @@ def status(campaign_id: int, build_id: int):
 @bp.route("/<int:build_id>/dossier.pdf")
 @requires(Permission.READ)
 def download_pdf(campaign_id: int, build_id: int):
-    return send_output(get_build_or_404(get_campaign_or_404(campaign_id), build_id), PDF)
+    return send_build_output(get_build_or_404(get_campaign_or_404(campaign_id), build_id), PDF)
 
 
 @bp.route("/<int:build_id>/dossier.zip")
 @requires(Permission.READ)
 def download_zip(campaign_id: int, build_id: int):
-    return send_output(get_build_or_404(get_campaign_or_404(campaign_id), build_id), ZIP)
+    return send_build_output(get_build_or_404(get_campaign_or_404(campaign_id), build_id), ZIP)
 
 
 def page_urls(build: DossierBuild) -> dict[str, str | None]:
-    done = build.status is BuildStatus.DONE and can_download(current_user, build)
+    done = build.status is BuildStatus.DONE and builds.can_download(current_user, build)
     return {
         "pdf_url": url_for(".download_pdf", campaign_id=build.campaign_id, build_id=build.id)
         if done

@@ -1,10 +1,11 @@
 """Evidence services: receive and store files, versions, metadata, review, links, validity.
 
-Functions that store a file own their transaction: the object is written first, the rows are
-committed, and if the commit fails the object is deleted again, so there is never a row without
-its file nor a file without its row (an interrupted process can leave an orphan object at most,
-which ``verify`` reports). The other mutating functions also commit, so a stale edit surfaces
-here as ``Conflict`` instead of in each view.
+The other mutating functions flush, so a stale edit surfaces here as ``Conflict`` instead of in
+each view, and leave the commit to their caller. Functions that store a file are the one
+exception: they own their transaction, because the object and its row must go together. The
+object is written first, the rows are committed, and if the commit fails the object is deleted
+again, so there is never a row without its file nor a file without its row (an interrupted
+process can leave an orphan object at most, which ``verify`` reports).
 """
 
 from __future__ import annotations
@@ -212,7 +213,8 @@ def create_evidence(
     fields: EvidenceFields,
     upload: ReceivedFile | None = None,
 ) -> Evidence:
-    """A new proof (with its first version for a document), committed with its stored file.
+    """A new proof: a document is committed with its first version's stored file, a link or a
+    paper proof is only flushed (the caller commits).
 
     A document given no title takes its file's name without the extension."""
     if upload is not None and not (fields.title or "").strip():
@@ -226,7 +228,7 @@ def create_evidence(
     _apply(evidence, fields)
     session.add(evidence)
     if upload is None:
-        _commit_with_index(session, evidence)
+        _flush_with_index(session, evidence)
         return evidence
     _store_and_commit(session, storage, evidence, upload, author, number=1)
     return evidence
@@ -285,23 +287,26 @@ def _store_and_commit(
     )
     evidence.versions.append(version)
     try:
-        _commit_with_index(session, evidence)
+        _flush_with_index(session, evidence)
+        commit_or_conflict(session, _stale())
     except BaseException:
         storage.delete(key)  # the row did not make it: neither does the file
         raise
     return version
 
 
-def _commit_with_index(session: Session, evidence: Evidence) -> None:
-    stale = _(
+def _flush_with_index(session: Session, evidence: Evidence) -> None:
+    # Set before the flush, so the row is written once and its version moves by one.
+    evidence.search_text = search_text_of(evidence)
+    flush_or_conflict(session, _stale())
+    mirror_search_index(session, evidence)
+
+
+def _stale() -> str:
+    return _(
         "Cette preuve a été modifiée par quelqu’un d’autre pendant que vous travailliez ; "
         "rechargez la page : vos changements n’ont pas été enregistrés."
     )
-    # Set before the flush, so the row is written once and its version moves by one.
-    evidence.search_text = search_text_of(evidence)
-    flush_or_conflict(session, stale)
-    mirror_search_index(session, evidence)
-    commit_or_conflict(session, stale)
 
 
 def update_fields(
@@ -323,7 +328,7 @@ def update_fields(
     )
     fields.kind = evidence.kind
     _apply(evidence, _checked(fields, evidence.school, author))
-    _commit_with_index(session, evidence)
+    _flush_with_index(session, evidence)
 
 
 # ------------------------------------------------------------------------------------- review
@@ -336,7 +341,7 @@ def submit_for_review(session: Session, evidence: Evidence, author: User) -> Non
         )
     evidence.status = ReviewStatus.TO_REVIEW
     evidence.reviews.append(_trail(evidence, ReviewStatus.TO_REVIEW, "", author))
-    _commit_with_index(session, evidence)
+    _flush_with_index(session, evidence)
 
 
 def review(
@@ -354,7 +359,7 @@ def review(
         raise EvidenceError(_("Cette preuve est déjà « %(status)s ».", status=decision.label))
     evidence.status = decision
     evidence.reviews.append(_trail(evidence, decision, reason, reviewer))
-    _commit_with_index(session, evidence)
+    _flush_with_index(session, evidence)
 
 
 def _trail(evidence: Evidence, status: ReviewStatus, reason: str, user: User) -> EvidenceReview:
@@ -382,7 +387,7 @@ def link_criterion(
     link = EvidenceLink(criterion=criterion, note=note, created_by=author)
     evidence.links.append(link)
     try:
-        session.commit()
+        session.flush()
     except IntegrityError as error:
         session.rollback()
         raise EvidenceError(_("Cette preuve est déjà liée à ce critère.")) from error
@@ -394,7 +399,7 @@ def unlink_criterion(session: Session, evidence: Evidence, link_id: int) -> None
     if link is None:
         raise EvidenceError(_("Ce lien avec un critère n’existe plus."))
     evidence.links.remove(link)
-    session.commit()
+    session.flush()
 
 
 def suggested_criteria(session: Session, evidence: Evidence) -> list[tuple[Criterion, str]]:

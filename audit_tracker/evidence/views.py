@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import unicodedata
-from urllib.parse import quote
-
 from flask import (
     Blueprint,
     Response,
@@ -26,7 +23,7 @@ from wtforms.fields.choices import SelectChoice
 from ..accounts.permissions import Permission, has_permission, requires
 from ..campaigns.service import next_commission_day, school_milestones
 from ..clock import local_today
-from ..domain.errors import Conflict, DomainError
+from ..domain.errors import Conflict, DomainError, commit_or_conflict
 from ..extensions import db
 from ..models import (
     Campaign,
@@ -36,10 +33,11 @@ from ..models import (
     EvidenceVersion,
     Framework,
     ReviewStatus,
-    Site,
     campaign_framework,
 )
 from ..storage import EVIDENCE, storage_for, upload_tmp_dir
+from ..web.files import send_version
+from ..web.lookups import school_sites
 from . import service
 from .forms import (
     EditEvidenceForm,
@@ -78,18 +76,10 @@ def get_version_or_404(evidence: Evidence, number: int) -> EvidenceVersion:
     return version
 
 
-def _sites() -> list[Site]:
-    return list(
-        db.session.scalars(
-            select(Site).where(Site.school_id == current_user.school_id).order_by(Site.name)
-        )
-    )
-
-
 def _site_choices(include_all: bool = False) -> list[SelectChoice]:
     first = SelectChoice(-1, _("Tous")) if include_all else None
     choices = [SelectChoice(0, _("Toute l’école"))]
-    choices += [SelectChoice(site.id, site.name) for site in _sites()]
+    choices += [SelectChoice(site.id, site.name) for site in school_sites()]
     return [first, *choices] if first else choices
 
 
@@ -116,7 +106,7 @@ def _criterion_choices() -> list[SelectChoice]:
 
 
 def _fields_from(form, kind: EvidenceKind) -> service.EvidenceFields:
-    sites = {site.id: site for site in _sites()}
+    sites = {site.id: site for site in school_sites()}
     return service.EvidenceFields(
         title=form.title.data or "",
         kind=kind,
@@ -214,6 +204,7 @@ def create():
                 fields=fields,
                 upload=upload,
             )
+            commit_or_conflict(db.session)
         except DomainError as error:
             if upload:
                 upload.discard()
@@ -281,6 +272,7 @@ def edit(evidence_id: int):
             service.update_fields(
                 db.session, evidence, _fields_from(form, evidence.kind), current_user, seen
             )
+            commit_or_conflict(db.session)
         except DomainError as error:
             flash(str(error), "danger")
             if isinstance(error, Conflict):
@@ -349,43 +341,7 @@ def _send(evidence_id: int, number: int, inline: bool) -> Response:
     version = get_version_or_404(evidence, number)
     if inline and not previewable(version):
         abort(404)
-    storage = storage_for(current_app, EVIDENCE)
-    if not storage.exists(version.storage_key):
-        # Said before the 200 starts, rather than as a download cut short.
-        current_app.logger.error("Stored object missing: %s", version.storage_key)
-        abort(404, _("Le fichier de cette version est introuvable dans le stockage ; "
-                     "l’administrateur peut lancer « flask evidence verify »."))
-    chunks = storage.open_chunks(version.storage_key)
-    response = Response(chunks, mimetype=version.media_type, direct_passthrough=True)
-    response.headers["Content-Length"] = str(version.size)
-    response.headers.set(
-        "Content-Disposition",
-        "inline" if inline else "attachment",
-        **filename_parameters(version.filename),
-    )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    # A stored file never runs anything in our origin. Images are sandboxed outright; Chromium's
-    # PDF viewer refuses to start in a sandboxed document, so a PDF gets everything else.
-    response.headers["Content-Security-Policy"] = (
-        "default-src 'none'; frame-ancestors 'self'"
-        if version.media_type == "application/pdf"
-        else "default-src 'none'; img-src 'self'; frame-ancestors 'self'; sandbox"
-    )
-    response.headers["Cache-Control"] = "private, max-age=3600"
-    # A version never changes: its hash is its ETag, and a browser that has it gets a 304.
-    response.set_etag(version.sha256)
-    return response.make_conditional(request)
-
-
-def filename_parameters(filename: str) -> dict[str, str]:
-    """The user's file name for Content-Disposition: plain when ASCII, otherwise an ASCII
-    fallback plus the exact name in RFC 5987 form (accents, œ, ’ survive the download)."""
-    try:
-        filename.encode("ascii")
-    except UnicodeEncodeError:
-        fallback = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode()
-        return {"filename": fallback or "preuve", "filename*": f"UTF-8''{quote(filename)}"}
-    return {"filename": filename}
+    return send_version(version, inline=inline)
 
 
 def previewable(version: EvidenceVersion) -> bool:
@@ -401,6 +357,7 @@ def submit(evidence_id: int):
     evidence = get_editable_or_403(evidence_id)
     try:
         service.submit_for_review(db.session, evidence, current_user)
+        commit_or_conflict(db.session)
     except DomainError as error:
         flash(str(error), "danger")
     else:
@@ -425,6 +382,7 @@ def review(evidence_id: int):
                 ReviewStatus(form.decision.data),
                 form.reason.data or "",
             )
+            commit_or_conflict(db.session)
         except DomainError as error:
             flash(str(error), "danger")
         else:
@@ -446,6 +404,7 @@ def link(evidence_id: int):
             service.link_criterion(
                 db.session, evidence, criterion, form.note.data or "", current_user
             )
+            commit_or_conflict(db.session)
         except DomainError as error:
             flash(str(error), "danger")
         else:
@@ -461,6 +420,7 @@ def unlink(evidence_id: int, link_id: int):
     evidence = get_editable_or_403(evidence_id)
     try:
         service.unlink_criterion(db.session, evidence, link_id)
+        commit_or_conflict(db.session)
     except DomainError as error:
         flash(str(error), "danger")
     else:

@@ -18,7 +18,7 @@ from datetime import date, datetime, time, timedelta
 from urllib.parse import urljoin
 from zoneinfo import ZoneInfo
 
-from flask import current_app, has_request_context, request, url_for
+from flask import current_app, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
@@ -147,13 +147,14 @@ def _zone() -> ZoneInfo:
 def issue_feed_token(session: Session, user: User) -> str:
     """A new secret for the user's feed URL; the previous URL stops working at once."""
     user.calendar_token = secrets.token_urlsafe(32)
-    session.commit()
+    session.flush()
     return user.calendar_token
 
 
 def revoke_feed_token(session: Session, user: User) -> None:
+    """No feed URL for the user any more: calendars subscribed to it receive nothing."""
     user.calendar_token = None
-    session.commit()
+    session.flush()
 
 
 def user_for_feed_token(session: Session, token: str) -> User | None:
@@ -317,13 +318,10 @@ def _join(*parts: str) -> str:
 # -------------------------------------------------------------------------------- iCalendar
 
 
-def to_ics(entries: Iterable[CalendarEntry], calendar_name: str,
-           base_url: str | None = None) -> bytes:
+def to_ics(entries: Iterable[CalendarEntry], calendar_name: str, *, base_url: str) -> bytes:
     """The entries as an iCalendar feed: all-day events as dates (DTEND exclusive), meetings in
-    the school's time zone with its VTIMEZONE. ``base_url`` makes the entries' paths absolute
-    (the current request's host by default)."""
-    if base_url is None:
-        base_url = request.host_url if has_request_context() else ""
+    the school's time zone with its VTIMEZONE. ``base_url`` (the site's address, given by the
+    caller) makes the entries' paths absolute; empty, they stay paths."""
     zone = _zone()
     stamp = utcnow().replace(microsecond=0)
     cal = Calendar()

@@ -1,5 +1,5 @@
-"""Calendar pages (a campaign's month grid and list), the personal feed and its settings page,
-and the API's calendar.ics of a campaign."""
+"""Calendar pages (a campaign's month grid and list), the personal feed and its settings page.
+The API's calendar.ics of a campaign is in ``api/calendar.py``."""
 
 from __future__ import annotations
 
@@ -14,10 +14,10 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..accounts.permissions import Permission, public, requires
-from ..api import bp as api_bp
-from ..campaigns.views import get_campaign_or_404
 from ..clock import local_today
 from ..extensions import db
+from ..web.files import send_calendar
+from ..web.lookups import get_campaign_or_404
 from . import calendar as service
 
 bp = Blueprint("calendar", __name__)
@@ -100,10 +100,12 @@ def subscription():
         action = request.form.get("action", "creer")
         if action == "supprimer":
             service.revoke_feed_token(db.session, current_user)
+            db.session.commit()
             flash(_("Lien supprimé : les agendas abonnés ne reçoivent plus rien."), "info")
         else:
             had_one = current_user.calendar_token is not None
             service.issue_feed_token(db.session, current_user)
+            db.session.commit()
             flash(_("Nouveau lien créé : l’ancien ne fonctionne plus. Mettez à jour vos "
                     "abonnements.") if had_one else _("Votre lien d’abonnement est prêt."),
                   "success")
@@ -125,23 +127,5 @@ def feed(token: str):
     today = local_today()
     entries = service.feed_entries(db.session, user, *service.feed_window(today), today)
     name = _("Audit %(school)s", school=user.school.short_name)
-    return _ics_response(service.to_ics(entries, name), "audit_tracker.ics")
-
-
-@api_bp.get("/campaigns/<int:campaign_id>/calendar.ics")
-@requires(Permission.READ)
-def campaign_calendar(campaign_id: int):
-    the_campaign = get_campaign_or_404(campaign_id)
-    today = local_today()
-    entries = service.entries_for(db.session, the_campaign, current_user,
-                                  *service.feed_window(today), today)
-    return _ics_response(service.to_ics(entries, the_campaign.name),
-                         f"campagne-{the_campaign.id}.ics")
-
-
-def _ics_response(body: bytes, filename: str) -> Response:
-    response = Response(body, content_type="text/calendar; charset=utf-8")
-    response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
-    response.headers["Cache-Control"] = "private, no-cache"
-    response.headers["X-Robots-Tag"] = "noindex"
-    return response
+    return send_calendar(service.to_ics(entries, name, base_url=request.host_url),
+                         "audit_tracker.ics")

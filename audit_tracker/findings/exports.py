@@ -19,10 +19,10 @@ from flask import Blueprint, current_app, has_app_context, send_file
 from flask_babel import gettext as _
 
 from ..accounts.permissions import Permission, requires
-from ..campaigns.views import get_campaign_or_404
 from ..clock import local_today
 from ..extensions import db
 from ..models import Action
+from ..web.lookups import get_campaign_or_404
 from . import service
 
 exports_bp = Blueprint("exports", __name__)

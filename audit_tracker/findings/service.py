@@ -1,5 +1,5 @@
-"""Findings and corrective actions: plain functions over a session; each mutating one commits,
-so a stale edit surfaces here as ``Conflict`` rather than in every caller."""
+"""Findings and corrective actions: plain functions over a session. Each mutating one flushes,
+so a stale edit surfaces here as ``Conflict`` rather than in every caller; the caller commits."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import flag_modified
 
 from ..accounts.permissions import Permission, has_permission
-from ..domain.errors import DomainError, check_fresh, commit_or_conflict
+from ..domain.errors import DomainError, check_fresh, flush_or_conflict
 from ..models import (
     Action,
     ActionStatus,
@@ -136,7 +136,7 @@ def create_finding(session: Session, event: Milestone, author: User,
     finding = Finding(milestone=event, number=number, created_by=author)
     _apply_finding(finding, data)
     session.add(finding)
-    commit_or_conflict(session)
+    flush_or_conflict(session)
     return finding
 
 
@@ -146,10 +146,10 @@ def update_finding(session: Session, finding: Finding, data: FindingInput,
     _check_finding(finding.milestone, data)
     # Replacing the criteria loads the old ones: an autoflush there would write the half-applied
     # edit early (a second version bump) and raise a concurrent save's StaleDataError outside
-    # _commit, as a crash instead of a Conflict.
+    # flush_or_conflict, as a crash instead of a Conflict.
     with session.no_autoflush:
         _apply_finding(finding, data)
-    commit_or_conflict(session)
+    flush_or_conflict(session)
 
 
 def set_finding_status(session: Session, finding: Finding, status: FindingStatus,
@@ -171,7 +171,7 @@ def set_finding_status(session: Session, finding: Finding, status: FindingStatus
             raise FindingError(_("Seuls la direction et le responsable qualité lèvent une "
                                  "non-conformité."))
     finding.status = status
-    commit_or_conflict(session)
+    flush_or_conflict(session)
 
 
 def findings_of(session: Session, campaign: Campaign, open_only: bool = False,
@@ -257,7 +257,7 @@ def create_action(session: Session, campaign: Campaign, author: User,
     action = Action(campaign=campaign, created_by=author, status=ActionStatus.TODO)
     _apply_action(action, data)
     session.add(action)
-    commit_or_conflict(session)
+    flush_or_conflict(session)
     return action
 
 
@@ -270,9 +270,9 @@ def update_action(session: Session, action: Action, data: ActionInput,
         # Its verification rested on that proof: removing it would lift an NC on nothing.
         raise FindingError(_("Cette action vérifiée répond à une non-conformité : sa preuve "
                              "de clôture ne peut pas être retirée."))
-    with session.no_autoflush:  # as in update_finding: one flush, in _commit
+    with session.no_autoflush:  # as in update_finding: one flush, in flush_or_conflict
         _apply_action(action, data)
-    commit_or_conflict(session)
+    flush_or_conflict(session)
 
 
 def set_action_status(session: Session, action: Action, status: ActionStatus, user: User,
@@ -307,7 +307,7 @@ def set_action_status(session: Session, action: Action, status: ActionStatus, us
     if status in {ActionStatus.TODO, ActionStatus.IN_PROGRESS}:
         action.done_on = None
     action.status = status
-    commit_or_conflict(session)
+    flush_or_conflict(session)
 
 
 def can_update_action(user: User, action: Action) -> bool:

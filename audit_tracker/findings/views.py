@@ -23,9 +23,8 @@ from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
 
 from ..accounts.permissions import Permission, has_permission, requires
-from ..campaigns.views import get_campaign_or_404
 from ..clock import local_today
-from ..domain.errors import Conflict, DomainError
+from ..domain.errors import Conflict, DomainError, commit_or_conflict
 from ..evidence.service import visible_to
 from ..extensions import db
 from ..models import (
@@ -47,6 +46,7 @@ from ..models import (
     Site,
     User,
 )
+from ..web.lookups import get_campaign_or_404, school_sites
 from . import service
 from .forms import (
     ActionFilterForm,
@@ -118,12 +118,6 @@ def get_action_or_404(campaign: Campaign, action_id: int) -> Action:
     if action is None:
         abort(404)
     return action
-
-
-def _sites() -> list[Site]:
-    return list(db.session.scalars(
-        select(Site).where(Site.school_id == current_user.school_id).order_by(Site.name)
-    ))
 
 
 def _site_choices(sites: list[Site], first: str | None = None) -> list[SelectChoice]:
@@ -283,7 +277,7 @@ def _render_event(campaign: Campaign, event: Milestone, form: FastFindingForm,
 def event(campaign_id: int, event_id: int):
     campaign = get_campaign_or_404(campaign_id)
     audit_event = get_event_or_404(campaign, event_id)
-    sites = _sites()
+    sites = school_sites()
     form = FastFindingForm(formdata=None)
     _fast_form_choices(form, campaign, sites)
     # After a save the page comes back with the framework, type and site of the last finding.
@@ -303,7 +297,7 @@ def event(campaign_id: int, event_id: int):
 def add_finding(campaign_id: int, event_id: int):
     campaign = get_campaign_or_404(campaign_id)
     audit_event = get_event_or_404(campaign, event_id)
-    sites = _sites()
+    sites = school_sites()
     form = FastFindingForm()
     _fast_form_choices(form, campaign, sites)
     if form.validate_on_submit():
@@ -321,6 +315,7 @@ def add_finding(campaign_id: int, event_id: int):
                 site=_site_or_none(form.site_id.data),
             )
             finding = service.create_finding(db.session, audit_event, current_user, data)
+            commit_or_conflict(db.session)
         except DomainError as error:
             flash(str(error), "danger")
         else:
@@ -400,7 +395,7 @@ def finding(campaign_id: int, finding_id: int):
     campaign = get_campaign_or_404(campaign_id)
     record = get_finding_or_404(campaign, finding_id)
     form = FindingForm(formdata=None, obj=record)
-    _finding_form_choices(form, record, _sites())
+    _finding_form_choices(form, record, school_sites())
     form.type_code.data = record.finding_type.code
     form.criteria.data = " ".join(c.code for c in record.criteria)
     form.site_id.data = record.site_id or 0
@@ -420,7 +415,7 @@ def edit_finding(campaign_id: int, finding_id: int):
     campaign = get_campaign_or_404(campaign_id)
     record = get_finding_or_404(campaign, finding_id)
     form = FindingForm()
-    _finding_form_choices(form, record, _sites())
+    _finding_form_choices(form, record, school_sites())
     if form.validate_on_submit():
         try:
             data = service.FindingInput(
@@ -435,6 +430,7 @@ def edit_finding(campaign_id: int, finding_id: int):
                 override_reason=form.override_reason.data or "",
             )
             service.update_finding(db.session, record, data, _seen(form.lock_version.data))
+            commit_or_conflict(db.session)
         except DomainError as error:
             flash(str(error), "danger")
             if isinstance(error, Conflict):
@@ -461,6 +457,7 @@ def finding_status(campaign_id: int, finding_id: int):
     else:
         try:
             service.set_finding_status(db.session, record, status, current_user)
+            commit_or_conflict(db.session)
         except DomainError as error:
             db.session.rollback()
             flash(str(error), "danger")
@@ -495,7 +492,7 @@ def actions(campaign_id: int):
     campaign = get_campaign_or_404(campaign_id)
     today = local_today()
     form = ActionFilterForm(request.args)
-    sites = _sites()
+    sites = school_sites()
     form.site.choices = _site_choices(sites, first=_("Tous"))
     form.finding.choices = [SelectChoice(0, _("Tous"))] + _finding_choices(
         service.findings_of(db.session, campaign))
@@ -523,7 +520,7 @@ def actions(campaign_id: int):
 
 def _action_form_choices(form: ActionForm, campaign: Campaign) -> None:
     form.owner_id.choices = _owner_choices()
-    form.site_id.choices = _site_choices(_sites())
+    form.site_id.choices = _site_choices(school_sites())
     form.finding_ids.choices = _finding_choices(service.findings_of(db.session, campaign))
     form.closing_evidence_id.choices = _proof_choices()
 
@@ -589,6 +586,7 @@ def new_action(campaign_id: int):
         try:
             action = service.create_action(db.session, campaign, current_user,
                                            _action_input(form, campaign))
+            commit_or_conflict(db.session)
         except DomainError as error:
             flash(str(error), "danger")
         else:
@@ -626,6 +624,7 @@ def edit_action(campaign_id: int, action_id: int):
         try:
             service.update_action(db.session, record, _action_input(form, campaign),
                                   _seen(form.lock_version.data))
+            commit_or_conflict(db.session)
         except DomainError as error:
             flash(str(error), "danger")
             if isinstance(error, Conflict):
@@ -661,6 +660,7 @@ def action_status(campaign_id: int, action_id: int):
         service.set_action_status(db.session, record, status, current_user, local_today(),
                                   note=form.note.data or "",
                                   seen_lock_version=_seen(form.lock_version.data))
+        commit_or_conflict(db.session)
     except Conflict as error:
         db.session.rollback()
         flash(str(error), "danger")
@@ -715,7 +715,7 @@ def _render_meetings(campaign: Campaign, form: MeetingForm, sites: list[Site],
 @requires(Permission.READ)
 def meetings(campaign_id: int):
     campaign = get_campaign_or_404(campaign_id)
-    sites = _sites()
+    sites = school_sites()
     form = MeetingForm(formdata=None)
     _meeting_form_choices(form, sites)
     return _render_meetings(campaign, form, sites)
@@ -725,7 +725,7 @@ def meetings(campaign_id: int):
 @requires(Permission.EDIT_FINDINGS)
 def add_meeting(campaign_id: int):
     campaign = get_campaign_or_404(campaign_id)
-    sites = _sites()
+    sites = school_sites()
     form = MeetingForm()
     _meeting_form_choices(form, sites)
     if form.validate_on_submit():

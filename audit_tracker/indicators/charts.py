@@ -13,7 +13,8 @@ from reportlab.graphics.shapes import Drawing, Line, Rect, String
 from reportlab.lib import colors
 
 from ..charts import FONT, PALETTE, legend
-from .service import INDICATORS, IndicatorRow, IndicatorTable, format_value
+from .display import format_value
+from .service import INDICATORS, IndicatorRow, IndicatorTable
 
 LABEL_WIDTH = 190  # site names sit left of the bars; long names are cut with an ellipsis
 VALUE_WIDTH = 48

@@ -27,9 +27,9 @@ from .service import (
     COUNT_LABELS,
     Counts,
     IndicatorError,
-    _commit,
     can_edit_site,
     check_counts,
+    flush_entries,
     month_start,
 )
 
@@ -241,7 +241,8 @@ def _filled(row: list[Any]) -> bool:
 
 def import_entries(session: Session, school: School, name: str, raw: bytes, author: User,
                    today: date | None = None) -> ImportReport:
-    """Create or update every row of the file and commit, or refuse it whole."""
+    """Create or update every row of the file (flushed; the caller commits), or refuse it
+    whole."""
     sites = list(session.scalars(select(Site).where(Site.school_id == school.id)))
     rows = parse_rows(read_rows(name, raw), sites, author, today)
     existing = {
@@ -265,7 +266,7 @@ def import_entries(session: Session, school: School, name: str, raw: bytes, auth
         for column in COUNT_COLUMNS:
             setattr(entry, column, getattr(row.counts, column))
         entry.updated_by_id = author.id
-    _commit(session)
+    flush_entries(session)
     return ImportReport(created, updated)
 
 

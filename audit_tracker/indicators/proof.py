@@ -27,7 +27,8 @@ from ..evidence import service as evidence
 from ..models import Campaign, Criterion, Evidence, Framework, User
 from ..pdf.fonts import BOLD, REGULAR, drawable, register_fonts
 from ..storage import Storage
-from .service import IndicatorTable, format_gap, format_target, format_value, indicator_table
+from .display import format_gap, format_target, format_value
+from .service import IndicatorTable, indicator_table
 
 # The criteria the indicators demonstrate, by framework code (missing codes are skipped, so an
 # imported official grid with other codes simply links fewer).
@@ -105,7 +106,8 @@ def table_pdf(table: IndicatorTable, today: date) -> bytes:
 def file_as_proof(session: Session, storage: Storage, tmp_dir: Path, campaign: Campaign,
                   author: User, today: date) -> Evidence:
     """Write today's indicator table into the library, linked to the result criteria and sent
-    for validation. Refused (``IndicatorError``-free: an ``EvidenceError``) like any upload."""
+    for validation (the file is stored and committed; its links and review only flushed). Refused
+    (``IndicatorError``-free: an ``EvidenceError``) like any upload."""
     table = indicator_table(campaign.school)
     if table.is_empty:
         raise evidence.EvidenceError(_("Aucun indicateur saisi : il n’y a rien à verser."))
@@ -126,5 +128,4 @@ def file_as_proof(session: Session, storage: Storage, tmp_dir: Path, campaign: C
         evidence.link_criterion(session, proof, criterion,
                                 _("Indicateurs de résultats de l’école"), author)
     evidence.submit_for_review(session, proof, author)
-    session.commit()
     return proof

@@ -4,7 +4,7 @@ Only counts are entered; every rate is computed here from counts and compared wi
 which are data (``IndicatorTarget``). A rate over several sites or months is always weighted:
 the sum of its numerators over the sum of its denominators, never a mean of percentages
 (TPM's 22 % weighs 134 entries, Provence Verte's 14 % weighs 29). Values keep full precision;
-they are rounded only when shown (``format_value``, ``format_gap``).
+they are rounded only when shown (``display.format_value``, ``display.format_gap``).
 
 Two functions are a contract with the PDF dossier, which shows the same table and chart:
 ``indicator_table(school, *, sites=None, start=None, end=None)`` and
@@ -17,13 +17,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
 from datetime import date
 
-from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session, object_session
 
-from ..domain.errors import Conflict, DomainError, commit_or_conflict
+from ..domain.errors import Conflict, DomainError, flush_or_conflict
 from ..extensions import db
 from ..models import (
     COUNT_COLUMNS,
@@ -35,7 +34,6 @@ from ..models import (
     Site,
     User,
 )
-from ..templating import percent
 
 #: Above this a monthly count is a typing error, not a school (and it keeps within INTEGER).
 MAX_COUNT = 100_000
@@ -134,10 +132,12 @@ def can_edit_site(user: User, site: Site) -> bool:
     )
 
 
-def _commit(session: Session) -> None:
-    commit_or_conflict(session, _("Ces indicateurs ont été modifiés par quelqu’un d’autre "
-                                  "pendant que vous travailliez ; rechargez la page : vos "
-                                  "changements n’ont pas été enregistrés."))
+def flush_entries(session: Session) -> None:
+    """Write the pending counts or targets; someone else's save of the same rows is a
+    ``Conflict``. The caller commits."""
+    flush_or_conflict(session, _("Ces indicateurs ont été modifiés par quelqu’un d’autre "
+                                 "pendant que vous travailliez ; rechargez la page : vos "
+                                 "changements n’ont pas été enregistrés."))
 
 
 def get_entry(session: Session, site: Site, period: date) -> IndicatorEntry | None:
@@ -171,7 +171,7 @@ def save_entry(
     seen_lock_version: int | None = None,
     today: date | None = None,
 ) -> IndicatorEntry:
-    """Create or update one site's counts for one month, and commit.
+    """Create or update one site's counts for one month (flushed; the caller commits).
 
     ``seen_lock_version`` is the version the user's form was built from; None for a blank form.
     Saving over a month that someone else saved since (or that already existed behind a blank
@@ -199,7 +199,7 @@ def save_entry(
     for name in COUNT_COLUMNS:
         setattr(entry, name, getattr(counts, name))
     entry.updated_by_id = author.id
-    _commit(session)
+    flush_entries(session)
     return entry
 
 
@@ -403,42 +403,6 @@ def indicator_table(
     )
 
 
-# --------------------------------------------------------------------------------- display
-
-
-def _signed(number: float, pattern: str) -> str:
-    sign = "+" if number > 0 else "−" if number < 0 else "±"
-    return f"{sign}{format_decimal(abs(number), format=pattern)}"
-
-
-def format_value(indicator: Indicator, value: float | None) -> str:
-    """« 16 % » for a rate, « 5,3 » for a monthly average, « — » without a value."""
-    if value is None:
-        return "—"
-    if indicator.is_rate:
-        return percent(value)
-    return format_decimal(value, format="#,##0.#")
-
-
-def format_target(target: IndicatorTarget | None) -> str:
-    """« ≥ 40 % », « ≥ 10 »; empty without a target."""
-    if target is None:
-        return ""
-    indicator = INDICATORS.get(target.indicator)
-    shown = format_value(indicator, target.value) if indicator else str(target.value)
-    return f"{target.comparison.sign}\u00a0{shown}"
-
-
-def format_gap(measure: Measure) -> str:
-    """« −24 pts » for a rate, « −4,7 » for a monthly count; empty without a target."""
-    if measure.gap is None:
-        return ""
-    if measure.indicator.is_rate:
-        points = round(measure.gap_points)
-        return _("%(gap)s pts", gap=_signed(points, "#,##0"))
-    return _signed(measure.gap, "#,##0.#")
-
-
 # ------------------------------------------------------------------------------------ targets
 
 
@@ -520,4 +484,4 @@ def save_targets(session: Session, school: School, lines: list[TargetInput],
         target.source = (line.source or "").strip()
         target.updated_by_id = author.id
         session.add(target)
-    _commit(session)
+    flush_entries(session)

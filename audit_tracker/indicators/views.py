@@ -27,14 +27,14 @@ from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from ..accounts.permissions import Permission, has_permission, requires
-from ..campaigns.views import get_campaign_or_404
 from ..charts import to_svg
 from ..clock import local_today
-from ..domain.errors import Conflict, DomainError
+from ..domain.errors import Conflict, DomainError, commit_or_conflict
 from ..extensions import db
 from ..models import COUNT_COLUMNS, Campaign, Comparison, Role, Site
 from ..storage import EVIDENCE, storage_for, upload_tmp_dir
-from . import importer, service
+from ..web.lookups import get_campaign_or_404
+from . import display, importer, service
 from .charts import indicator_chart
 from .forms import HOST_COMPANIES_HELP, EntryForm, ImportForm, TargetsForm
 from .proof import file_as_proof
@@ -48,9 +48,9 @@ BLANK_TARGET_LINES = 2
 @bp.context_processor
 def _formatting():
     return {
-        "format_value": service.format_value,
-        "format_gap": service.format_gap,
-        "format_target": service.format_target,
+        "format_value": display.format_value,
+        "format_gap": display.format_gap,
+        "format_target": display.format_target,
         "count_labels": service.COUNT_LABELS,
         "indicators": INDICATORS,
     }
@@ -120,6 +120,7 @@ def file_proof(campaign_id: int):
     try:
         proof = file_as_proof(db.session, storage_for(current_app, EVIDENCE),
                               upload_tmp_dir(current_app), campaign, current_user, local_today())
+        commit_or_conflict(db.session)
     except DomainError as error:
         db.session.rollback()
         flash(str(error), "danger")
@@ -223,6 +224,7 @@ def save_entry(campaign_id: int):
             seen_lock_version=int(seen) if seen and seen.isdigit() else None,
             today=local_today(),
         )
+        commit_or_conflict(db.session)
     except Conflict as error:
         flash(str(error), "danger")
         return _render_entry(campaign, form, sites, 409, conflict=True)
@@ -255,6 +257,7 @@ def import_file(campaign_id: int):
                 db.session, campaign.school, upload.filename or "", upload.read(),
                 current_user, today=local_today(),
             )
+            commit_or_conflict(db.session)
         except importer.ImportRefused as refused:
             db.session.rollback()
             problems = refused.problems
@@ -386,6 +389,7 @@ def save_targets(campaign_id: int):
         if problems:
             raise IndicatorError(" ".join(problems))
         service.save_targets(db.session, campaign.school, lines, current_user)
+        commit_or_conflict(db.session)
     except DomainError as error:
         db.session.rollback()
         flash(str(error), "danger")

@@ -13,7 +13,7 @@ from .campaign import (
     MilestoneKind,
     campaign_framework,
 )
-from .dossier import BUILD_STATUS_LABELS, BuildStatus, DossierBuild
+from .dossier import DossierBuild
 from .evidence import (
     EVIDENCE_KIND_LABELS,
     REVIEW_STATUS_LABELS,
@@ -42,6 +42,7 @@ from .indicators import (
     IndicatorEntry,
     IndicatorTarget,
 )
+from .jobs import BUILD_STATUS_LABELS, BuildStatus, JobRow
 from .readiness import CampaignCriterion, ReadinessSignOff, ReadinessSnapshot, SiteExemption
 from .referentiel import (
     Criterion,
@@ -58,6 +59,7 @@ __all__ = [
     "BUILD_STATUS_LABELS",
     "BuildStatus",
     "DossierBuild",
+    "JobRow",
     "ACTION_STATUS_LABELS",
     "COMMISSION_DECISION_LABELS",
     "FINDING_STATUS_LABELS",

@@ -13,10 +13,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from flask_babel import format_date, gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, func, select
-from sqlalchemy.orm import contains_eager, joinedload, subqueryload
+from sqlalchemy.orm import Session, contains_eager, joinedload, subqueryload
 
 from ..campaigns.service import TimelineEntry, timeline
-from ..extensions import db
 from ..findings.service import meetings_without_minutes
 from ..models import (
     Action,
@@ -87,31 +86,31 @@ def key_milestones(campaign: Campaign, today: date) -> dict[str, Milestone]:
     return found
 
 
-def build_dashboard(campaign: Campaign, as_of: date, today: date,
+def build_dashboard(session: Session, campaign: Campaign, as_of: date, today: date,
                     site_id: int | None = None) -> Dashboard:
     """The director's screen; ``site_id`` narrows the criteria's states to one site (its
     records and the school's), the lists around them stay the school's."""
-    readiness = readiness_of(campaign, as_of, today=today, site_id=site_id)
+    readiness = readiness_of(session, campaign, as_of, today=today, site_id=site_id)
     milestones = key_milestones(campaign, today)
     return Dashboard(
         campaign=campaign, as_of=as_of, today=today, readiness=readiness,
         timeline=timeline(campaign, today),
-        late_by_owner=late_actions_by_owner(campaign, today),
-        expiring=expiring_proofs(campaign, today,
+        late_by_owner=late_actions_by_owner(session, campaign, today),
+        expiring=expiring_proofs(session, campaign, today,
                                  {name: m.starts_on for name, m in milestones.items()}),
-        open_pre_audit=open_findings(campaign, MilestoneKind.PRE_AUDIT),
+        open_pre_audit=open_findings(session, campaign, MilestoneKind.PRE_AUDIT),
         meetings_without_minutes=meetings_without_minutes(campaign, today),
-        changes=week_changes(campaign, readiness, today),
-        trend=trend(campaign, today),
-        signoff=latest_signoff(campaign),
+        changes=week_changes(session, campaign, readiness, today),
+        trend=trend(session, campaign, today),
+        signoff=latest_signoff(session, campaign),
         milestones=milestones,
     )
 
 
-def late_actions(campaign: Campaign, today: date) -> list[Action]:
+def late_actions(session: Session, campaign: Campaign, today: date) -> list[Action]:
     """Unfinished actions past their due date, the latest first, with their owner (one query:
     the dashboard needs neither their findings nor their criteria)."""
-    return list(db.session.scalars(
+    return list(session.scalars(
         select(Action)
         .where(Action.campaign_id == campaign.id, Action.due_on < today,
                Action.status.in_([ActionStatus.TODO, ActionStatus.IN_PROGRESS]))
@@ -119,16 +118,17 @@ def late_actions(campaign: Campaign, today: date) -> list[Action]:
         .order_by(Action.due_on, Action.id)))
 
 
-def late_actions_by_owner(campaign: Campaign, today: date) -> list[tuple[str, list[Action]]]:
+def late_actions_by_owner(session: Session, campaign: Campaign,
+                          today: date) -> list[tuple[str, list[Action]]]:
     """Late actions grouped by owner, the owner with the most days late first."""
     grouped: dict[str, list[Action]] = defaultdict(list)
-    for action in late_actions(campaign, today):
+    for action in late_actions(session, campaign, today):
         grouped[action.owner.full_name].append(action)
     return sorted(grouped.items(),
                   key=lambda item: -sum(a.days_late(today) for a in item[1]))
 
 
-def expiring_proofs(campaign: Campaign, today: date,
+def expiring_proofs(session: Session, campaign: Campaign, today: date,
                     deadlines: dict[str, date]) -> list[ExpiringProof]:
     """Proofs linked to the campaign's criteria that will not last to the last of
     ``deadlines`` (name → day: the audit, the commission), expired ones included."""
@@ -138,7 +138,7 @@ def expiring_proofs(campaign: Campaign, today: date,
         EvidenceLink.criterion_id == Criterion.id,
         Criterion.framework_id.in_([f.id for f in campaign.frameworks]),
     )
-    proofs = db.session.scalars(
+    proofs = session.scalars(
         select(Evidence)
         .where(Evidence.school_id == campaign.school_id, Evidence.status != ReviewStatus.REFUSED,
                Evidence.valid_until < horizon, serves_campaign)
@@ -155,7 +155,8 @@ def expiring_proofs(campaign: Campaign, today: date,
     return result
 
 
-def open_findings(campaign: Campaign, event_kind: MilestoneKind | None = None) -> list[Finding]:
+def open_findings(session: Session, campaign: Campaign,
+                  event_kind: MilestoneKind | None = None) -> list[Finding]:
     """Open findings that call for an answer (not the points forts), optionally of one kind of
     event, with their actions. A fixed number of queries however many there are: the actions
     come by ``subqueryload``, which does not split a long list of ids as ``selectinload`` does."""
@@ -171,12 +172,12 @@ def open_findings(campaign: Campaign, event_kind: MilestoneKind | None = None) -
     )
     if event_kind is not None:
         statement = statement.where(Milestone.kind == event_kind)
-    return list(db.session.scalars(statement).unique())
+    return list(session.scalars(statement).unique())
 
 
-def findings_on(campaign: Campaign, criterion: Criterion) -> list[Finding]:
+def findings_on(session: Session, campaign: Campaign, criterion: Criterion) -> list[Finding]:
     """Every finding of the campaign on ``criterion``, open or not, in report order."""
-    return list(db.session.scalars(
+    return list(session.scalars(
         select(Finding)
         .join(Milestone, Finding.milestone_id == Milestone.id)
         .where(Milestone.campaign_id == campaign.id,
@@ -185,16 +186,18 @@ def findings_on(campaign: Campaign, criterion: Criterion) -> list[Finding]:
         .order_by(Milestone.starts_on, Finding.number)))
 
 
-def week_changes(campaign: Campaign, readiness: Readiness, today: date) -> WeekChanges:
+def week_changes(session: Session, campaign: Campaign, readiness: Readiness,
+                 today: date) -> WeekChanges:
+    """What moved since a week ago: criteria's states, new proofs, findings and actions."""
     since = today - timedelta(days=7)
-    snapshot = snapshot_on_or_before(campaign, since)
+    snapshot = snapshot_on_or_before(session, campaign, since)
     states: list[StateChange] = []
     if snapshot is not None:  # snapshots are the whole school's: compare like with like
         same = snapshot.as_of == readiness.as_of and readiness.site_id is None
-        now = readiness if same else readiness_of(campaign, snapshot.as_of, today=today)
+        now = readiness if same else readiness_of(session, campaign, snapshot.as_of, today=today)
         states = changes_between(thaw(snapshot), now)
     start = datetime.combine(since + timedelta(days=1), time.min, tzinfo=UTC)
-    counts = db.session.execute(select(
+    counts = session.execute(select(
         select(func.count(Evidence.id)).where(Evidence.school_id == campaign.school_id,
                                               Evidence.created_at >= start)
         .scalar_subquery(),
@@ -239,11 +242,12 @@ CHECK_LABELS = {
 }
 
 
-def go_no_go(campaign: Campaign, milestone: Milestone, today: date) -> Checklist:
+def go_no_go(session: Session, campaign: Campaign, milestone: Milestone,
+             today: date) -> Checklist:
     """The checklist for one audit or commission, at that milestone's first day."""
     as_of = milestone.starts_on
-    readiness = readiness_of(campaign, as_of, today=today)
-    findings = open_findings(campaign)
+    readiness = readiness_of(session, campaign, as_of, today=today)
+    findings = open_findings(session, campaign)
     commission = key_milestones(campaign, today).get("commission", milestone)
     horizon = max(commission.starts_on, as_of)
 
@@ -255,12 +259,12 @@ def go_no_go(campaign: Campaign, milestone: Milestone, today: date) -> Checklist
     majors = [f for f in findings
               if f.finding_type.is_nonconformity and not f.finding_type.escalates_to]
     items.append(("nc_majeures", [f"{f.reference} · {f.title}" for f in majors]))
-    late = late_actions(campaign, today)
+    late = late_actions(session, campaign, today)
     items.append(("retards", [_late_words(a, today) for a in late]))
     unanswered = [f for f in findings if f.milestone.kind is MilestoneKind.PRE_AUDIT
                   and not f.actions]
     items.append(("pre_audit", [f"{f.reference} · {f.title}" for f in unanswered]))
-    expiring = expiring_proofs(campaign, today, {"commission": horizon})
+    expiring = expiring_proofs(session, campaign, today, {"commission": horizon})
     items.append(("validite", [_expiry_words(p) for p in expiring]))
     return Checklist(
         milestone=milestone, as_of=as_of, readiness=readiness,

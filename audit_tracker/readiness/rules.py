@@ -31,8 +31,8 @@ from datetime import date
 from flask_babel import format_date, gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from ..extensions import db
 from ..models import (
     Action,
     ActionStatus,
@@ -302,7 +302,7 @@ class _Facts:
     actions: dict[int, tuple] = field(default_factory=dict)
 
 
-def readiness_of(campaign: Campaign, as_of: date, *, today: date | None = None,
+def readiness_of(session: Session, campaign: Campaign, as_of: date, *, today: date | None = None,
                  site_id: int | None = None) -> Readiness:
     """Readiness of every criterion of the campaign's frameworks on ``as_of``.
 
@@ -310,7 +310,6 @@ def readiness_of(campaign: Campaign, as_of: date, *, today: date | None = None,
     to ``as_of``. With ``site_id``, only that site's and school-wide records count.
     """
     today = today or as_of
-    session = db.session
     framework_ids = [f.id for f in campaign.frameworks]
     criteria = session.execute(
         select(Criterion.id, Criterion.framework_id, Framework.code, Criterion.section_id,
@@ -336,11 +335,11 @@ def readiness_of(campaign: Campaign, as_of: date, *, today: date | None = None,
                 .join(SiteExemption.site))
         }
     facts: dict[int, _Facts] = defaultdict(_Facts)
-    for row in _proof_rows(campaign, in_campaign, site_id):
+    for row in _proof_rows(session, campaign, in_campaign, site_id):
         facts[row[0]].proofs.append(_Proof(*row[1:]))
-    for row in _finding_rows(campaign, site_id):
+    for row in _finding_rows(session, campaign, site_id):
         facts[row[0]].findings.append(row[1:])
-    for row in _action_rows(campaign, site_id):
+    for row in _action_rows(session, campaign, site_id):
         facts[row[0]].actions.setdefault(row[1], row[1:])
 
     reference = reference_name(campaign, as_of)
@@ -427,8 +426,8 @@ def _site_filter(column, site_id: int | None):
     return True if site_id is None else (column.is_(None) | (column == site_id))
 
 
-def _proof_rows(campaign: Campaign, in_campaign, site_id: int | None):
-    return db.session.execute(
+def _proof_rows(session: Session, campaign: Campaign, in_campaign, site_id: int | None):
+    return session.execute(
         select(EvidenceLink.criterion_id, Evidence.id, Evidence.title, Evidence.kind,
                Evidence.status, Evidence.valid_until, Evidence.paper_location)
         .join(Evidence, EvidenceLink.evidence_id == Evidence.id)
@@ -439,9 +438,9 @@ def _proof_rows(campaign: Campaign, in_campaign, site_id: int | None):
     ).all()
 
 
-def _finding_rows(campaign: Campaign, site_id: int | None):
+def _finding_rows(session: Session, campaign: Campaign, site_id: int | None):
     """Open findings of the campaign's audit events, per criterion."""
-    return db.session.execute(
+    return session.execute(
         select(finding_criterion.c.criterion_id, Finding.id, Finding.number, FindingType.label,
                FindingType.kind, Milestone.kind, Finding.site_id)
         .join(Finding, finding_criterion.c.finding_id == Finding.id)
@@ -454,7 +453,7 @@ def _finding_rows(campaign: Campaign, site_id: int | None):
     ).all()
 
 
-def _action_rows(campaign: Campaign, site_id: int | None):
+def _action_rows(session: Session, campaign: Campaign, site_id: int | None):
     """Unfinished actions per criterion: linked directly, or through a finding on it."""
     columns = (Action.id, Action.title, Action.due_on, Action.status, User.full_name,
                Action.site_id)
@@ -474,5 +473,5 @@ def _action_rows(campaign: Campaign, site_id: int | None):
         .where(Action.campaign_id == campaign.id, unfinished,
                _site_filter(Action.site_id, site_id))
     )
-    rows = db.session.execute(direct.union(through_findings)).all()
+    rows = session.execute(direct.union(through_findings)).all()
     return sorted(rows, key=lambda r: (r[3], r[1]))

@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
 
-from ..extensions import db
 from ..models import Campaign, ReadinessSnapshot
 from .rules import CriterionReadiness, Readiness, State, default_reference_date, readiness_of
 
@@ -50,21 +50,24 @@ def is_intact(snapshot: ReadinessSnapshot) -> bool:
     return hashlib.sha256(data).hexdigest() == snapshot.sha256
 
 
-def record_daily(campaign: Campaign, today: date, *, replace: bool = False) -> ReadinessSnapshot:
+def record_daily(session: Session, campaign: Campaign, today: date, *,
+                 replace: bool = False) -> ReadinessSnapshot:
     """Today's snapshot at the default reference date; kept if one exists, unless ``replace``
-    (the nightly command refreshes it with the day's last state)."""
-    existing = db.session.scalar(
+    (the nightly command refreshes it with the day's last state). Written by commands only:
+    ``flask setup`` takes the day's first, ``flask readiness snapshot`` (cron) its last; the
+    dashboard only reads them."""
+    existing = session.scalar(
         select(ReadinessSnapshot).where(ReadinessSnapshot.campaign_id == campaign.id,
                                         ReadinessSnapshot.kind == DAILY,
                                         ReadinessSnapshot.taken_on == today))
     if existing is not None and not replace:
         return existing
     if existing is not None:
-        db.session.execute(delete(ReadinessSnapshot).where(ReadinessSnapshot.id == existing.id))
-    snapshot = freeze(readiness_of(campaign, default_reference_date(campaign, today),
+        session.execute(delete(ReadinessSnapshot).where(ReadinessSnapshot.id == existing.id))
+    snapshot = freeze(readiness_of(session, campaign, default_reference_date(campaign, today),
                                    today=today), DAILY, today)
-    db.session.add(snapshot)
-    db.session.commit()
+    session.add(snapshot)
+    session.flush()
     return snapshot
 
 
@@ -81,9 +84,9 @@ class TrendPoint:
         return self.counts.get(State.DEMONSTRABLE.value, 0) / applicable
 
 
-def trend(campaign: Campaign, today: date, days: int = 90) -> list[TrendPoint]:
+def trend(session: Session, campaign: Campaign, today: date, days: int = 90) -> list[TrendPoint]:
     """Daily counts per state over the last ``days`` days (only the counts are loaded)."""
-    rows = db.session.execute(
+    rows = session.execute(
         select(ReadinessSnapshot.taken_on, ReadinessSnapshot.counts)
         .where(ReadinessSnapshot.campaign_id == campaign.id, ReadinessSnapshot.kind == DAILY,
                ReadinessSnapshot.taken_on > today - timedelta(days=days),
@@ -92,8 +95,10 @@ def trend(campaign: Campaign, today: date, days: int = 90) -> list[TrendPoint]:
     return [TrendPoint(day, counts) for day, counts in rows]
 
 
-def snapshot_on_or_before(campaign: Campaign, day: date) -> ReadinessSnapshot | None:
-    return db.session.scalar(
+def snapshot_on_or_before(session: Session, campaign: Campaign,
+                          day: date) -> ReadinessSnapshot | None:
+    """The last daily snapshot taken on ``day`` or before."""
+    return session.scalar(
         select(ReadinessSnapshot)
         .where(ReadinessSnapshot.campaign_id == campaign.id, ReadinessSnapshot.kind == DAILY,
                ReadinessSnapshot.taken_on <= day)

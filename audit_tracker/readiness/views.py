@@ -13,21 +13,21 @@ from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
 
 from ..accounts.permissions import Permission, has_permission, requires
-from ..campaigns.views import get_campaign_or_404, get_milestone_or_404
 from ..charts import to_svg
 from ..clock import local_today
-from ..domain.errors import Conflict, DomainError
+from ..domain.errors import Conflict, DomainError, commit_or_conflict
 from ..evidence.service import visible_to
 from ..extensions import db
 from ..findings.service import ActionFilters, actions_of
 from ..models import Campaign, Evidence, EvidenceLink, Site
+from ..web.lookups import get_campaign_or_404, get_milestone_or_404, school_site, school_sites
 from . import decisions
 from .charts import readiness_bars, trend_chart
 from .dashboard import build_dashboard, findings_on, go_no_go, key_milestones
 from .forms import DecisionForm, ExemptionForm, ReferenceForm, SignOffForm
 from .rules import State, default_reference_date, readiness_of
 from .signoff import SignOffError, get_signoff, sign, signoffs_of
-from .snapshots import changes_between, is_intact, record_daily, thaw
+from .snapshots import changes_between, is_intact, thaw
 
 bp = Blueprint("readiness", __name__)
 
@@ -49,7 +49,7 @@ def reference_date(campaign: Campaign, today: date) -> tuple[date, ReferenceForm
     """The date asked for in ``?date=``, or the default: the next audit."""
     form = ReferenceForm(request.args)
     form.site.choices = [SelectChoice("", _("Toute l’école"))] + [
-        SelectChoice(s.code, s.name) for s in _sites()]
+        SelectChoice(s.code, s.name) for s in school_sites()]
     if request.args.get("date") and form.validate():
         return form.date.data, form
     if request.args.get("date"):
@@ -63,8 +63,7 @@ def reference_date(campaign: Campaign, today: date) -> tuple[date, ReferenceForm
 def viewed_site(form: ReferenceForm) -> Site | None:
     """The site asked for in ``?site=`` (its records and the school's count), or None."""
     code = (form.site.data or "").strip()
-    site = db.session.scalar(select(Site).where(
-        Site.school_id == current_user.school_id, Site.code == code)) if code else None
+    site = school_site(code) if code else None
     if code and site is None:
         flash(_("Site inconnu : %(code)s ; toute l’école est affichée.", code=code[:40]),
               "warning")
@@ -79,8 +78,8 @@ def dashboard(campaign_id: int):
     today = local_today()
     as_of, form = reference_date(campaign, today)
     site = viewed_site(form)
-    record_daily(campaign, today)
-    board = build_dashboard(campaign, as_of, today, site_id=site.id if site else None)
+    board = build_dashboard(db.session, campaign, as_of, today,
+                            site_id=site.id if site else None)
     return render_template(
         "readiness/dashboard.html", campaign=campaign, board=board, form=form,
         bars=to_svg(readiness_bars(board.readiness),
@@ -99,7 +98,8 @@ def criteria(campaign_id: int):
     today = local_today()
     as_of, form = reference_date(campaign, today)
     site = viewed_site(form)
-    readiness = readiness_of(campaign, as_of, today=today, site_id=site.id if site else None)
+    readiness = readiness_of(db.session, campaign, as_of, today=today,
+                             site_id=site.id if site else None)
     wanted = request.args.get("etat")
     shown = [c for c in readiness.criteria if not wanted or c.state.value == wanted]
     return render_template("readiness/criteria.html", campaign=campaign, form=form,
@@ -107,7 +107,7 @@ def criteria(campaign_id: int):
 
 
 def _criterion_or_404(campaign: Campaign, criterion_id: int):
-    criterion = decisions.criterion_in_campaign(campaign, criterion_id)
+    criterion = decisions.criterion_in_campaign(db.session, campaign, criterion_id)
     if criterion is None:
         abort(404)
     return criterion
@@ -118,9 +118,9 @@ def _render_criterion(campaign, criterion, decision_form=None, exemption_form=No
     today = local_today()
     as_of, form = reference_date(campaign, today)
     site = viewed_site(form)
-    result = readiness_of(campaign, as_of, today=today,
+    result = readiness_of(db.session, campaign, as_of, today=today,
                           site_id=site.id if site else None).of(criterion.id)
-    decision = decisions.decision_for(campaign, criterion)
+    decision = decisions.decision_for(db.session, campaign, criterion)
     if decision_form is None:
         decision_form = DecisionForm(
             formdata=None, argument=decision.argument if decision else "",
@@ -134,24 +134,20 @@ def _render_criterion(campaign, criterion, decision_form=None, exemption_form=No
         .where(EvidenceLink.criterion_id == criterion.id, visible_to(current_user))
         .options(selectinload(Evidence.owner), selectinload(Evidence.versions))
         .order_by(EvidenceLink.id)).all()
-    findings = findings_on(campaign, criterion)
+    findings = findings_on(db.session, campaign, criterion)
     actions = actions_of(db.session, campaign, ActionFilters(criterion_id=criterion.id))
     return render_template(
         "readiness/criterion.html", campaign=campaign, criterion=criterion, result=result,
         form=form, decision=decision, decision_form=decision_form,
-        exemption_form=exemption_form, exemptions=decisions.exemptions_for(campaign, criterion),
+        exemption_form=exemption_form,
+        exemptions=decisions.exemptions_for(db.session, campaign, criterion),
         proofs=proofs, findings=findings, actions=actions, today=today, as_of=as_of,
         can_decide=has_permission(current_user, Permission.EDIT_CAMPAIGN),
     ), status
 
 
-def _sites() -> list[Site]:
-    return list(db.session.scalars(select(Site).where(Site.school_id == current_user.school_id)
-                                   .order_by(Site.name)))
-
-
 def _site_choices() -> list[SelectChoice]:
-    return [SelectChoice(s.id, s.name) for s in _sites()]
+    return [SelectChoice(s.id, s.name) for s in school_sites()]
 
 
 @bp.route("/criteres/<int:criterion_id>")
@@ -171,9 +167,10 @@ def save_decision(campaign_id: int, criterion_id: int):
         return _render_criterion(campaign, criterion, decision_form=form, status=400)
     seen = int(form.lock_version.data) if (form.lock_version.data or "").isdigit() else None
     try:
-        decisions.save_decision(campaign, criterion, current_user, argument=form.argument.data,
-                                applicable=form.applicable.data, reason=form.reason.data,
-                                seen_lock_version=seen)
+        decisions.save_decision(db.session, campaign, criterion, current_user,
+                                argument=form.argument.data, applicable=form.applicable.data,
+                                reason=form.reason.data, seen_lock_version=seen)
+        commit_or_conflict(db.session)
     except DomainError as error:
         flash(str(error), "danger")
         status = 409 if isinstance(error, Conflict) else 400
@@ -192,8 +189,9 @@ def add_exemption(campaign_id: int, criterion_id: int):
     if not form.validate():
         return _render_criterion(campaign, criterion, exemption_form=form, status=400)
     try:
-        decisions.exempt_site(campaign, criterion, db.session.get(Site, form.site_id.data),
-                              form.reason.data)
+        decisions.exempt_site(db.session, campaign, criterion,
+                              db.session.get(Site, form.site_id.data), form.reason.data)
+        commit_or_conflict(db.session)
     except DomainError as error:
         flash(str(error), "danger")
         return _render_criterion(campaign, criterion, exemption_form=form, status=400)
@@ -206,8 +204,9 @@ def add_exemption(campaign_id: int, criterion_id: int):
 def delete_exemption(campaign_id: int, criterion_id: int, exemption_id: int):
     campaign = get_campaign_or_404(campaign_id)
     criterion = _criterion_or_404(campaign, criterion_id)
-    if not decisions.remove_exemption(campaign, exemption_id):
+    if not decisions.remove_exemption(db.session, campaign, exemption_id):
         abort(404)
+    db.session.commit()
     flash(_("Exemption de site retirée."), "success")
     return redirect(url_for(".criterion", campaign_id=campaign.id, criterion_id=criterion.id))
 
@@ -219,7 +218,8 @@ def checklist(campaign_id: int, milestone_id: int):
     milestone = get_milestone_or_404(campaign, milestone_id)
     today = local_today()
     return render_template("readiness/checklist.html", campaign=campaign,
-                           checklist=go_no_go(campaign, milestone, today), today=today)
+                           checklist=go_no_go(db.session, campaign, milestone, today),
+                           today=today)
 
 
 def _signoff_form(campaign: Campaign, today: date, formdata=None) -> SignOffForm:
@@ -239,7 +239,8 @@ def signoffs(campaign_id: int):
     campaign = get_campaign_or_404(campaign_id)
     today = local_today()
     return render_template("readiness/signoffs.html", campaign=campaign,
-                           signoffs=signoffs_of(campaign), form=_signoff_form(campaign, today),
+                           signoffs=signoffs_of(db.session, campaign),
+                           form=_signoff_form(campaign, today),
                            can_sign=has_permission(current_user, Permission.SIGN_OFF))
 
 
@@ -254,8 +255,9 @@ def sign_readiness(campaign_id: int):
         if form.milestone_id.data:
             milestone = get_milestone_or_404(campaign, form.milestone_id.data)
         try:
-            signoff = sign(campaign, current_user, form.as_of.data, today,
+            signoff = sign(db.session, campaign, current_user, form.as_of.data, today,
                            comment=form.comment.data, milestone=milestone)
+            db.session.commit()
         except SignOffError as error:
             flash(str(error), "danger")
         else:
@@ -263,19 +265,20 @@ def sign_readiness(campaign_id: int):
                     day=signoff.as_of.strftime("%d/%m/%Y")), "success")
             return redirect(url_for(".signoff", campaign_id=campaign.id, signoff_id=signoff.id))
     return render_template("readiness/signoffs.html", campaign=campaign,
-                           signoffs=signoffs_of(campaign), form=form, can_sign=True), 400
+                           signoffs=signoffs_of(db.session, campaign), form=form,
+                           can_sign=True), 400
 
 
 @bp.route("/signatures/<int:signoff_id>")
 @requires(Permission.READ)
 def signoff(campaign_id: int, signoff_id: int):
     campaign = get_campaign_or_404(campaign_id)
-    found = get_signoff(campaign, signoff_id)
+    found = get_signoff(db.session, campaign, signoff_id)
     if found is None:
         abort(404)
     frozen = thaw(found.snapshot)
     today = local_today()
-    now = readiness_of(campaign, found.as_of, today=today)
+    now = readiness_of(db.session, campaign, found.as_of, today=today)
     return render_template("readiness/signoff.html", campaign=campaign, signoff=found,
                            readiness=frozen, intact=is_intact(found.snapshot),
                            changes=changes_between(frozen, now))

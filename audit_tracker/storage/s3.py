@@ -116,7 +116,7 @@ class S3Storage:
             self.client.upload_file(
                 str(source), self.bucket, object_key, Config=self.transfer_config
             )
-        except (*self._errors, OSError) as error:
+        except self._errors + (OSError,) as error:
             raise StorageError(f"could not store {key!r} in S3: {error}") from error
         # Stored: the source is spent. A leftover temporary file is not worth failing for.
         with contextlib.suppress(OSError):

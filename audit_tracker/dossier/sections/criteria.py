@@ -1,0 +1,180 @@
+"""One chapter per framework: each criterion in référentiel order with the school's argument, its
+state and reasons at the reference date, and the table of its numbered pièces."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from flask_babel import gettext as _
+from reportlab.lib.units import mm
+from reportlab.platypus import (
+    CondPageBreak,
+    Flowable,
+    KeepTogether,
+    PageBreak,
+    Paragraph,
+    Spacer,
+    Table,
+)
+
+from ...models import Criterion, Framework, Section
+from ...pdf import fonts as font_mod
+from ...readiness.decisions import decisions_of
+from ...readiness.rules import CriterionReadiness
+from ..assemble import OutlineNode
+from ..collect import Piece
+from ..document import STATE_COLOURS, AnnexRef, Writer, day, nature, owner, period, validity
+from .base import DossierContext, Marks, Part
+
+# criterion, its readiness, the school's argument, its reason for not applying
+Entry = tuple[Criterion, CriterionReadiness | None, str, str]
+Chapter = tuple[Framework, list[tuple[Section, list[Entry]]]]
+
+
+def gather(context: DossierContext) -> CriteriaPart:
+    """The chosen criteria grouped by framework and section, with the school's decisions
+    (through the readiness service)."""
+    decisions = decisions_of(context.session, context.campaign)
+    judged = {j.criterion_id: j for j in context.readiness.criteria}
+    chapters: list[Chapter] = []
+    for criterion in context.criteria:
+        framework = next(f for f in context.frameworks if f.id == criterion.framework_id)
+        if not chapters or chapters[-1][0] is not framework:
+            chapters.append((framework, []))
+        sections = chapters[-1][1]
+        if not sections or sections[-1][0].id != criterion.section_id:
+            sections.append((criterion.section, []))
+        decision = decisions.get(criterion.id)
+        sections[-1][1].append((
+            criterion, judged.get(criterion.id),
+            decision.argument if decision else "",
+            decision.not_applicable_reason if decision and not decision.applicable else "",
+        ))
+    return CriteriaPart(chapters, context.per_criterion, context.as_of,
+                        context.options.with_annexes)
+
+
+@dataclass(frozen=True)
+class CriteriaPart(Part):
+    chapters: list[Chapter]
+    per_criterion: dict[int, list[Piece]]
+    as_of: date
+    with_annexes: bool
+
+    def flowables(self, page: Writer) -> list[Flowable]:
+        out: list[Flowable] = []
+        for framework, sections in self.chapters:
+            out += self.chapter(page, framework, sections)
+        return out
+
+    def chapter(self, page: Writer, framework: Framework,
+                sections: list[tuple[Section, list[Entry]]]) -> list[Flowable]:
+        out: list[Flowable] = []
+        title = f"{framework.name} · v{framework.version}"
+        out.append(page.heading(title, page.s.h1, 0, f"fw-{framework.id}"))
+        if framework.provisional:
+            out.append(page.p(_("Structure provisoire : la grille officielle n’est pas publique."),
+                              page.s.small))
+        for section, criteria in sections:
+            out.append(CondPageBreak(40 * mm))
+            out.append(page.heading(f"{section.code} – {section.title}", page.s.h2, 1,
+                                    f"sec-{section.id}"))
+            for criterion, judged, argument, na_reason in criteria:
+                out += self.criterion(page, framework, criterion, judged, argument, na_reason)
+        out.append(PageBreak())
+        return out
+
+    def criterion(self, page: Writer, framework: Framework, criterion: Criterion,
+                  judged: CriterionReadiness | None, argument: str,
+                  na_reason: str) -> list[Flowable]:
+        label = f"{framework.criterion_label} {criterion.code} – {criterion.title}"
+        head = [page.heading(label, page.s.h3, 2, f"crit-{criterion.id}")]
+        if criterion.indispensable:
+            head.append(page.p(_("Critère indispensable"), page.s.small))
+        if judged is not None:
+            colour = STATE_COLOURS.get(judged.state.value, "#212529")
+            head.append(page.t.rich(
+                page.t.markup(_("État au %(day)s :", day=day(self.as_of)))
+                + f' <font color="{colour}"><b>{page.t.markup(judged.state.label)}</b></font>',
+                page.s.body))
+        out: list[Flowable] = [KeepTogether(head)]
+        if judged is not None:
+            for reason in judged.reasons:
+                out.append(Paragraph(page.t.markup(str(reason)), page.s.bullet(0),
+                                     bulletText="•"))
+        out.append(page.p(_("Argumentaire de l’école"), page.s.md_heading))
+        flowables = page.t.markdown(argument)
+        if flowables:
+            out += flowables
+        else:
+            out.append(page.p(_("Aucun argumentaire rédigé pour ce critère."), page.s.small))
+        if na_reason and (judged is None or judged.state.value != "non_applicable"):
+            out.append(page.p(_("Motif de non-application : %(reason)s", reason=na_reason),
+                              page.s.small))
+        pieces = self.per_criterion.get(criterion.id, [])
+        if pieces:
+            out.append(Spacer(0, 3))
+            out.append(self.pieces_table(page, criterion, pieces))
+        else:
+            out.append(page.p(_("Aucune pièce retenue pour ce critère dans ce dossier."),
+                              page.s.small))
+        out.append(Spacer(0, 6))
+        return out
+
+    def pieces_table(self, page: Writer, criterion: Criterion, pieces: list[Piece]) -> Table:
+        rows = [page.head(_("N°"), _("Titre"), _("Nature"), _("Période couverte"),
+                          _("Propriétaire"), _("Validité"), _("Version"), _("SHA-256"),
+                          _("Page d’annexe"))]
+        for piece in pieces:
+            evidence = piece.evidence
+            title = page.t.markup(evidence.title)
+            details = [evidence.status.label]
+            if evidence.personal_data:
+                details.append(_("données personnelles"))
+            note = piece.notes.get(criterion.id)
+            title += f'<br/><font size="6" color="#495057">{page.t.markup(" · ".join(details))}'
+            if note:
+                title += f"<br/><i>{page.t.markup(note)}</i>"
+            title += "</font>"
+            annex: Flowable | str = AnnexRef(piece, page.layout) if self.with_annexes else "—"
+            rows.append([
+                page.p(str(piece.number), page.s.cell_bold),
+                page.t.rich(title, page.s.cell),
+                page.cell(nature(piece)),
+                page.cell(period(evidence)),
+                page.cell(owner(evidence)),
+                page.cell(validity(evidence, self.as_of)),
+                f"v{piece.version.number}" if piece.version else "—",
+                piece.short_hash or "—",
+                annex,
+            ])
+        widths = [8, 41, 16, 19, 21, 19, 11, 21, 14]
+        return page.table(rows, [w * mm for w in widths],
+                          extra=[("FONT", (7, 1), (7, -1), font_mod.MONO, 6.5)])
+
+    def outline(self, marks: Marks) -> list[OutlineNode]:
+        """Framework → section → criterion, each criterion's pièces pointing at their annex."""
+        roots: list[OutlineNode] = []
+        for framework, sections in self.chapters:
+            fw_node = marks.node(f"{framework.name} · v{framework.version}", f"fw-{framework.id}")
+            if fw_node is None:
+                continue
+            fw_node.open = True
+            roots.append(fw_node)
+            for section, criteria in sections:
+                sec_node = marks.node(f"{section.code} – {section.title}", f"sec-{section.id}")
+                if sec_node is None:
+                    continue
+                fw_node.children.append(sec_node)
+                for criterion, *_rest in criteria:
+                    crit_node = marks.node(f"{criterion.code} – {criterion.title}",
+                                           f"crit-{criterion.id}")
+                    if crit_node is None:
+                        continue
+                    sec_node.children.append(crit_node)
+                    if marks.annexes:
+                        for piece in self.per_criterion.get(criterion.id, []):
+                            crit_node.add(_("Pièce %(number)s – %(title)s", number=piece.number,
+                                            title=piece.title), marks.annex_index(piece))
+        return roots
