@@ -15,6 +15,7 @@ from flask_login import current_user
 
 from ..accounts.permissions import Permission, public, requires
 from ..api import bp as api_bp
+from ..api.declare import Reply, endpoint
 from ..campaigns.views import get_campaign_or_404
 from ..clock import local_today
 from ..extensions import db
@@ -130,6 +131,14 @@ def feed(token: str):
 
 @api_bp.get("/campaigns/<int:campaign_id>/calendar.ics")
 @requires(Permission.READ)
+@endpoint(
+    "Calendrier de la campagne au format iCalendar (RFC 5545)",
+    description="Échéances de la campagne, instances (heure de Paris, TZID=Europe/Paris), "
+    "échéances des actions non terminées et des constats ouverts, fins de validité des preuves "
+    "visibles par le compte ; d’un an en arrière à quatre ans en avant. Les échéances sont des "
+    "journées entières (VALUE=DATE, DTEND exclu) ; les UID sont stables d’un appel à l’autre.",
+    replies={200: Reply(None, "Le calendrier", "text/calendar")},
+)
 def campaign_calendar(campaign_id: int):
     the_campaign = get_campaign_or_404(campaign_id)
     today = local_today()
