@@ -558,8 +558,8 @@ def _month(value: Any) -> date:
     return month
 
 
-Month = Annotated[date, BeforeValidator(_month), WithJsonSchema({"type": "string",
-                                                                  "pattern": r"^\d{4}-\d{2}$"})]
+# Documented as AAAA-MM; the reader also takes what the import does (02/2018, 2018-02-01).
+Month = Annotated[date, BeforeValidator(_month), WithJsonSchema({"type": "string"})]
 
 
 class IndicatorsQuery(QueryModel):
