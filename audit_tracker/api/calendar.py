@@ -12,11 +12,21 @@ from ..findings import calendar
 from ..web.files import send_calendar
 from ..web.lookups import get_campaign_or_404
 from . import bp
+from .declare import Reply, endpoint
 
 
 @bp.get("/campaigns/<int:campaign_id>/calendar.ics")
 @requires(Permission.READ)
+@endpoint(
+    "Calendrier de la campagne au format iCalendar (RFC 5545)",
+    description="Échéances de la campagne, instances (heure de Paris, TZID=Europe/Paris), "
+    "échéances des actions non terminées et des constats ouverts, fins de validité des preuves "
+    "visibles par le compte ; d’un an en arrière à quatre ans en avant. Les échéances sont des "
+    "journées entières (VALUE=DATE, DTEND exclu) ; les UID sont stables d’un appel à l’autre.",
+    replies={200: Reply(None, "Le calendrier", "text/calendar")},
+)
 def campaign_calendar(campaign_id: int) -> Response:
+    """For a calendar client that holds a token, not a browser session."""
     campaign = get_campaign_or_404(campaign_id)
     today = local_today()
     entries = calendar.entries_for(db.session, campaign, current_user,

@@ -1,14 +1,16 @@
 """API v1 for dossier builds: start one (202 and a job to poll), read a job, download its files.
 
 The same service as the pages (``dossier.builds.request_build``) and the same download rules
-and streaming (``web.files.send_build_output``). Options arrive as JSON; every problem is
-reported at once, in French: ``{"error": "...", "errors": ["...", ...]}`` with status 400.
+and streaming (``web.files.send_build_output``). Options arrive as JSON
+(``schemas.DossierRequest``); every problem is reported at once, in French:
+``{"error": "...", "errors": ["...", ...]}`` with status 400.
 """
 
 from __future__ import annotations
 
 from flask import abort, current_app, jsonify, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -21,7 +23,10 @@ from ..extensions import db
 from ..models import BuildStatus, Campaign, DossierBuild
 from ..web.files import send_build_output
 from ..web.lookups import get_campaign_or_404
-from . import bp, inputs
+from . import bp, schemas
+from .declare import Reply, endpoint
+
+_INVALID = _l("Options du dossier invalides.")
 
 
 def _job_or_404(job_id: int) -> DossierBuild:
@@ -46,74 +51,102 @@ def job_json(build: DossierBuild) -> dict:
     return data
 
 
-def read_options(body: dict):
-    """The options of the JSON body and every problem found in it (French), all at once."""
-    body = dict(body)
-    problems: list[str] = []
-    with_zip = body.pop("with_zip", True)
-    if not isinstance(with_zip, bool):
-        problems.append(_("« %(field)s » doit valoir true ou false.", field="with_zip"))
-    options = None
-    try:
-        options = DossierOptions.from_json(body)
-    except DossierOptionsError as error:
-        problems.extend(str(m) for m in error.messages)
-    return options, with_zip, problems
+def read_options(body: schemas.DossierRequest) -> DossierOptions:
+    """The build's options from the checked body; an id listed twice counts once."""
+    return DossierOptions(
+        framework_ids=tuple(dict.fromkeys(body.framework_ids or ())),
+        section_ids=tuple(dict.fromkeys(body.section_ids or ())),
+        site_ids=tuple(dict.fromkeys(body.site_ids or ())),
+        with_annexes=body.with_annexes,
+        include_personal_data=body.include_personal_data,
+        as_of=body.as_of,
+    )
 
 
 def _refuse(problems: list[str]):
-    return jsonify(error=_("Options du dossier invalides."), errors=problems), 400
+    return jsonify(error=str(_INVALID), errors=problems), 400
 
 
 @bp.post("/campaigns/<int:campaign_id>/dossier")
 @requires(Permission.BUILD_DOSSIER)
-def dossier_start(campaign_id: int):
+@endpoint(
+    "Lancer la construction du dossier de preuves (PDF, et ZIP)",
+    description="Réservé à la direction, au responsable qualité et à l’administrateur. La "
+    "construction se fait en arrière-plan : la réponse 202 donne `job_id` et l’en-tête "
+    "`Location` du travail à suivre. Toutes les options sont facultatives ; une liste vide veut "
+    "dire « tous ». Options invalides : 400 avec la liste des problèmes dans `errors`.",
+    body=schemas.DossierRequest,
+    replies={202: Reply(schemas.DossierStarted, "Construction mise en file d’attente",
+                        headers={"Location": "URL du travail (GET /jobs/{job_id})"})},
+    errors=(503,),
+    problems=_INVALID,
+)
+def dossier_start(campaign_id: int, body: schemas.DossierRequest):
+    """A build takes minutes: the client gets a job to poll, not a held connection."""
     campaign = get_campaign_or_404(campaign_id)
-    options, with_zip, problems = read_options(inputs.json_body())
-    if problems:
-        return _refuse(problems)
     try:
         build = builds.request_build(
             db.session,
             current_app._get_current_object(),
             campaign,
-            options,
+            read_options(body),
             current_user,
-            with_zip=with_zip,
+            with_zip=body.with_zip,
         )
     except DossierOptionsError as error:  # ids outside this campaign
         return _refuse([str(m) for m in error.messages])
     except jobs.JobError as error:
         abort(503, str(error))
-    response = jsonify(job_id=build.id, status=build.status.value)
-    response.status_code = 202
-    response.headers["Location"] = url_for("api.job_status", job_id=build.id)
-    return response
+    location = url_for("api.job_status", job_id=build.id)
+    return {"job_id": build.id, "status": build.status.value}, 202, {"Location": location}
 
 
 @bp.get("/campaigns/<int:campaign_id>/dossier")
 @requires(Permission.READ)
+@endpoint("Dossiers construits pour la campagne, les plus récents d’abord",
+          replies={200: list[schemas.DossierJob]})
 def dossier_list(campaign_id: int):
+    """What was built before, so that a client can fetch it again instead of rebuilding."""
     campaign = get_campaign_or_404(campaign_id)
     found = builds.builds_of(db.session, campaign, current_app._get_current_object())
-    return jsonify([job_json(b) for b in found])
+    return [job_json(b) for b in found]
 
 
 @bp.get("/jobs/<int:job_id>")
 @requires(Permission.READ)
+@endpoint(
+    "État d’une construction : statut, avancement, erreur, liens",
+    description="`status` : queued, running, done ou failed ; `progress` de 0 à 100. Quand le "
+    "dossier est prêt, `pdf_url` (et `zip_url`) donnent le téléchargement, s’il est permis au "
+    "compte. Une construction dont le processus a disparu est déclarée `failed` avec son "
+    "explication.",
+    replies={200: schemas.DossierJob},
+)
 def job_status(job_id: int):
-    response = jsonify(job_json(_job_or_404(job_id)))
-    response.headers["Cache-Control"] = "no-store"
-    return response
+    """Polled: never cached, or the client would wait on a stale « running »."""
+    return job_json(_job_or_404(job_id)), 200, {"Cache-Control": "no-store"}
+
+
+_DOWNLOAD_RULES = (
+    "403 pour un dossier incluant des données personnelles quand le compte n’est ni la "
+    "direction ni le responsable qualité, et pour un responsable de site quand le dossier "
+    "couvre d’autres sites que le sien. 404 tant que la construction n’est pas terminée."
+)
 
 
 @bp.get("/jobs/<int:job_id>/dossier.pdf")
 @requires(Permission.READ)
+@endpoint("Télécharger le dossier PDF", description=_DOWNLOAD_RULES,
+          replies={200: Reply(None, "Le fichier", "application/pdf")})
 def job_pdf(job_id: int):
+    """The page's streaming and download rules, shared."""
     return send_build_output(_job_or_404(job_id), PDF)
 
 
 @bp.get("/jobs/<int:job_id>/dossier.zip")
 @requires(Permission.READ)
+@endpoint("Télécharger l’archive ZIP (originaux, manifeste)", description=_DOWNLOAD_RULES,
+          replies={200: Reply(None, "Le fichier", "application/zip")})
 def job_zip(job_id: int):
+    """The page's streaming and download rules, shared."""
     return send_build_output(_job_or_404(job_id), ZIP)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import NoReturn
 
-from flask import Response, abort, current_app, jsonify, request
+from flask import Response, abort, current_app
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -23,17 +23,13 @@ from ..models import (
     Criterion,
     Evidence,
     EvidenceKind,
-    ReviewStatus,
     Site,
     campaign_framework,
 )
 from ..storage import EVIDENCE, storage_for, upload_tmp_dir
 from ..web.files import send_version
-from . import bp, inputs, serializers
-
-_DECISIONS = (ReviewStatus.VALIDATED, ReviewStatus.REFUSED)
-_TEXT_LIMITS = {"paper_location": 300, "paper_custodian": 200}  # the columns' sizes
-
+from . import bp, inputs, schemas, serializers
+from .declare import Reply, endpoint
 
 # ------------------------------------------------------------------------------------ helpers
 
@@ -78,13 +74,13 @@ def _receive(file) -> service.ReceivedFile:
     )
 
 
-def _kind(form, files) -> EvidenceKind:
+def _kind(form: schemas.NewEvidence) -> EvidenceKind:
     given = [
         kind
         for kind, present in (
-            (EvidenceKind.FILE, "file" in files),
-            (EvidenceKind.LINK, bool((form.get("url") or "").strip())),
-            (EvidenceKind.PAPER, bool((form.get("paper_location") or "").strip())),
+            (EvidenceKind.FILE, form.file is not None),
+            (EvidenceKind.LINK, bool((form.url or "").strip())),
+            (EvidenceKind.PAPER, bool((form.paper_location or "").strip())),
         )
         if present
     ]
@@ -104,83 +100,72 @@ def _kind(form, files) -> EvidenceKind:
 
 @bp.get("/evidence")
 @requires(Permission.READ)
-def evidence_list():
-    args = request.args
+@endpoint(
+    "Rechercher les preuves visibles (texte intégral et filtres)",
+    description="Les preuves de l’école (pour un responsable de site : celles de son site et "
+    "de toute l’école), les plus récemment modifiées d’abord, 200 au plus.",
+    query=schemas.EvidenceQuery,
+    replies={200: list[schemas.Evidence]},
+)
+def evidence_list(query: schemas.EvidenceQuery):
+    """The library's search, so that a client finds what the page finds."""
     site_id = None
-    if args.get("site"):
+    if query.site:
         site = db.session.scalar(
             select(Site).where(
-                Site.school_id == current_user.school_id, Site.code == args["site"].strip()
+                Site.school_id == current_user.school_id, Site.code == query.site.strip()
             )
         )
         if site is not None:
             site_id = site.id
-        elif args["site"].strip() == "ecole":
+        elif query.site.strip() == "ecole":
             site_id = 0  # the whole school's proofs only
         else:
-            abort(400, _("Site inconnu : %(code)s.", code=args["site"][:80]))
-    status = None
-    if args.get("status"):
-        try:
-            status = ReviewStatus(args["status"])
-        except ValueError:
-            abort(
-                400,
-                _(
-                    "Statut inconnu : %(status)s ; valeurs possibles : %(values)s.",
-                    status=args["status"][:40],
-                    values=", ".join(s.value for s in ReviewStatus),
-                ),
-            )
+            abort(400, _("Site inconnu : %(code)s.", code=query.site[:80]))
     filters = service.SearchFilters(
-        query=args.get("q", ""),
+        query=query.q,
         site_id=site_id,
-        status=status,
-        criterion_id=inputs.integer(args["criterion_id"], "criterion_id")
-        if args.get("criterion_id")
-        else None,
-        expiring_before=inputs.day(args.get("expiring_before"), "expiring_before"),
+        status=query.status,
+        criterion_id=query.criterion_id,
+        expiring_before=query.expiring_before,
     )
     items = service.search(db.session, current_user, filters)
-    return jsonify([_evidence_json(e) for e in items])
+    return [_evidence_json(e) for e in items]
 
 
 @bp.post("/evidence")
 @requires(Permission.EDIT_EVIDENCE)
-def evidence_create():
-    form, files = request.form, request.files
-    kind = _kind(form, files)
-    # The service does not bound these two yet: past their column's size, PostgreSQL raises
-    # a DataError (a 500) and SQLite stores them whole. Checked here until the service does.
-    for name, limit in _TEXT_LIMITS.items():
-        if len((form.get(name) or "").strip()) > limit:
-            abort(
-                400,
-                _(
-                    "« %(field)s » ne doit pas dépasser %(limit)s caractères.",
-                    field=name,
-                    limit=limit,
-                ),
-            )
+@endpoint(
+    "Déposer une preuve : document, lien ou preuve papier",
+    description="Exactement un de `file`, `url`, `paper_location`. Le fichier est vérifié "
+    "d’après son contenu (exécutables, scripts, archives suspectes, fichiers vides refusés). "
+    "Un responsable de site dépose pour son site.",
+    form=schemas.NewEvidence,
+    replies={201: Reply(schemas.Evidence, "Preuve créée (statut brouillon)")},
+    errors=(409,),
+)
+def evidence_create(form: schemas.NewEvidence):
+    """Multipart, as the page's form: a file and its metadata in one request."""
+    kind = _kind(form)
     # Every metadata field is checked before the file is even spooled.
     fields = service.EvidenceFields(
-        title=form.get("title", ""),
+        title=form.title,
         kind=kind,
-        description=form.get("description", ""),
-        site=inputs.site(form.get("site")),
-        url=form.get("url"),
-        paper_location=form.get("paper_location"),
-        paper_custodian=(form.get("paper_custodian") or "").strip() or None,
-        covers_from=inputs.day(form.get("covers_from"), "covers_from"),
-        covers_to=inputs.day(form.get("covers_to"), "covers_to"),
-        valid_until=inputs.day(form.get("valid_until"), "valid_until"),
-        personal_data=inputs.boolean(form.get("personal_data"), "personal_data"),
-        retention_until=inputs.day(form.get("retention_until"), "retention_until"),
+        description=form.description,
+        site=inputs.site(form.site),
+        url=form.url,
+        paper_location=form.paper_location,
+        paper_custodian=(form.paper_custodian or "").strip() or None,
+        covers_from=form.covers_from,
+        covers_to=form.covers_to,
+        valid_until=form.valid_until,
+        personal_data=form.personal_data,
+        retention_until=form.retention_until,
     )
     upload = None
     try:
         if kind is EvidenceKind.FILE:
-            upload = _receive(files["file"])
+            upload = _receive(form.file)
         evidence = service.create_evidence(
             db.session,
             storage_for(current_app, EVIDENCE),
@@ -195,25 +180,33 @@ def evidence_create():
     finally:
         if upload is not None:
             upload.discard()  # already moved into storage when it was accepted
-    return jsonify(_reloaded_json(evidence.id)), 201
+    return _reloaded_json(evidence.id), 201
 
 
 @bp.get("/evidence/<int:evidence_id>")
 @requires(Permission.READ)
+@endpoint("Une preuve avec ses versions et ses critères", replies={200: schemas.Evidence})
 def evidence_detail(evidence_id: int):
-    return jsonify(_evidence_json(_visible_or_404(evidence_id)))
+    """Another school's proof, or another site's for a site manager, is a 404."""
+    return _evidence_json(_visible_or_404(evidence_id))
 
 
 @bp.post("/evidence/<int:evidence_id>/versions")
 @requires(Permission.EDIT_EVIDENCE)
-def evidence_add_version(evidence_id: int):
+@endpoint(
+    "Déposer une nouvelle version du document",
+    description="La preuve repasse « à valider ». Réservé à qui peut la modifier (un "
+    "responsable de site : les preuves de son site seulement).",
+    form=schemas.NewVersionForm,
+    replies={201: Reply(schemas.NewVersion, "Version créée")},
+    errors=(409,),
+)
+def evidence_add_version(evidence_id: int, form: schemas.NewVersionForm):
+    """A new version sends the proof back to review, as on the page."""
     evidence = _editable_or_403(evidence_id)
-    file = request.files.get("file")
-    if file is None:
-        abort(400, _("Joignez le fichier dans le champ « file »."))
     upload = None
     try:
-        upload = _receive(file)
+        upload = _receive(form.file)
         version = service.add_version(
             db.session, storage_for(current_app, EVIDENCE), evidence, upload, current_user
         )
@@ -224,12 +217,19 @@ def evidence_add_version(evidence_id: int):
             upload.discard()
     data = serializers.evidence_version(version, service.can_download(current_user, evidence))
     data["evidence_status"] = evidence.status.value
-    return jsonify(data), 201
+    return data, 201
 
 
 @bp.get("/evidence/<int:evidence_id>/versions/<int:number>/file")
 @requires(Permission.READ)
+@endpoint(
+    "Télécharger le fichier d’une version (pièce jointe)",
+    description="403 pour un fichier contenant des données personnelles quand le lecteur "
+    "n’est ni la direction, ni le responsable qualité, ni le site concerné, ni son auteur.",
+    replies={200: Reply(None, "Le fichier, tel que déposé", "application/octet-stream")},
+)
 def evidence_file(evidence_id: int, number: int) -> Response:
+    """The page's own sending, so that headers and checks cannot drift apart."""
     evidence = _visible_or_404(evidence_id)
     if not service.can_download(current_user, evidence):
         abort(
@@ -246,10 +246,15 @@ def evidence_file(evidence_id: int, number: int) -> Response:
 
 @bp.post("/evidence/<int:evidence_id>/criteria")
 @requires(Permission.EDIT_EVIDENCE)
-def evidence_link(evidence_id: int):
+@endpoint(
+    "Lier la preuve à un critère d’un référentiel de vos campagnes",
+    body=schemas.LinkRequest,
+    replies={201: Reply(schemas.EvidenceLink, "Lien créé")},
+)
+def evidence_link(evidence_id: int, body: schemas.LinkRequest):
+    """Only the criteria of the school's campaigns, as the page offers."""
     evidence = _editable_or_403(evidence_id)
-    body = inputs.json_body()
-    criterion = db.session.get(Criterion, inputs.integer(body.get("criterion_id"), "criterion_id"))
+    criterion = db.session.get(Criterion, body.criterion_id)
     if criterion is None:
         abort(404, _("Critère introuvable."))
     in_campaigns = (
@@ -260,31 +265,28 @@ def evidence_link(evidence_id: int):
     if criterion.framework_id not in set(db.session.scalars(in_campaigns)):
         # The page offers these criteria only; the API keeps the same rule.
         abort(400, _("Choisissez un critère des référentiels de vos campagnes."))
-    note = body.get("note") or ""
-    if not isinstance(note, str):
-        abort(400, _("« %(field)s » doit être un texte.", field="note"))
     try:
-        link = service.link_criterion(db.session, evidence, criterion, note, current_user)
+        link = service.link_criterion(db.session, evidence, criterion, body.note, current_user)
         commit_or_conflict(db.session)
     except DomainError as error:
         _refuse(error)
-    return jsonify(serializers.evidence_link(link)), 201
+    return serializers.evidence_link(link), 201
 
 
 @bp.post("/evidence/<int:evidence_id>/review")
 @requires(Permission.REVIEW_EVIDENCE)
-def evidence_review(evidence_id: int):
+@endpoint(
+    "Valider ou refuser une preuve (direction, responsable qualité)",
+    body=schemas.ReviewRequest,
+    replies={200: schemas.Evidence},
+    errors=(409,),
+)
+def evidence_review(evidence_id: int, body: schemas.ReviewRequest):
+    """The review trail is the service's: the API adds no shortcut around it."""
     evidence = _visible_or_404(evidence_id)
-    body = inputs.json_body()
-    decision = next((d for d in _DECISIONS if d.value == body.get("decision")), None)
-    if decision is None:
-        abort(400, _("« decision » doit valoir « validee » ou « refusee »."))
-    reason = body.get("reason") or ""
-    if not isinstance(reason, str):
-        abort(400, _("« %(field)s » doit être un texte.", field="reason"))
     try:
-        service.review(db.session, evidence, current_user, decision, reason)
+        service.review(db.session, evidence, current_user, body.decision, body.reason)
         commit_or_conflict(db.session)
     except DomainError as error:
         _refuse(error)
-    return jsonify(_reloaded_json(evidence_id))
+    return _reloaded_json(evidence_id)

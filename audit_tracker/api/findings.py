@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import NoReturn
 
-from flask import abort, jsonify, request
+from flask import abort
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
@@ -26,46 +26,25 @@ from ..extensions import db
 from ..findings import service
 from ..models import (
     Action,
-    ActionStatus,
     Campaign,
     Criterion,
     Evidence,
     Finding,
-    FindingStatus,
     Framework,
     Milestone,
     User,
 )
 from ..web.lookups import get_campaign_or_404
-from . import bp, inputs, serializers
+from . import bp, inputs, schemas, serializers
+from .declare import Reply, endpoint
 
 _MISSING = object()
 
 # What a PATCH of an action may carry besides its fields: moving it along is open to a site
 # manager on their own actions (UPDATE_ACTIONS); every other key edits it (EDIT_FINDINGS).
 _STATUS_KEYS = {"status", "note", "lock_version"}
-_FINDING_FIELDS = {
-    "event_id",
-    "framework",
-    "type",
-    "title",
-    "description",
-    "root_cause",
-    "criteria",
-    "site",
-    "due_on",
-    "override_reason",
-}
-_ACTION_FIELDS = {
-    "title",
-    "description",
-    "owner",
-    "site",
-    "due_on",
-    "findings",
-    "criteria",
-    "closing_evidence_id",
-}
+_FINDING_FIELDS = set(schemas.FindingFields.model_fields)
+_ACTION_FIELDS = set(schemas.ActionFields.model_fields)
 
 
 # ------------------------------------------------------------------------------------ helpers
@@ -90,25 +69,10 @@ def _one_transaction() -> Iterator[Session]:
         raise
 
 
-def _status(raw, enum_type):
-    try:
-        return enum_type(raw)
-    except ValueError:
-        abort(
-            400,
-            _(
-                "Statut inconnu : %(status)s ; valeurs possibles : %(values)s.",
-                status=str(raw)[:40],
-                values=", ".join(s.value for s in enum_type),
-            ),
-        )
-
-
-def _campaigns_asked() -> list[Campaign]:
+def _campaigns_asked(campaign_id: int | None) -> list[Campaign]:
     """``?campaign_id=`` if given (404 for another school's), else all the school's campaigns."""
-    raw = request.args.get("campaign_id")
-    if raw:
-        return [get_campaign_or_404(inputs.integer(raw, "campaign_id"))]
+    if campaign_id is not None:
+        return [get_campaign_or_404(campaign_id)]
     return campaigns.campaigns_for_school(db.session, current_user.school_id)
 
 
@@ -136,8 +100,8 @@ def _action_or_404(action_id: int) -> Action:
     return action
 
 
-def _framework_of(campaign: Campaign, code) -> Framework:
-    if not isinstance(code, str) or not code.strip():
+def _framework_of(campaign: Campaign, code: str | None) -> Framework:
+    if not code or not code.strip():
         abort(
             400,
             _(
@@ -158,15 +122,15 @@ def _framework_of(campaign: Campaign, code) -> Framework:
     return max(matches, key=lambda f: f.id)
 
 
-def _criterion_by_id(raw) -> Criterion:
-    criterion = db.session.get(Criterion, inputs.integer(raw, "criteria"))
+def _criterion_by_id(criterion_id: int) -> Criterion:
+    criterion = db.session.get(Criterion, criterion_id)
     if criterion is None:
-        abort(400, _("Critère inconnu : %(id)s.", id=raw))
+        abort(400, _("Critère inconnu : %(id)s.", id=criterion_id))
     return criterion
 
 
-def _criterion_by_code(framework: Framework, code) -> Criterion:
-    code = str(code).strip()
+def _criterion_by_code(framework: Framework, code: str | None) -> Criterion:
+    code = (code or "").strip()
     criterion = next((c for c in framework.criteria if c.code == code), None)
     if criterion is None:
         abort(
@@ -180,51 +144,35 @@ def _criterion_by_code(framework: Framework, code) -> Criterion:
     return criterion
 
 
-def _finding_criteria(framework: Framework, items: list) -> list[Criterion]:
+def _finding_criteria(framework: Framework, items: list[schemas.CriterionRef]) -> list[Criterion]:
     """Codes of the finding's framework, or criterion ids, or objects with "id" or "code"."""
     criteria = []
     for item in items:
-        if isinstance(item, dict):
-            item = item.get("id") if item.get("id") is not None else item.get("code")
-        if isinstance(item, str):
-            criteria.append(_criterion_by_code(framework, item))
+        if item.id is not None:
+            criteria.append(_criterion_by_id(item.id))
         else:
-            criteria.append(_criterion_by_id(item))
+            criteria.append(_criterion_by_code(framework, item.code))
     return criteria
 
 
-def _action_criteria(campaign: Campaign, items: list) -> list[Criterion]:
+def _action_criteria(campaign: Campaign, items: list[schemas.CriterionRef]) -> list[Criterion]:
     """Criterion ids, or {"framework": code, "code": code}, or {"id": id}; all of the
     campaign's frameworks (the service does not check that one: see the report)."""
     criteria = []
     for item in items:
-        if isinstance(item, dict) and item.get("id") is not None:
-            criterion = _criterion_by_id(item["id"])
-        elif isinstance(item, dict):
-            criterion = _criterion_by_code(
-                _framework_of(campaign, item.get("framework")), item.get("code", "")
-            )
-        elif isinstance(item, str):
-            abort(
-                400,
-                _(
-                    'Un critère d’action s’écrit {"framework": code, "code": code} ou '
-                    "par son identifiant : « %(code)s » est ambigu.",
-                    code=item[:40],
-                ),
-            )
+        if item.id is not None:
+            criterion = _criterion_by_id(item.id)
         else:
-            criterion = _criterion_by_id(item)
+            criterion = _criterion_by_code(_framework_of(campaign, item.framework), item.code)
         if criterion.framework_id not in {f.id for f in campaign.frameworks}:
             abort(400, _("Choisissez un critère des référentiels de la campagne."))
         criteria.append(criterion)
     return criteria
 
 
-def _action_findings(items: list) -> list[Finding]:
+def _action_findings(items: list[int]) -> list[Finding]:
     findings = []
-    for raw in items:
-        finding_id = inputs.integer(raw, "findings")
+    for finding_id in items:
         finding = db.session.scalar(
             select(Finding)
             .join(Milestone, Finding.milestone_id == Milestone.id)
@@ -237,18 +185,15 @@ def _action_findings(items: list) -> list[Finding]:
     return findings
 
 
-def _owner(raw) -> User | None:
+def _owner(email: str | None) -> User | None:
     """The account with this e-mail; None when there is none, which the service refuses with
     the same words as another school's account (no way to probe who has an account)."""
-    if raw is None or raw == "":
+    if not email:
         return None
-    if not isinstance(raw, str):
-        abort(400, _("« %(field)s » doit être un texte.", field="owner"))
-    return db.session.scalar(select(User).where(func.lower(User.email) == raw.strip().lower()))
+    return db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
 
 
-def _closing_evidence(raw) -> Evidence | None:
-    evidence_id = inputs.optional_integer(raw, "closing_evidence_id")
+def _closing_evidence(evidence_id: int | None) -> Evidence | None:
     if evidence_id is None:
         return None
     evidence = db.session.scalar(
@@ -272,18 +217,21 @@ def _action_json(action: Action) -> dict:
 # ------------------------------------------------------------------------------------ findings
 
 
-def _finding_input(body: dict, campaign: Campaign, current: Finding | None) -> service.FindingInput:
+def _finding_input(
+    body: schemas.FindingFields, campaign: Campaign, current: Finding | None
+) -> service.FindingInput:
     """Build the service's input; a key absent from a PATCH keeps the finding's value."""
+    sent = body.model_fields_set
 
     def given(name: str) -> bool:
-        return current is None or name in body
+        return current is None or name in sent
 
     framework = (
-        _framework_of(campaign, body.get("framework")) if given("framework") else current.framework
+        _framework_of(campaign, body.framework) if given("framework") else current.framework
     )
     if given("type"):
-        type_code = body.get("type")
-        if not isinstance(type_code, str) or not type_code.strip():
+        type_code = body.type
+        if not type_code or not type_code.strip():
             abort(
                 400,
                 _(
@@ -295,22 +243,20 @@ def _finding_input(body: dict, campaign: Campaign, current: Finding | None) -> s
     else:
         type_code = current.finding_type.code
     if given("criteria"):
-        criteria = _finding_criteria(framework, inputs.listing(body, "criteria"))
+        criteria = _finding_criteria(framework, body.criteria or [])
     else:
         criteria = list(current.criteria)
     data = service.FindingInput(
         framework=framework,
         type_code=type_code,
-        title=inputs.text(body, "title") if given("title") else current.title,
-        description=inputs.text(body, "description")
-        if given("description")
-        else current.description,
-        root_cause=inputs.text(body, "root_cause") if given("root_cause") else current.root_cause,
+        title=body.title if given("title") else current.title,
+        description=body.description if given("description") else current.description,
+        root_cause=body.root_cause if given("root_cause") else current.root_cause,
         criteria=criteria,
-        site=inputs.site(body.get("site")) if given("site") else current.site,
+        site=inputs.site(body.site) if given("site") else current.site,
     )
-    due_on = inputs.day(body.get("due_on"), "due_on") if "due_on" in body else _MISSING
-    reason = inputs.text(body, "override_reason") if "override_reason" in body else _MISSING
+    due_on = body.due_on if "due_on" in sent else _MISSING
+    reason = body.override_reason if "override_reason" in sent else _MISSING
     if current is None:
         if due_on is not _MISSING and due_on is not None:
             data.due_override = due_on
@@ -326,14 +272,11 @@ def _finding_input(body: dict, campaign: Campaign, current: Finding | None) -> s
     return data
 
 
-def _event_or_404(raw) -> Milestone:
+def _event_or_404(event_id: int) -> Milestone:
     event = db.session.scalar(
         select(Milestone)
         .join(Campaign, Milestone.campaign_id == Campaign.id)
-        .where(
-            Milestone.id == inputs.integer(raw, "event_id"),
-            Campaign.school_id == current_user.school_id,
-        )
+        .where(Milestone.id == event_id, Campaign.school_id == current_user.school_id)
     )
     if event is None:
         abort(404, _("Étape de campagne introuvable."))
@@ -342,58 +285,71 @@ def _event_or_404(raw) -> Milestone:
 
 @bp.get("/findings")
 @requires(Permission.READ)
-def finding_list():
-    args = request.args
-    event_id = inputs.integer(args["event_id"], "event_id") if args.get("event_id") else None
-    open_only = inputs.boolean(args.get("open"), "open")
+@endpoint(
+    "Constats des campagnes de l’école, par date d’étape et numéro",
+    query=schemas.FindingQuery,
+    replies={200: list[schemas.Finding]},
+    errors=(404,),
+)
+def finding_list(query: schemas.FindingQuery):
+    """Every campaign of the school at once, so that a client needs no loop of its own."""
     items = []
-    for campaign in _campaigns_asked():
-        items += service.findings_of(db.session, campaign, open_only=open_only, event_id=event_id)
-    return jsonify([_finding_json(f) for f in items])
+    for campaign in _campaigns_asked(query.campaign_id):
+        items += service.findings_of(db.session, campaign, open_only=query.open,
+                                     event_id=query.event_id)
+    return [_finding_json(f) for f in items]
 
 
 @bp.post("/findings")
 @requires(Permission.EDIT_FINDINGS)
-def finding_create():
-    body = inputs.json_body()
-    if body.get("event_id") is None:
-        abort(400, _("Indiquez l’étape de la campagne qui a relevé le constat (« event_id »)."))
-    event = _event_or_404(body["event_id"])
+@endpoint(
+    "Enregistrer un constat d’une visite, d’un audit ou de la commission",
+    description="L’échéance est calculée d’après le type et la date de l’étape ; `due_on` la "
+    "remplace, avec `override_reason`.",
+    body=schemas.NewFinding,
+    replies={201: Reply(schemas.Finding, "Constat créé")},
+    errors=(404, 409),
+)
+def finding_create(body: schemas.NewFinding):
+    """Codes as the auditor's report writes them; the deadline is the service's rule."""
+    event = _event_or_404(body.event_id)
     data = _finding_input(body, event.campaign, None)
     try:
         finding = service.create_finding(db.session, event, current_user, data)
         commit_or_conflict(db.session)
     except DomainError as error:
         _refuse(error)
-    return jsonify(_finding_json(finding)), 201
+    return _finding_json(finding), 201
 
 
 @bp.get("/findings/<int:finding_id>")
 @requires(Permission.READ)
+@endpoint("Un constat", replies={200: schemas.Finding})
 def finding_detail(finding_id: int):
-    return jsonify(_finding_json(_finding_or_404(finding_id)))
+    """Its ``lock_version`` is what a later PATCH sends back."""
+    return _finding_json(_finding_or_404(finding_id))
 
 
 @bp.patch("/findings/<int:finding_id>")
 @requires(Permission.EDIT_FINDINGS)
-def finding_update(finding_id: int):
+@endpoint(
+    "Modifier un constat ou changer son statut",
+    description="Un champ absent garde sa valeur. Tout ou rien : un statut refusé "
+    "(non-conformité levée sans action vérifiée…) n’enregistre pas les autres champs. "
+    "`lock_version` périmé : 409.",
+    body=schemas.FindingPatch,
+    replies={200: schemas.Finding},
+    errors=(409,),
+)
+def finding_update(finding_id: int, body: schemas.FindingPatch):
+    """Fields and status in one request, all or nothing, as a client expects of one PATCH."""
     finding = _finding_or_404(finding_id)
-    body = inputs.json_body()
-    if "event_id" in body and inputs.integer(body["event_id"], "event_id") != finding.milestone_id:
+    sent = body.model_fields_set
+    if "event_id" in sent and body.event_id != finding.milestone_id:
         abort(400, _("Un constat ne change pas d’étape : enregistrez-le sur la bonne étape."))
-    unknown = set(body) - _FINDING_FIELDS - {"status", "lock_version"}
-    if unknown:
-        abort(
-            400,
-            _(
-                "Champs inconnus : %(fields)s ; champs acceptés : %(accepted)s.",
-                fields=", ".join(sorted(unknown))[:200],
-                accepted=", ".join(sorted(_FINDING_FIELDS | {"status", "lock_version"})),
-            ),
-        )
-    seen = inputs.optional_integer(body.get("lock_version"), "lock_version")
-    status = _status(body["status"], FindingStatus) if body.get("status") is not None else None
-    edits = (_FINDING_FIELDS - {"event_id"}) & set(body)
+    seen = body.lock_version
+    status = body.status
+    edits = _FINDING_FIELDS & sent
     data = _finding_input(body, finding.milestone.campaign, finding) if edits else None
     with _one_transaction() as session:
         if data is not None:
@@ -403,31 +359,33 @@ def finding_update(finding_id: int):
             service.set_finding_status(session, finding, status, current_user, seen)
         else:
             service.check_fresh(finding, seen)
-    return jsonify(_finding_json(_finding_or_404(finding_id)))
+    return _finding_json(_finding_or_404(finding_id))
 
 
 # ------------------------------------------------------------------------------------- actions
 
 
-def _action_input(body: dict, campaign: Campaign, current: Action | None) -> service.ActionInput:
+def _action_input(
+    body: schemas.ActionFields, campaign: Campaign, current: Action | None
+) -> service.ActionInput:
+    sent = body.model_fields_set
+
     def given(name: str) -> bool:
-        return current is None or name in body
+        return current is None or name in sent
 
     return service.ActionInput(
-        title=inputs.text(body, "title") if given("title") else current.title,
-        description=inputs.text(body, "description")
-        if given("description")
-        else current.description,
-        owner=_owner(body.get("owner")) if given("owner") else current.owner,
-        due_on=inputs.day(body.get("due_on"), "due_on") if given("due_on") else current.due_on,
-        site=inputs.site(body.get("site")) if given("site") else current.site,
-        findings=_action_findings(inputs.listing(body, "findings"))
+        title=body.title if given("title") else current.title,
+        description=body.description if given("description") else current.description,
+        owner=_owner(body.owner) if given("owner") else current.owner,
+        due_on=body.due_on if given("due_on") else current.due_on,
+        site=inputs.site(body.site) if given("site") else current.site,
+        findings=_action_findings(body.findings or [])
         if given("findings")
         else list(current.findings),
-        criteria=_action_criteria(campaign, inputs.listing(body, "criteria"))
+        criteria=_action_criteria(campaign, body.criteria or [])
         if given("criteria")
         else list(current.criteria),
-        closing_evidence=_closing_evidence(body.get("closing_evidence_id"))
+        closing_evidence=_closing_evidence(body.closing_evidence_id)
         if given("closing_evidence_id")
         else current.closing_evidence,
     )
@@ -435,75 +393,81 @@ def _action_input(body: dict, campaign: Campaign, current: Action | None) -> ser
 
 @bp.get("/actions")
 @requires(Permission.READ)
-def action_list():
-    args = request.args
+@endpoint(
+    "Plan d’actions, par échéance",
+    query=schemas.ActionQuery,
+    replies={200: list[schemas.Action]},
+    errors=(404,),
+)
+def action_list(query: schemas.ActionQuery):
+    """The plan's filters of the page (mine, late, site, finding, criterion, status)."""
     today = local_today()
     site_id = None
-    if args.get("site"):
-        site = inputs.site(args["site"])
+    if query.site:
+        site = inputs.site(query.site)
         site_id = site.id if site else None
-    statuses = None
-    if args.get("status"):
-        statuses = {_status(s.strip(), ActionStatus) for s in args["status"].split(",")}
+    statuses = set(query.status or ())
     filters = service.ActionFilters(
-        mine_user_id=current_user.id if inputs.boolean(args.get("mine"), "mine") else None,
-        late_on=today if inputs.boolean(args.get("late"), "late") else None,
+        mine_user_id=current_user.id if query.mine else None,
+        late_on=today if query.late else None,
         site_id=site_id,
-        finding_id=inputs.integer(args["finding_id"], "finding_id")
-        if args.get("finding_id")
-        else None,
-        criterion_id=inputs.integer(args["criterion_id"], "criterion_id")
-        if args.get("criterion_id")
-        else None,
+        finding_id=query.finding_id,
+        criterion_id=query.criterion_id,
     )
     items = []
-    for campaign in _campaigns_asked():
+    for campaign in _campaigns_asked(query.campaign_id):
         items += service.actions_of(db.session, campaign, filters)
     if statuses:
         items = [a for a in items if a.status in statuses]
-    return jsonify([serializers.action(a, today) for a in items])
+    return [serializers.action(a, today) for a in items]
 
 
 @bp.post("/actions")
 @requires(Permission.EDIT_FINDINGS)
-def action_create():
-    body = inputs.json_body()
-    if body.get("campaign_id") is None:
-        abort(400, _("Indiquez la campagne de l’action (« campaign_id »)."))
-    campaign = get_campaign_or_404(inputs.integer(body["campaign_id"], "campaign_id"))
+@endpoint(
+    "Planifier une action corrective",
+    body=schemas.NewAction,
+    replies={201: Reply(schemas.Action, "Action créée (à faire)")},
+    errors=(404, 409),
+)
+def action_create(body: schemas.NewAction):
+    """Owner by e-mail and criteria by code: what a plan written elsewhere holds."""
+    campaign = get_campaign_or_404(body.campaign_id)
     data = _action_input(body, campaign, None)
     try:
         action = service.create_action(db.session, campaign, current_user, data)
         commit_or_conflict(db.session)
     except DomainError as error:
         _refuse(error)
-    return jsonify(_action_json(action)), 201
+    return _action_json(action), 201
 
 
 @bp.get("/actions/<int:action_id>")
 @requires(Permission.READ)
+@endpoint("Une action", replies={200: schemas.Action})
 def action_detail(action_id: int):
-    return jsonify(_action_json(_action_or_404(action_id)))
+    """Its ``lock_version`` is what a later PATCH sends back."""
+    return _action_json(_action_or_404(action_id))
 
 
 @bp.patch("/actions/<int:action_id>")
 @requires(Permission.UPDATE_ACTIONS)
-def action_update(action_id: int):
+@endpoint(
+    "Faire avancer ou modifier une action",
+    description="`status` (et `note` pour la vérification d’efficacité) : direction, qualité, "
+    "ou le responsable de site pour ses actions et celles de son site. Les autres champs : "
+    "direction et qualité. Vérifier l’efficacité d’une action qui répond à une "
+    "non-conformité demande sa preuve de clôture. Tout ou rien ; `lock_version` périmé : 409.",
+    body=schemas.ActionPatch,
+    replies={200: schemas.Action},
+    errors=(409,),
+)
+def action_update(action_id: int, body: schemas.ActionPatch):
+    """A site manager moves their actions along; editing them stays the quality lead's."""
     action = _action_or_404(action_id)
     if not service.can_update_action(current_user, action):
         abort(403, _("Vous ne pouvez faire avancer que vos actions ou celles de votre site."))
-    body = inputs.json_body()
-    unknown = set(body) - _ACTION_FIELDS - _STATUS_KEYS
-    if unknown:
-        abort(
-            400,
-            _(
-                "Champs inconnus : %(fields)s ; champs acceptés : %(accepted)s.",
-                fields=", ".join(sorted(unknown))[:200],
-                accepted=", ".join(sorted(_ACTION_FIELDS | _STATUS_KEYS)),
-            ),
-        )
-    edits = set(body) - _STATUS_KEYS
+    edits = body.model_fields_set - _STATUS_KEYS
     if edits and not has_permission(current_user, Permission.EDIT_FINDINGS):
         abort(
             403,
@@ -513,9 +477,9 @@ def action_update(action_id: int):
                 fields=", ".join(sorted(edits)),
             ),
         )
-    seen = inputs.optional_integer(body.get("lock_version"), "lock_version")
-    status = _status(body["status"], ActionStatus) if body.get("status") is not None else None
-    note = inputs.text(body, "note")
+    seen = body.lock_version
+    status = body.status
+    note = body.note
     data = _action_input(body, action.campaign, action) if edits else None
     with _one_transaction() as session:
         if data is not None:
@@ -533,4 +497,4 @@ def action_update(action_id: int):
             )
         else:
             service.check_fresh(action, seen)
-    return jsonify(_action_json(_action_or_404(action_id)))
+    return _action_json(_action_or_404(action_id))

@@ -6,30 +6,17 @@ A rate whose denominator is 0 is ``null``. Totals are weighted (sum of counts / 
 
 from __future__ import annotations
 
-from datetime import date
-
-from flask import abort, jsonify, request
+from flask import abort
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..accounts.permissions import Permission, requires
 from ..extensions import db
-from ..indicators.importer import parse_month
 from ..indicators.service import INDICATORS, IndicatorRow, IndicatorTable, indicator_table
 from ..models import IndicatorTarget, Site
 from ..web.lookups import get_campaign_or_404
-from . import bp
-
-
-def _month(name: str) -> date | None:
-    raw = request.args.get(name, "").strip()
-    if not raw:
-        return None
-    month = parse_month(raw)
-    if month is None:
-        abort(400, _("Mois invalide pour « %(field)s » : « %(value)s » ; attendu AAAA-MM.",
-                     field=name, value=raw[:40]))
-    return month
+from . import bp, schemas
+from .declare import endpoint
 
 
 def target_json(target: IndicatorTarget | None, site_codes: dict[int, str]) -> dict | None:
@@ -91,11 +78,22 @@ def table_json(table: IndicatorTable) -> dict:
 
 @bp.get("/campaigns/<int:campaign_id>/indicators")
 @requires(Permission.READ)
-def campaign_indicators(campaign_id: int):
+@endpoint(
+    "Indicateurs clés de l’école par site et par mois, avec leurs objectifs",
+    description="Effectifs saisis, taux calculés (fractions non arrondies, `null` quand le "
+    "dénominateur est nul) et objectifs. Les totaux sont pondérés : somme des effectifs / "
+    "somme des effectifs, jamais une moyenne des pourcentages. `gap` = valeur − objectif, dans "
+    "l’unité de la valeur (fraction pour un taux). Un objectif de site remplace celui de "
+    "l’école pour ce site.",
+    query=schemas.IndicatorsQuery,
+    replies={200: schemas.Indicators},
+)
+def campaign_indicators(campaign_id: int, query: schemas.IndicatorsQuery):
+    """Counts and unrounded rates: the network's own tools do the rounding."""
     campaign = get_campaign_or_404(campaign_id)
-    start, end = _month("start"), _month("end")
+    start, end = query.start, query.end
     sites = None
-    codes = [c.strip() for c in request.args.getlist("site") if c.strip()]
+    codes = [c.strip() for c in query.site or ()]
     if codes:
         sites = list(db.session.scalars(
             select(Site).where(Site.school_id == campaign.school_id, Site.code.in_(codes))
@@ -104,5 +102,4 @@ def campaign_indicators(campaign_id: int):
         unknown = sorted(set(codes) - {s.code for s in sites})
         if unknown:
             abort(400, _("Site inconnu : %(code)s.", code=", ".join(unknown)[:80]))
-    return jsonify(table_json(indicator_table(campaign.school, sites=sites, start=start,
-                                              end=end)))
+    return table_json(indicator_table(campaign.school, sites=sites, start=start, end=end))

@@ -2,28 +2,35 @@
 
 from __future__ import annotations
 
-from flask import jsonify, request
-
 from ..accounts.permissions import Permission, requires
 from ..clock import local_today
 from ..extensions import db
 from ..readiness.rules import Readiness, default_reference_date, readiness_of, reference_name
 from ..web.lookups import get_campaign_or_404
-from . import bp, inputs
+from . import bp, inputs, schemas
+from .declare import endpoint
 
 
 @bp.get("/campaigns/<int:campaign_id>/readiness")
 @requires(Permission.READ)
-def campaign_readiness(campaign_id: int):
+@endpoint(
+    "État de préparation de chaque critère à une date de référence",
+    description="Les règles de l’écran « Préparation » (voir README, « État de préparation ») : "
+    "par critère, son état et ses raisons en toutes lettres. Le produit ne dit jamais "
+    "« conforme » : l’auditeur décide.",
+    query=schemas.ReadinessQuery,
+    replies={200: schemas.Readiness},
+)
+def campaign_readiness(campaign_id: int, query: schemas.ReadinessQuery):
+    """Any reference date, so that a client can replay the audit day before it comes."""
     campaign = get_campaign_or_404(campaign_id)
     today = local_today()
-    as_of = inputs.day(request.args.get("as_of"), "as_of") or default_reference_date(
-        campaign, today)
-    site = inputs.site(request.args.get("site")) if request.args.get("site") else None
+    as_of = query.as_of or default_reference_date(campaign, today)
+    site = inputs.site(query.site)
     readiness = readiness_of(db.session, campaign, as_of, today=today,
                              site_id=site.id if site else None)
-    return jsonify(readiness_json(readiness, reference_name(campaign, as_of),
-                                  site.code if site else None))
+    return readiness_json(readiness, reference_name(campaign, as_of),
+                          site.code if site else None)
 
 
 def readiness_json(readiness: Readiness, reference: str | None, site: str | None) -> dict:
