@@ -15,10 +15,12 @@ run: install fonts
 
 test: install-test fonts
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: install-test
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 # The date-sensitive test modules with the app's clock on each of these days (SQLite): month
 # ends, 29 February, Sundays, 31 December, the days the clocks change. No test may depend on the
@@ -79,4 +81,4 @@ translations: $(VENV)/.installed
 	$(BIN)/pybabel --quiet compile -d audit_tracker/translations
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

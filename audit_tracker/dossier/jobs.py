@@ -49,7 +49,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask, current_app
 from flask_babel import gettext as _
@@ -62,6 +62,10 @@ from ..extensions import db
 from ..models import BuildStatus, Campaign, DossierBuild, Section, Site, User
 from ..models.base import utcnow
 from .options import DossierOptions, DossierOptionsError
+
+if TYPE_CHECKING:
+    from redis import Redis
+    from rq import Queue
 
 log = logging.getLogger(__name__)
 
@@ -211,9 +215,9 @@ def shutdown_runner(app: Flask, wait: bool = True) -> None:
         executor.shutdown(wait=wait, cancel_futures=True)
 
 
-def redis_connection(app: Flask):
+def redis_connection(app: Flask) -> Redis:
     """The Redis connection of the RQ runner, made once per application."""
-    connection = app.extensions.get("dossier_redis")
+    connection: Redis | None = app.extensions.get("dossier_redis")
     if connection is None:
         try:
             from redis import Redis
@@ -233,7 +237,7 @@ def redis_connection(app: Flask):
     return connection
 
 
-def rq_queue(app: Flask):
+def rq_queue(app: Flask) -> Queue:
     from rq import Queue
 
     return Queue(
@@ -241,7 +245,9 @@ def rq_queue(app: Flask):
     )
 
 
-def _enqueue_rq(session: Session, app: Flask, build: DossierBuild, job_settings: JobSettings):
+def _enqueue_rq(
+    session: Session, app: Flask, build: DossierBuild, job_settings: JobSettings
+) -> None:
     job_id = f"dossier-{build.id}-{secrets.token_hex(6)}"
     build.runner = f"{RQ}:{job_id}"
     session.commit()
@@ -291,7 +297,9 @@ def _run_with_app(app: Flask, build_id: int) -> None:
             db.session.remove()
 
 
-def execute_build(session: Session, app: Flask, build_id: int, *, today: date | None = None):
+def execute_build(
+    session: Session, app: Flask, build_id: int, *, today: date | None = None
+) -> DossierBuild | None:
     """Run the build ``build_id`` if it is still queued: build, store, record. Returns the row."""
     # The progress callback commits while the builder holds loaded objects: do not expire them.
     expire_on_commit, session.expire_on_commit = session.expire_on_commit, False
@@ -301,7 +309,9 @@ def execute_build(session: Session, app: Flask, build_id: int, *, today: date | 
         session.expire_on_commit = expire_on_commit
 
 
-def _execute(session: Session, app: Flask, build_id: int, today: date | None):
+def _execute(
+    session: Session, app: Flask, build_id: int, today: date | None
+) -> DossierBuild | None:
     from .builder import build_dossier
 
     build = session.get(DossierBuild, build_id)
@@ -549,9 +559,9 @@ def _rq_lost(app: Flask, job_id: str, build: DossierBuild, now: datetime) -> str
     )
 
 
-def _aware(moment: datetime | None) -> datetime | None:
+def _aware(moment: datetime) -> datetime:
     """SQLite gives naive datetimes back; they were stored in UTC."""
-    if moment is None or moment.tzinfo is not None:
+    if moment.tzinfo is not None:
         return moment
     from datetime import UTC
 
@@ -561,7 +571,7 @@ def _aware(moment: datetime | None) -> datetime | None:
 # ------------------------------------------------------------------------------ reading builds
 
 
-def options_of(build: DossierBuild):
+def options_of(build: DossierBuild) -> DossierOptions:
     """The build's DossierOptions (validated by the builder's own reader)."""
     data = {k: v for k, v in (build.options or {}).items() if k != "with_zip"}
     return DossierOptions.from_json(data)
@@ -576,7 +586,8 @@ def builds_of(session: Session, campaign: Campaign, app: Flask | None = None) ->
             .order_by(DossierBuild.created_at.desc(), DossierBuild.id.desc())
         )
     )
-    recover_stale(session, builds, app or current_app._get_current_object())
+    # current_app is typed as the Flask it stands for, not as the proxy it is.
+    recover_stale(session, builds, app or current_app._get_current_object())  # type: ignore[attr-defined]
     return builds
 
 

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, BigInteger, CheckConstraint, DateTime, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
 from .accounts import User
-from .base import enum_column, utcnow
+from .base import Model, enum_column, utcnow
 from .campaign import Campaign
 
 
@@ -43,7 +43,7 @@ BUILD_STATUS_LABELS = {
 }
 
 
-class DossierBuild(db.Model):
+class DossierBuild(Model):
     __table_args__ = (
         CheckConstraint("progress >= 0 AND progress <= 100", name="progress_in_range"),
         # A finished build has its PDF; nothing else has one (no half-written output is kept).
@@ -55,7 +55,7 @@ class DossierBuild(db.Model):
         ForeignKey("campaign.id", ondelete="CASCADE"), index=True
     )
     # DossierOptions.to_json(): frameworks, sections, sites, annexes, personal data, reference date.
-    options: Mapped[dict] = mapped_column(JSON, default=dict)
+    options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     status: Mapped[BuildStatus] = enum_column(BuildStatus, default=BuildStatus.QUEUED, index=True)
     progress: Mapped[int] = mapped_column(default=0)
     step: Mapped[str] = mapped_column(String(200), default="")
