@@ -13,10 +13,13 @@ run: install fonts
 	$(FLASK) setup --demo
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
+# Tests run on TEST_WORKERS pytest-xdist workers (one per CPU; TEST_WORKERS=0 runs them in this
+# process), each with a PostgreSQL database of its own; the browser journeys share one worker.
+TEST_WORKERS ?= auto
 test: install-test fonts
 	$(BIN)/ruff check .
 	$(BIN)/mypy
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 lint: install-test
 	$(BIN)/ruff check .

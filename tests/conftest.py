@@ -57,6 +57,7 @@ def _relaxed_durability(engine: Engine) -> None:
             cursor.execute("PRAGMA synchronous = OFF")
         else:
             cursor.execute("SET synchronous_commit TO off")
+            dbapi_connection.commit()  # psycopg opened a transaction; a rollback would undo SET
         cursor.close()
 
 
