@@ -18,6 +18,7 @@ runs.
 
 from __future__ import annotations
 
+import functools
 import io
 import os
 import shutil
@@ -59,6 +60,22 @@ def _relaxed_durability(engine: Engine) -> None:
             cursor.execute("SET synchronous_commit TO off")
             dbapi_connection.commit()  # psycopg opened a transaction; a rollback would undo SET
         cursor.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _test_cost_password_hashes():
+    """Real scrypt hashes at a test cost (n=2**10 instead of werkzeug's 2**15 and its 32 MiB):
+    at full cost each password takes a tenth of a second or more, and every demo load sets
+    eight. Salts, the stored format and the check (which reads the cost from the hash) are the
+    production ones."""
+    from werkzeug.security import generate_password_hash
+
+    from audit_tracker.models import accounts
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(accounts, "generate_password_hash",
+                      functools.partial(generate_password_hash, method="scrypt:1024:8:1"))
+        yield
 
 
 @pytest.fixture(scope="session")
