@@ -27,10 +27,9 @@ from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, event, make_url, text
+from sqlalchemy import MetaData, create_engine, event, make_url, text
 from sqlalchemy.engine import Engine
 
-import audit_tracker.models  # noqa: F401 - every table registered before the schema is built
 from audit_tracker import create_app
 from audit_tracker.clock import local_today, set_today
 from audit_tracker.demo import load_demo, seed_day
@@ -79,11 +78,20 @@ def _test_cost_password_hashes():
 
 
 @pytest.fixture(scope="session")
-def sqlite_template(tmp_path_factory) -> Path:
+def app_metadata(tmp_path_factory) -> MetaData:
+    """Every table of the application: what ``db.create_all()`` builds once ``create_app`` has
+    imported all that registers models."""
+    create_app({"TESTING": True, "SECRET_KEY": "schema", "SQLALCHEMY_DATABASE_URI": "sqlite://",
+                "INSTANCE_PATH": str(tmp_path_factory.mktemp("schema-instance"))})
+    return db.metadata
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory, app_metadata) -> Path:
     """An SQLite file holding the models' empty schema (full-text table included), built once."""
     path = tmp_path_factory.mktemp("schema") / "template.sqlite3"
     engine = create_engine(f"sqlite:///{path}")
-    db.metadata.create_all(engine)
+    app_metadata.create_all(engine)
     engine.dispose()
     return path
 
@@ -97,13 +105,14 @@ class PostgresSchema:
     migrations and their ``alembic_version``), the schema is dropped and built again.
     """
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, metadata: MetaData) -> None:
         self.url = url
+        self.metadata = metadata
         self.engine = create_engine(url)
-        self.tables = {table.name for table in db.metadata.tables.values()}
+        self.tables = set(metadata.tables)
         self.empty_all = ";".join(
             str(table.delete().compile(dialect=self.engine.dialect))
-            for table in reversed(db.metadata.sorted_tables)
+            for table in reversed(metadata.sorted_tables)
         )
         self.built = False
 
@@ -115,7 +124,7 @@ class PostgresSchema:
             if not self.built or present != self.tables:
                 connection.execute(text("DROP SCHEMA public CASCADE"))
                 connection.execute(text("CREATE SCHEMA public"))
-                db.metadata.create_all(connection)
+                self.metadata.create_all(connection)
                 self.built = True
                 return
             connection.exec_driver_sql(self.empty_all)
@@ -149,12 +158,12 @@ def _worker_database(url: str) -> str:
 
 
 @pytest.fixture(scope="session")
-def postgres_schema():
+def postgres_schema(app_metadata):
     if not POSTGRES_URL:
         pytest.skip("PostgreSQL not selected: set AUDIT_TRACKER_TEST_POSTGRES_URL (.ci/run does)")
     from audit_tracker.config import normalise_database_url
 
-    schema = PostgresSchema(_worker_database(normalise_database_url(POSTGRES_URL)))
+    schema = PostgresSchema(_worker_database(normalise_database_url(POSTGRES_URL)), app_metadata)
     yield schema
     schema.dispose()
 
