@@ -13,12 +13,17 @@ run: install fonts
 	$(FLASK) setup --demo
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
+# Tests run on TEST_WORKERS pytest-xdist workers (one per CPU; TEST_WORKERS=0 runs them in this
+# process), each with a PostgreSQL database of its own; the browser journeys share one worker.
+TEST_WORKERS ?= auto
 test: install-test fonts
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/mypy
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
 
 lint: install-test
 	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 # The date-sensitive test modules with the app's clock on each of these days (SQLite): month
 # ends, 29 February, Sundays, 31 December, the days the clocks change. No test may depend on the
@@ -79,4 +84,4 @@ translations: $(VENV)/.installed
 	$(BIN)/pybabel --quiet compile -d audit_tracker/translations
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Flask, jsonify, render_template
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
@@ -26,7 +27,7 @@ MESSAGES = {
 }
 
 
-def _respond(status: int, message: str):
+def _respond(status: int, message: str) -> ResponseReturnValue:
     if wants_json():
         return jsonify(error=message), status
     return render_template("errors/error.html", status=status, message=message), status
@@ -34,7 +35,7 @@ def _respond(status: int, message: str):
 
 def init_errorhandlers(app: Flask) -> None:
     @app.errorhandler(CSRFError)
-    def csrf_error(_error):
+    def csrf_error(_error: CSRFError) -> ResponseReturnValue:
         return _respond(
             400,
             _(
@@ -44,7 +45,7 @@ def init_errorhandlers(app: Flask) -> None:
         )
 
     @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException):
+    def http_error(error: HTTPException) -> ResponseReturnValue:
         status = error.code or 500
         if status == 413:
             limit_mb = megabytes(app.config["MAX_CONTENT_LENGTH"])
@@ -58,7 +59,7 @@ def init_errorhandlers(app: Flask) -> None:
         return _respond(status, message)
 
     @app.errorhandler(Exception)
-    def internal_error(error: Exception):
+    def internal_error(error: Exception) -> ResponseReturnValue:
         db.session.rollback()
         app.logger.exception("Unhandled error", exc_info=error)
         return _respond(500, str(MESSAGES[500]))

@@ -3,6 +3,14 @@
 Every test that uses ``app`` runs on SQLite and, when ``AUDIT_TRACKER_TEST_POSTGRES_URL`` names a
 server (``.ci/run`` sets it), on PostgreSQL too.
 
+Each test starts from an empty database with the models' schema, built once per session rather
+than per test: on SQLite a copy of a template file made by ``create_all``, on PostgreSQL the same
+schema emptied row by row and its sequences restarted (ids start at 1 again). Data is committed
+for real, so live servers, threads and RQ workers see it as in production. A test that changes
+the schema itself (``drop_all``, migrations) gets it rebuilt before the next test. Under
+pytest-xdist each worker has a PostgreSQL database of its own (``<name>_gw0``, ``<name>_gw1``…),
+made on first use.
+
 The app's clock is pinned: today is ``TEST_TODAY`` (``AUDIT_TRACKER_TEST_TODAY=AAAA-MM-JJ`` moves
 it; ``make date-sweep`` runs the date-sensitive tests over many days), never the day the suite
 runs.
@@ -10,14 +18,17 @@ runs.
 
 from __future__ import annotations
 
+import functools
 import io
 import os
+import shutil
 from datetime import date
 from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import create_engine, text
+from sqlalchemy import MetaData, create_engine, event, make_url, text
+from sqlalchemy.engine import Engine
 
 from audit_tracker import create_app
 from audit_tracker.clock import local_today, set_today
@@ -35,26 +46,138 @@ POSTGRES_URL = os.environ.get("AUDIT_TRACKER_TEST_POSTGRES_URL")
 TEST_TODAY = date.fromisoformat(os.environ.get("AUDIT_TRACKER_TEST_TODAY") or "2026-12-06")
 
 
-def _reset_postgres(url: str) -> None:
-    """An empty public schema, so each test starts from nothing, as on SQLite."""
-    engine = create_engine(url)
-    with engine.begin() as connection:
-        connection.execute(text("DROP SCHEMA public CASCADE"))
-        connection.execute(text("CREATE SCHEMA public"))
+def _relaxed_durability(engine: Engine) -> None:
+    """Commits that do not wait for the disk: test databases are thrown away, and a commit that
+    waits for fsync costs more than most tests. Visibility and locking are unchanged."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        cursor = dbapi_connection.cursor()
+        if engine.dialect.name == "sqlite":
+            cursor.execute("PRAGMA synchronous = OFF")
+        else:
+            cursor.execute("SET synchronous_commit TO off")
+            dbapi_connection.commit()  # psycopg opened a transaction; a rollback would undo SET
+        cursor.close()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _test_cost_password_hashes():
+    """Real scrypt hashes at a test cost (n=2**10 instead of werkzeug's 2**15 and its 32 MiB):
+    at full cost each password takes a tenth of a second or more, and every demo load sets
+    eight. Salts, the stored format and the check (which reads the cost from the hash) are the
+    production ones."""
+    from werkzeug.security import generate_password_hash
+
+    from audit_tracker.models import accounts
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(accounts, "generate_password_hash",
+                      functools.partial(generate_password_hash, method="scrypt:1024:8:1"))
+        yield
+
+
+@pytest.fixture(scope="session")
+def app_metadata(tmp_path_factory) -> MetaData:
+    """Every table of the application: what ``db.create_all()`` builds once ``create_app`` has
+    imported all that registers models."""
+    create_app({"TESTING": True, "SECRET_KEY": "schema", "SQLALCHEMY_DATABASE_URI": "sqlite://",
+                "INSTANCE_PATH": str(tmp_path_factory.mktemp("schema-instance"))})
+    return db.metadata
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory, app_metadata) -> Path:
+    """An SQLite file holding the models' empty schema (full-text table included), built once."""
+    path = tmp_path_factory.mktemp("schema") / "template.sqlite3"
+    engine = create_engine(f"sqlite:///{path}")
+    app_metadata.create_all(engine)
     engine.dispose()
+    return path
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def database_url(request, tmp_path):
-    if request.param == "sqlite":
-        return f"sqlite:///{tmp_path / 'test.sqlite3'}"
+class PostgresSchema:
+    """The models' schema in one PostgreSQL database, built once and emptied before each test.
+
+    Emptying is a ``DELETE`` per table (children first) and a restart of the sequences that were
+    used: with a handful of rows this is far cheaper than ``TRUNCATE``, which makes new files for
+    every table and index. When a test has changed the set of tables (``drop_all``, the
+    migrations and their ``alembic_version``), the schema is dropped and built again.
+    """
+
+    def __init__(self, url: str, metadata: MetaData) -> None:
+        self.url = url
+        self.metadata = metadata
+        self.engine = create_engine(url)
+        self.tables = set(metadata.tables)
+        self.empty_all = ";".join(
+            str(table.delete().compile(dialect=self.engine.dialect))
+            for table in reversed(metadata.sorted_tables)
+        )
+        self.built = False
+
+    def reset(self) -> None:
+        with self.engine.begin() as connection:
+            connection.execute(text("SET LOCAL synchronous_commit TO off"))
+            present = set(connection.scalars(text(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public'")))
+            if not self.built or present != self.tables:
+                connection.execute(text("DROP SCHEMA public CASCADE"))
+                connection.execute(text("CREATE SCHEMA public"))
+                self.metadata.create_all(connection)
+                self.built = True
+                return
+            connection.exec_driver_sql(self.empty_all)
+            connection.execute(text(
+                "DO $$ DECLARE s record; BEGIN"
+                " FOR s IN SELECT sequencename FROM pg_sequences"
+                "  WHERE schemaname = 'public' AND last_value IS NOT NULL LOOP"
+                "  EXECUTE format('ALTER SEQUENCE public.%I RESTART', s.sequencename);"
+                " END LOOP; END $$"))
+
+    def dispose(self) -> None:
+        self.engine.dispose()
+
+
+def _worker_database(url: str) -> str:
+    """Under pytest-xdist, this worker's own database beside the named one, created if absent."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    engine = create_engine(base, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        exists = connection.scalar(
+            text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name})
+        if not exists:
+            quoted = connection.dialect.identifier_preparer.quote(name)
+            connection.execute(text(f"CREATE DATABASE {quoted}"))
+    engine.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture(scope="session")
+def postgres_schema(app_metadata):
     if not POSTGRES_URL:
         pytest.skip("PostgreSQL not selected: set AUDIT_TRACKER_TEST_POSTGRES_URL (.ci/run does)")
     from audit_tracker.config import normalise_database_url
 
-    url = normalise_database_url(POSTGRES_URL)
-    _reset_postgres(url)
-    return url
+    schema = PostgresSchema(_worker_database(normalise_database_url(POSTGRES_URL)), app_metadata)
+    yield schema
+    schema.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path):
+    """An empty database with the models' schema, on each engine in turn."""
+    if request.param == "sqlite":
+        path = tmp_path / "test.sqlite3"
+        shutil.copyfile(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite:///{path}"
+    schema = request.getfixturevalue("postgres_schema")
+    schema.reset()
+    return schema.url
 
 
 class FreshContextClient(FlaskClient):
@@ -79,10 +202,9 @@ def app(database_url, tmp_path):
     })
     app.test_client_class = FreshContextClient
     with app.app_context():
-        db.create_all()
+        _relaxed_durability(db.engine)
         yield app
         db.session.remove()
-        db.drop_all()
         db.engine.dispose()
 
 

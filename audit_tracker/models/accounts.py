@@ -13,8 +13,7 @@ from sqlalchemy import CheckConstraint, DateTime, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..extensions import db
-from .base import TimestampMixin, enum_column
+from .base import Model, TimestampMixin, enum_column
 from .school import School, Site
 
 
@@ -39,7 +38,7 @@ ROLE_LABELS = {
 }
 
 
-class User(UserMixin, TimestampMixin, db.Model):
+class User(UserMixin, TimestampMixin, Model):
     __table_args__ = (
         # A site manager without a site would see nothing and could be given everything by mistake.
         CheckConstraint("role <> 'site' OR site_id IS NOT NULL", name="site_role_has_site"),
@@ -68,13 +67,13 @@ class User(UserMixin, TimestampMixin, db.Model):
         self.password_hash = generate_password_hash(password)
 
     def check_password(self, password: str) -> bool:
-        return bool(self.password_hash) and check_password_hash(self.password_hash, password)
+        return bool(self.password_hash and check_password_hash(self.password_hash, password))
 
     def __repr__(self) -> str:
         return f"<User {self.email} {self.role}>"
 
 
-class ApiToken(TimestampMixin, db.Model):
+class ApiToken(TimestampMixin, Model):
     """A bearer token; only its SHA-256 is stored, the token itself is shown once."""
 
     id: Mapped[int] = mapped_column(primary_key=True)

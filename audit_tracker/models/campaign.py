@@ -10,7 +10,7 @@ from sqlalchemy import JSON, CheckConstraint, Column, ForeignKey, String, Table,
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
-from .base import TimestampMixin, enum_column
+from .base import Model, TimestampMixin, enum_column
 from .evidence import Evidence
 from .referentiel import Framework
 from .school import School, Site
@@ -92,7 +92,7 @@ MEETING_KIND_LABELS = {
 }
 
 
-class Campaign(TimestampMixin, db.Model):
+class Campaign(TimestampMixin, Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
     name: Mapped[str] = mapped_column(String(200))
@@ -120,7 +120,7 @@ class Campaign(TimestampMixin, db.Model):
         return f"<Campaign {self.name}>"
 
 
-class Milestone(db.Model):
+class Milestone(Model):
     __table_args__ = (
         CheckConstraint("ends_on IS NULL OR ends_on >= starts_on", name="ends_after_start"),
     )
@@ -145,7 +145,7 @@ class Milestone(db.Model):
         return self.ends_on or self.starts_on
 
 
-class Meeting(db.Model):
+class Meeting(Model):
     """A governance meeting; each one should leave minutes, which are a proof."""
 
     __table_args__ = (

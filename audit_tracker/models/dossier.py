@@ -7,16 +7,18 @@ storage backend under opaque keys; the row is the only way to find them.
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
 from .accounts import User
+from .base import Model
 from .campaign import Campaign
 from .jobs import JobRow
 
 
-class DossierBuild(JobRow, db.Model):
+class DossierBuild(JobRow, Model):
     """One dossier build: its options and the PDF (and ZIP) it produced; the job's own columns
     come from :class:`JobRow`."""
 
@@ -30,7 +32,7 @@ class DossierBuild(JobRow, db.Model):
         ForeignKey("campaign.id", ondelete="CASCADE"), index=True
     )
     # DossierOptions.to_json(): frameworks, sections, sites, annexes, personal data, reference date.
-    options: Mapped[dict] = mapped_column(JSON, default=dict)
+    options: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     pdf_key: Mapped[str | None] = mapped_column(String(80), unique=True)
     zip_key: Mapped[str | None] = mapped_column(String(80), unique=True)

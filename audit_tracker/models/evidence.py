@@ -21,9 +21,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
 from .accounts import User
-from .base import TimestampMixin, enum_column, utcnow
+from .base import Model, TimestampMixin, enum_column, utcnow
 from .referentiel import Criterion
 from .school import School, Site
 
@@ -64,7 +63,7 @@ REVIEW_STATUS_LABELS = {
 }
 
 
-class Evidence(TimestampMixin, db.Model):
+class Evidence(TimestampMixin, Model):
     __table_args__ = (
         CheckConstraint("kind <> 'lien' OR url IS NOT NULL", name="link_has_url"),
         CheckConstraint("kind <> 'papier' OR paper_location IS NOT NULL", name="paper_has_place"),
@@ -123,7 +122,7 @@ class Evidence(TimestampMixin, db.Model):
         return f"<Evidence {self.id} {self.kind} {self.title!r}>"
 
 
-class EvidenceVersion(db.Model):
+class EvidenceVersion(Model):
     """One uploaded file, never modified: a new upload is a new version."""
 
     __table_args__ = (UniqueConstraint("evidence_id", "number"),)
@@ -146,7 +145,7 @@ class EvidenceVersion(db.Model):
     uploaded_by: Mapped[User] = relationship()
 
 
-class EvidenceLink(db.Model):
+class EvidenceLink(Model):
     """A proof linked to a criterion, with what it demonstrates there."""
 
     __table_args__ = (UniqueConstraint("evidence_id", "criterion_id"),)
@@ -163,7 +162,7 @@ class EvidenceLink(db.Model):
     created_by: Mapped[User] = relationship()
 
 
-class EvidenceReview(db.Model):
+class EvidenceReview(Model):
     """The review trail: who sent, validated or refused which version, when and why."""
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from .accounts import User
-from .base import TimestampMixin, enum_column, utcnow
+from .base import Model, TimestampMixin, enum_column, utcnow
 from .campaign import Campaign, Milestone
 from .evidence import Evidence
 from .referentiel import Criterion, FindingType, Framework
@@ -87,7 +87,7 @@ action_criterion = Table(
 )
 
 
-class Finding(TimestampMixin, db.Model):
+class Finding(TimestampMixin, Model):
     """One finding of an audit event (or a préconisation of the commission)."""
 
     __table_args__ = (UniqueConstraint("milestone_id", "number"),)
@@ -130,7 +130,7 @@ class Finding(TimestampMixin, db.Model):
                        number=self.number)
 
 
-class Action(TimestampMixin, db.Model):
+class Action(TimestampMixin, Model):
     """A corrective action of the plan, answering findings and serving criteria."""
 
     id: Mapped[int] = mapped_column(primary_key=True)

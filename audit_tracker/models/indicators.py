@@ -15,9 +15,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import CheckConstraint, DateTime, Float, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
 from .accounts import User
-from .base import TimestampMixin, enum_column, utcnow
+from .base import Model, TimestampMixin, enum_column, utcnow
 from .school import School, Site
 
 #: The counted columns of an entry, in the order of the source document's table.
@@ -33,7 +32,7 @@ COUNT_COLUMNS = (
 )
 
 
-class IndicatorEntry(TimestampMixin, db.Model):
+class IndicatorEntry(TimestampMixin, Model):
     """One site's counts for one month (``period`` is the month's first day)."""
 
     __table_args__ = (
@@ -103,7 +102,7 @@ COMPARISON_LABELS = {
 }
 
 
-class IndicatorTarget(db.Model):
+class IndicatorTarget(Model):
     """A goal for one indicator, for the whole school (``site_id`` null) or one site.
 
     ``value`` is a fraction for a rate (0.40 for 40 %) and a number per month for a monthly

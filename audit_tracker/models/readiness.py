@@ -9,19 +9,19 @@ trend and a signed state survive later changes.
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import JSON, DateTime, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
 from .accounts import User
-from .base import utcnow
+from .base import Model, utcnow
 from .campaign import Campaign, Milestone
 from .referentiel import Criterion
 from .school import Site
 
 
-class CampaignCriterion(db.Model):
+class CampaignCriterion(Model):
     """The school's argument for a criterion, and whether the criterion applies to it at all."""
 
     __table_args__ = (UniqueConstraint("campaign_id", "criterion_id"),)
@@ -46,7 +46,7 @@ class CampaignCriterion(db.Model):
     __mapper_args__ = {"version_id_col": lock_version}
 
 
-class SiteExemption(db.Model):
+class SiteExemption(Model):
     """A criterion that does not apply at one site (a site without a workshop, say), and why."""
 
     __table_args__ = (UniqueConstraint("campaign_id", "criterion_id", "site_id"),)
@@ -63,7 +63,7 @@ class SiteExemption(db.Model):
     criterion: Mapped[Criterion] = relationship()
 
 
-class ReadinessSnapshot(db.Model):
+class ReadinessSnapshot(Model):
     """Readiness as computed on a day, frozen: the per-criterion states and reasons as JSON, with
     the SHA-256 of that JSON's canonical form so a signed state can be shown to be unchanged."""
 
@@ -75,12 +75,12 @@ class ReadinessSnapshot(db.Model):
     taken_on: Mapped[date]
     as_of: Mapped[date]
     counts: Mapped[dict[str, int]] = mapped_column(JSON)
-    criteria: Mapped[list[dict]] = mapped_column(JSON)
+    criteria: Mapped[list[dict[str, Any]]] = mapped_column(JSON)
     sha256: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
-class ReadinessSignOff(db.Model):
+class ReadinessSignOff(Model):
     """The director's signature of the readiness at a reference date."""
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -13,8 +13,7 @@ from datetime import date, datetime
 from sqlalchemy import JSON, DateTime, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from .base import enum_column, utcnow
+from .base import Model, enum_column, utcnow
 
 
 class FindingKind(enum.StrEnum):
@@ -25,7 +24,7 @@ class FindingKind(enum.StrEnum):
     NONCONFORMITY = "nonconformity"
 
 
-class Framework(db.Model):
+class Framework(Model):
     __table_args__ = (UniqueConstraint("code", "version"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -65,7 +64,7 @@ class Framework(db.Model):
         return f"<Framework {self.code} v{self.version}>"
 
 
-class FrameworkCategory(db.Model):
+class FrameworkCategory(Model):
     """A category of application, e.g. Qualiopi's actions de formation or apprentissage."""
 
     __table_args__ = (UniqueConstraint("framework_id", "code"),)
@@ -77,7 +76,7 @@ class FrameworkCategory(db.Model):
     position: Mapped[int] = mapped_column(default=0)
 
 
-class FindingType(db.Model):
+class FindingType(Model):
     """One step of the framework's finding scale (point fort … non-conformité majeure)."""
 
     __table_args__ = (UniqueConstraint("framework_id", "code"),)
@@ -101,7 +100,7 @@ class FindingType(db.Model):
         return self.kind is FindingKind.NONCONFORMITY
 
 
-class Section(db.Model):
+class Section(Model):
     __table_args__ = (UniqueConstraint("framework_id", "code"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -117,7 +116,7 @@ class Section(db.Model):
     )
 
 
-class Criterion(db.Model):
+class Criterion(Model):
     __table_args__ = (UniqueConstraint("framework_id", "code"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -147,7 +146,7 @@ class Criterion(db.Model):
         return f"<Criterion {self.framework_id}:{self.code}>"
 
 
-class CriterionMapping(db.Model):
+class CriterionMapping(Model):
     """Two criteria of different frameworks that one proof can serve at once."""
 
     __table_args__ = (UniqueConstraint("from_criterion_id", "to_criterion_id"),)

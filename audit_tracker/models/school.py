@@ -7,11 +7,10 @@ from datetime import date
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..extensions import db
-from .base import TimestampMixin
+from .base import Model, TimestampMixin
 
 
-class School(TimestampMixin, db.Model):
+class School(TimestampMixin, Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     short_name: Mapped[str] = mapped_column(String(60), unique=True)
@@ -25,7 +24,7 @@ class School(TimestampMixin, db.Model):
         return f"<School {self.short_name}>"
 
 
-class Site(TimestampMixin, db.Model):
+class Site(TimestampMixin, Model):
     __table_args__ = (UniqueConstraint("school_id", "code"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)

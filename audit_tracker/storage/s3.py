@@ -112,11 +112,12 @@ class S3Storage:
 
     def put(self, key: str, source: Path) -> None:
         object_key = self._key(key)
+        failures: tuple[type[BaseException], ...] = (*self._errors, OSError)
         try:
             self.client.upload_file(
                 str(source), self.bucket, object_key, Config=self.transfer_config
             )
-        except self._errors + (OSError,) as error:
+        except failures as error:
             raise StorageError(f"could not store {key!r} in S3: {error}") from error
         # Stored: the source is spent. A leftover temporary file is not worth failing for.
         with contextlib.suppress(OSError):

@@ -44,10 +44,13 @@ E2E_DIR = Path(__file__).resolve().parent
 
 
 def pytest_collection_modifyitems(config, items):
-    """Every test under tests/e2e is an ``e2e`` test (``-m "not e2e"`` leaves them out)."""
+    """Every test under tests/e2e is an ``e2e`` test (``-m "not e2e"`` leaves them out), and
+    all of them go to one pytest-xdist worker (``--dist loadgroup``): the live servers and the
+    browser are per-session fixtures, built once rather than once per worker."""
     for item in items:
         if E2E_DIR in Path(str(item.path)).resolve().parents:
             item.add_marker(pytest.mark.e2e)
+            item.add_marker(pytest.mark.xdist_group("e2e"))
 
 
 def browser_required() -> bool:
