@@ -202,7 +202,7 @@ def users_create(
         )
         if site is None:
             raise click.ClickException(f"Site inconnu : {site_code}.")
-    if Role(role) is Role.SITE and site is None:
+    if Role(role) is Role.SITE_MANAGER and site is None:
         raise click.ClickException("Le rôle site exige --site.")
     if len(password) < 10:
         raise click.ClickException("Le mot de passe doit compter au moins 10 caractères.")

@@ -39,7 +39,7 @@ SITES = [  # code, name, opened on (seed table "Informations clés au 28/02/2018
 
 MILESTONES = [  # kind, title, start, end, place, notes
     (
-        MilestoneKind.VISITE_CONSEIL,
+        MilestoneKind.ADVISORY_VISIT,
         "Visite conseil du réseau E2C France",
         date(2017, 12, 12),
         None,
@@ -59,7 +59,7 @@ MILESTONES = [  # kind, title, start, end, place, notes
         "de labellisation.",
     ),
     (
-        MilestoneKind.AUDIT_INITIAL,
+        MilestoneKind.INITIAL_AUDIT,
         "Audit de labellisation AFNOR Certification",
         AFNOR_AUDIT_DAY,
         date(2018, 4, 26),
@@ -67,7 +67,7 @@ MILESTONES = [  # kind, title, start, end, place, notes
         "",
     ),
     (
-        MilestoneKind.COMMISSION_NATIONALE,
+        MilestoneKind.NATIONAL_COMMISSION,
         "Commission Nationale de Labellisation",
         date(2018, 5, 17),
         None,
@@ -75,7 +75,7 @@ MILESTONES = [  # kind, title, start, end, place, notes
         "",
     ),
     (
-        MilestoneKind.AUTRE,
+        MilestoneKind.OTHER,
         "Inauguration du site Dracénie et célébration du label",
         date(2018, 6, 1),
         None,
@@ -92,17 +92,17 @@ _SUIVI_PM, _SUIVI_AM = (time(14, 0), time(16, 0)), (time(10, 0), time(12, 0))
 # February 2018 note: read as 2018.
 MEETINGS = [  # kind, site code or None, title, day, (start, end), notes
     (
-        MeetingKind.AUTRE,
+        MeetingKind.OTHER,
         "tpm",
         "Rencontre des relais des quartiers prioritaires",
         date(2018, 2, 8),
         (None, None),
         "Une trentaine de participants prêts à aider au recrutement.",
     ),
-    (MeetingKind.SOUS_COMITE_FINANCIER, None, "Sous-comité financier", date(2018, 5, 29), _PM, ""),
-    (MeetingKind.COMITE_STRATEGIQUE, None, "Comité stratégique", date(2018, 6, 12), _PM, ""),
+    (MeetingKind.FINANCE_SUBCOMMITTEE, None, "Sous-comité financier", date(2018, 5, 29), _PM, ""),
+    (MeetingKind.STRATEGY_COMMITTEE, None, "Comité stratégique", date(2018, 6, 12), _PM, ""),
     (
-        MeetingKind.COMITE_OPERATIONNEL_LOCAL,
+        MeetingKind.LOCAL_COMMITTEE,
         "cavem",
         "Comité opérationnel local CAVEM",
         date(2018, 6, 19),
@@ -110,7 +110,7 @@ MEETINGS = [  # kind, site code or None, title, day, (start, end), notes
         "",
     ),
     (
-        MeetingKind.COMITE_OPERATIONNEL_LOCAL,
+        MeetingKind.LOCAL_COMMITTEE,
         "tpm",
         "Comité opérationnel local TPM",
         date(2018, 6, 21),
@@ -118,7 +118,7 @@ MEETINGS = [  # kind, site code or None, title, day, (start, end), notes
         "",
     ),
     (
-        MeetingKind.COMITE_OPERATIONNEL_LOCAL,
+        MeetingKind.LOCAL_COMMITTEE,
         "dracenie",
         "Comité opérationnel local Dracénie",
         date(2018, 6, 26),
@@ -126,7 +126,7 @@ MEETINGS = [  # kind, site code or None, title, day, (start, end), notes
         "",
     ),
     (
-        MeetingKind.COMITE_OPERATIONNEL_LOCAL,
+        MeetingKind.LOCAL_COMMITTEE,
         "provence-verte",
         "Comité opérationnel local Provence Verte",
         date(2018, 6, 27),
@@ -135,7 +135,7 @@ MEETINGS = [  # kind, site code or None, title, day, (start, end), notes
     ),
 ] + [
     (
-        MeetingKind.COMMISSION_SUIVI,
+        MeetingKind.TRAINEE_REVIEW,
         site,
         f"Commission de suivi des stagiaires – {label}",
         day,
@@ -153,13 +153,13 @@ MEETINGS = [  # kind, site code or None, title, day, (start, end), notes
 
 ACCOUNTS = [  # local part, full name, role, site code
     ("admin", "Administrateur de la plateforme", Role.ADMIN, None),
-    ("direction", "Direction de l’E2C Var", Role.DIRECTION, None),
-    ("qualite", "Responsable qualité E2C Var", Role.QUALITE, None),
-    ("tpm", "Responsable du site TPM", Role.SITE, "tpm"),
-    ("cavem", "Responsable du site CAVEM", Role.SITE, "cavem"),
-    ("provence-verte", "Responsable du site Provence Verte", Role.SITE, "provence-verte"),
-    ("dracenie", "Responsable du site Dracénie", Role.SITE, "dracenie"),
-    ("auditeur", "Auditeur AFNOR Certification (démo)", Role.AUDITEUR, None),
+    ("direction", "Direction de l’E2C Var", Role.DIRECTOR, None),
+    ("qualite", "Responsable qualité E2C Var", Role.QUALITY_LEAD, None),
+    ("tpm", "Responsable du site TPM", Role.SITE_MANAGER, "tpm"),
+    ("cavem", "Responsable du site CAVEM", Role.SITE_MANAGER, "cavem"),
+    ("provence-verte", "Responsable du site Provence Verte", Role.SITE_MANAGER, "provence-verte"),
+    ("dracenie", "Responsable du site Dracénie", Role.SITE_MANAGER, "dracenie"),
+    ("auditeur", "Auditeur AFNOR Certification (démo)", Role.AUDITOR, None),
 ]
 
 

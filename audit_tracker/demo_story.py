@@ -146,10 +146,10 @@ PROOFS = [
 
 # (event, framework, type, title, criteria, site, description)
 FINDINGS = [
-    (MilestoneKind.VISITE_CONSEIL, "point_sensible",
+    (MilestoneKind.ADVISORY_VISIT, "point_sensible",
      "Part de stagiaires diplômés au-dessus de la cible du réseau", ["B1"], None,
      "Les entrées comptent trop de jeunes déjà diplômés au regard du public cible."),
-    (MilestoneKind.VISITE_CONSEIL, "piste_progres",
+    (MilestoneKind.ADVISORY_VISIT, "piste_progres",
      "Systématiser la logique de preuve", ["H2"], None, ""),
     (MilestoneKind.PRE_AUDIT, "point_fort",
      "Accompagnement de qualité des stagiaires et modèle innovant à fort potentiel",

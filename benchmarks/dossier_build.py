@@ -141,11 +141,11 @@ def make_school(app, index: int, pieces: int, pdfs: int, pages_per_pdf: int, sou
     school.sites = [Site(code=f"site-{i}", name=f"Site {i}", opened_on=date(2017, 3, 13))
                     for i in range(4)]
     user = User(email=f"qualite{index}@bench.example", full_name="Responsable qualité",
-                role=Role.QUALITE, school=school)
+                role=Role.QUALITY_LEAD, school=school)
     user.set_password("motdepasse-bench")
     frameworks = list(db.session.scalars(select(Framework).order_by(Framework.code)))
     campaign = Campaign(school=school, name="Labellisation 2018", frameworks=frameworks)
-    campaign.milestones = [Milestone(kind=MilestoneKind.AUDIT_INITIAL, title="Audit AFNOR",
+    campaign.milestones = [Milestone(kind=MilestoneKind.INITIAL_AUDIT, title="Audit AFNOR",
                                      starts_on=date(2018, 4, 24), ends_on=date(2018, 4, 26))]
     db.session.add_all([school, user, campaign])
     db.session.commit()

@@ -79,7 +79,7 @@ def grow(campaign: Campaign, count: int, offset: int) -> None:
             Action(campaign=campaign, title=f"Action {i}", owner=owner, created_by=owner,
                    due_on=today - timedelta(days=1 + i % 30), status=ActionStatus.TODO,
                    findings=[finding], criteria=[criterion]),
-            Meeting(campaign=campaign, kind=MeetingKind.AUTRE, title=f"Réunion {i}",
+            Meeting(campaign=campaign, kind=MeetingKind.OTHER, title=f"Réunion {i}",
                     held_on=today - timedelta(days=1 + i % 60)),
         ])
         if i % 2 == 0:  # one past day's snapshot for every other item

@@ -254,7 +254,7 @@ class Product:
             school=school,
             email="qualite@banc.example",
             full_name="Responsable qualité",
-            role=Role.QUALITE,
+            role=Role.QUALITY_LEAD,
         )
         db.session.add(user)
         db.session.commit()

@@ -45,9 +45,9 @@ class UserFactory(Base):
     school = factory.SubFactory(SchoolFactory)
     email = factory.Sequence(lambda n: f"user{n}@ecole.example")
     full_name = factory.Sequence(lambda n: f"Utilisateur {n}")
-    role = Role.QUALITE
+    role = Role.QUALITY_LEAD
     site = factory.Maybe(
-        factory.LazyAttribute(lambda o: o.role is Role.SITE),
+        factory.LazyAttribute(lambda o: o.role is Role.SITE_MANAGER),
         yes_declaration=factory.SubFactory(SiteFactory, school=factory.SelfAttribute("..school")),
         no_declaration=None,
     )
@@ -67,7 +67,7 @@ class MilestoneFactory(Base):
         model = Milestone
 
     campaign = factory.SubFactory(CampaignFactory)
-    kind = MilestoneKind.AUDIT_INITIAL
+    kind = MilestoneKind.INITIAL_AUDIT
     title = "Audit AFNOR"
     starts_on = date(2018, 4, 24)
     ends_on = date(2018, 4, 26)

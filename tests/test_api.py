@@ -65,7 +65,7 @@ def test_missing_or_bad_token_is_a_french_401(client, demo, header):
 
 
 def test_revoked_token_no_longer_works(client, demo, token_for):
-    user = db.session.scalar(select(User).where(User.role == Role.QUALITE))
+    user = db.session.scalar(select(User).where(User.role == Role.QUALITY_LEAD))
     headers = token_for(user)
     assert client.get("/api/v1/campaigns", headers=headers).status_code == 200
     token = db.session.scalar(select(ApiToken).where(ApiToken.user_id == user.id))
@@ -82,7 +82,7 @@ def test_the_api_ignores_the_session_cookie(client, auth, demo):
 
 
 def test_only_the_token_hash_is_stored(app, demo, token_for):
-    user = db.session.scalar(select(User).where(User.role == Role.DIRECTION))
+    user = db.session.scalar(select(User).where(User.role == Role.DIRECTOR))
     clear = token_for(user)["Authorization"].split()[1]
     stored = db.session.scalar(select(ApiToken.token_hash).where(ApiToken.user_id == user.id))
     assert clear not in stored and len(stored) == 64

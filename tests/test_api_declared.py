@@ -17,7 +17,7 @@ BIG = 10**20  # past every database's integer: today's drivers fail on it
 @pytest.fixture
 def quality(make_user, token_for):
     """Bearer headers of a quality lead of a school with nothing in it yet."""
-    return token_for(make_user(Role.QUALITE))
+    return token_for(make_user(Role.QUALITY_LEAD))
 
 
 def _resolve(document: dict, schema: dict) -> dict:

@@ -140,7 +140,7 @@ def test_jobs_of_another_school_do_not_exist(app, client, campaign, make_user, t
                          runner=jobs.inprocess_runner_id())
     db.session.add(build)
     db.session.commit()
-    stranger = token_for(make_user(Role.DIRECTION))  # director of another school
+    stranger = token_for(make_user(Role.DIRECTOR))  # director of another school
     assert client.get(f"/api/v1/jobs/{build.id}", headers=stranger).status_code == 404
     assert client.get(f"/api/v1/jobs/{build.id}/dossier.pdf", headers=stranger).status_code == 404
     started = client.post(f"/api/v1/campaigns/{campaign.id}/dossier", headers=stranger, json={})

@@ -557,7 +557,7 @@ def test_site_manager_does_not_see_another_sites_proof(client, director, headers
 
 def test_other_schools_proof_is_a_404_everywhere(client, director, make_user, make_evidence):
     """Another school's proof is neither shown, downloaded, versioned, linked nor reviewed."""
-    stranger = make_user(Role.QUALITE)
+    stranger = make_user(Role.QUALITY_LEAD)
     other = make_evidence(stranger, title="Preuve d’une autre école")
     base = f"/api/v1/evidence/{other.id}"
 

@@ -205,7 +205,7 @@ def test_a_finding_of_the_e2c_grid_with_a_qualiopi_criterion_is_refused(client, 
 
 def test_findings_only_on_visits_audits_and_the_commission(client, as_):
     before = counts()
-    body = finding_body(event_id=event(MilestoneKind.AUTRE).id)
+    body = finding_body(event_id=event(MilestoneKind.OTHER).id)
     response = client.post("/api/v1/findings", json=body, headers=as_("qualite"))
     assert response.status_code == 400
     assert response.json["error"] == ("Seules les visites, les audits et la commission "
@@ -320,7 +320,7 @@ def test_a_refused_finding_patch_changes_nothing(client, as_, post_finding, body
 
 def test_another_schools_finding_is_a_404(client, as_, post_finding, make_user, token_for):
     finding = post_finding()
-    stranger = token_for(make_user(Role.QUALITE))
+    stranger = token_for(make_user(Role.QUALITY_LEAD))
     url = f"/api/v1/findings/{finding['id']}"
     assert client.get(url, headers=stranger).status_code == 404
     response = client.patch(url, json={"title": "x"}, headers=stranger)
@@ -330,7 +330,7 @@ def test_another_schools_finding_is_a_404(client, as_, post_finding, make_user, 
 
 def test_finding_list_filters(client, as_, post_finding, post_action):
     pre = post_finding()
-    audit = post_finding(event_id=event(MilestoneKind.AUDIT_INITIAL).id, title="Audit 1")
+    audit = post_finding(event_id=event(MilestoneKind.INITIAL_AUDIT).id, title="Audit 1")
     answered = post_finding(title="Traité")
     strength = post_finding(framework="e2c-label", type="point_fort", criteria=["A1"],
                             title="Accueil chaleureux")
@@ -407,7 +407,7 @@ def test_plan_an_action_answering_a_finding(client, as_, post_finding, post_acti
 
 @pytest.fixture
 def other_school_user(make_user):
-    return make_user(Role.QUALITE)
+    return make_user(Role.QUALITY_LEAD)
 
 
 BAD_ACTIONS = [
@@ -644,7 +644,7 @@ def test_bad_action_filters_are_french_400s(client, as_, query, message):
 
 def test_another_schools_action_is_a_404(client, as_, post_action, make_user, token_for):
     action = post_action()
-    stranger = token_for(make_user(Role.DIRECTION))
+    stranger = token_for(make_user(Role.DIRECTOR))
     url = f"/api/v1/actions/{action['id']}"
     assert client.get(url, headers=stranger).status_code == 404
     response = client.patch(url, json={"status": "en_cours"}, headers=stranger)

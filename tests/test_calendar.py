@@ -41,7 +41,7 @@ def _campaign() -> Campaign:
 
 
 def _afnor() -> Milestone:
-    return db.session.scalar(select(Milestone).where(Milestone.kind == MilestoneKind.AUDIT_INITIAL))
+    return db.session.scalar(select(Milestone).where(Milestone.kind == MilestoneKind.INITIAL_AUDIT))
 
 
 def _events(ics: bytes) -> dict[str, object]:

@@ -15,7 +15,7 @@ from .factories import CampaignFactory, MilestoneFactory
 
 
 def test_phase_counts_days_to_the_start_and_holds_during_a_multi_day_milestone():
-    audit = Milestone(kind=MilestoneKind.AUDIT_INITIAL, title="Audit", starts_on=date(2018, 4, 24),
+    audit = Milestone(kind=MilestoneKind.INITIAL_AUDIT, title="Audit", starts_on=date(2018, 4, 24),
                       ends_on=date(2018, 4, 26))
     assert phase_of(audit, date(2018, 2, 28)) == (Phase.COMING, 55)
     assert phase_of(audit, date(2018, 4, 25)) == (Phase.ONGOING, 0)
@@ -26,15 +26,15 @@ def test_next_milestone_skips_what_is_over_and_filters_by_kind(app):
     campaign = CampaignFactory()
     MilestoneFactory(campaign=campaign, kind=MilestoneKind.PRE_AUDIT, starts_on=date(2018, 2, 20),
                      ends_on=date(2018, 2, 22))
-    MilestoneFactory(campaign=campaign, kind=MilestoneKind.AUDIT_INITIAL)
-    MilestoneFactory(campaign=campaign, kind=MilestoneKind.COMMISSION_NATIONALE,
+    MilestoneFactory(campaign=campaign, kind=MilestoneKind.INITIAL_AUDIT)
+    MilestoneFactory(campaign=campaign, kind=MilestoneKind.NATIONAL_COMMISSION,
                      starts_on=date(2018, 5, 17), ends_on=None)
     db.session.commit()
     db.session.refresh(campaign)
     today = date(2018, 2, 28)
     assert [e.phase for e in timeline(campaign, today)] == [Phase.DONE, Phase.COMING, Phase.COMING]
-    assert next_milestone(campaign, today).milestone.kind is MilestoneKind.AUDIT_INITIAL
-    commission = next_milestone(campaign, today, {MilestoneKind.COMMISSION_NATIONALE})
+    assert next_milestone(campaign, today).milestone.kind is MilestoneKind.INITIAL_AUDIT
+    commission = next_milestone(campaign, today, {MilestoneKind.NATIONAL_COMMISSION})
     assert commission.days_left == 78
 
 
@@ -57,7 +57,7 @@ def test_real_dates_demo_campaign_has_no_countdown_once_the_audit_is_over(client
 
 
 def test_quality_lead_adds_a_milestone(client, auth, make_user):
-    user = make_user(Role.QUALITE)
+    user = make_user(Role.QUALITY_LEAD)
     campaign = CampaignFactory(school=user.school)
     db.session.commit()
     auth.login(user)
@@ -68,12 +68,12 @@ def test_quality_lead_adds_a_milestone(client, auth, make_user):
     assert response.status_code == 302
     db.session.refresh(campaign)
     assert [(m.kind, m.starts_on) for m in campaign.milestones] == [
-        (MilestoneKind.COMMISSION_NATIONALE, date(2018, 5, 17))]
+        (MilestoneKind.NATIONAL_COMMISSION, date(2018, 5, 17))]
 
 
 def test_milestone_ending_before_it_starts_is_refused_in_french_and_nothing_saved(
         client, auth, make_user):
-    user = make_user(Role.QUALITE)
+    user = make_user(Role.QUALITY_LEAD)
     campaign = CampaignFactory(school=user.school)
     db.session.commit()
     auth.login(user)
@@ -88,7 +88,7 @@ def test_milestone_ending_before_it_starts_is_refused_in_french_and_nothing_save
 
 
 def test_milestone_is_edited_then_deleted(client, auth, make_user):
-    user = make_user(Role.DIRECTION)
+    user = make_user(Role.DIRECTOR)
     milestone = MilestoneFactory(campaign=CampaignFactory(school=user.school))
     db.session.commit()
     auth.login(user)
@@ -109,7 +109,7 @@ def test_milestone_is_edited_then_deleted(client, auth, make_user):
 def test_campaign_is_created_with_its_frameworks(client, auth, make_user, referentiels):
     from audit_tracker.referentiel.importer import latest_framework
 
-    user = make_user(Role.QUALITE)
+    user = make_user(Role.QUALITY_LEAD)
     auth.login(user)
     qualiopi = latest_framework(db.session, "qualiopi-v9")
     response = client.post("/campagnes/nouvelle", data={
@@ -121,7 +121,7 @@ def test_campaign_is_created_with_its_frameworks(client, auth, make_user, refere
 
 
 def test_campaign_without_framework_is_refused(client, auth, make_user, referentiels):
-    auth.login(make_user(Role.QUALITE))
+    auth.login(make_user(Role.QUALITY_LEAD))
     response = client.post("/campagnes/nouvelle", data={"name": "Sans référentiel"})
     assert "Choisissez au moins un référentiel." in response.get_data(as_text=True)
 
@@ -130,7 +130,7 @@ def test_campaign_without_framework_is_refused(client, auth, make_user, referent
                                   "/api/v1/campaigns/{id}"])
 def test_another_schools_campaign_does_not_exist_for_you(client, auth, make_user, path):
     other = CampaignFactory()  # its own school
-    user = make_user(Role.DIRECTION)
+    user = make_user(Role.DIRECTOR)
     db.session.commit()
     auth.login(user)
     # The API ignores the session cookie: ask it with a token instead.

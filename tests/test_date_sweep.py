@@ -62,7 +62,7 @@ def test_the_demo_reads_true_on_any_day(client, demo_on, today):
     passwords = demo_on(today)
     campaign = db.session.scalar(select(Campaign))
     events = {m.kind: m for m in db.session.scalars(select(Milestone))}
-    audit = events[MilestoneKind.AUDIT_INITIAL]
+    audit = events[MilestoneKind.INITIAL_AUDIT]
 
     # The note's weekdays and intervals, a whole number of weeks away.
     assert audit.starts_on - seed_day(today) == timedelta(days=55)

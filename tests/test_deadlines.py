@@ -60,7 +60,7 @@ def nc_majeure() -> FindingType:
 
 
 def audit(starts_on: date, ends_on: date | None = None,
-          kind: MilestoneKind = MilestoneKind.AUDIT_INITIAL, title: str = "Audit") -> Milestone:
+          kind: MilestoneKind = MilestoneKind.INITIAL_AUDIT, title: str = "Audit") -> Milestone:
     return Milestone(kind=kind, title=title, starts_on=starts_on, ends_on=ends_on)
 
 
@@ -113,7 +113,7 @@ def test_a_month_rule_without_its_own_wording_explains_itself_with_the_audit_day
 
 
 def test_a_month_rule_ignores_the_next_audit():
-    later = audit(date(2018, 6, 1), kind=MilestoneKind.AUDIT_SUIVI)
+    later = audit(date(2018, 6, 1), kind=MilestoneKind.SURVEILLANCE_AUDIT)
     deadline = compute_deadline(nc_majeure(), audit(date(2018, 4, 24), date(2018, 4, 26)), later)
     assert deadline.due_on == date(2018, 7, 26)
 
@@ -145,7 +145,7 @@ def test_point_sensible_is_due_the_day_before_the_next_audit_starts():
 )
 def test_day_before_the_next_audit_crosses_month_and_year_ends(next_start, expected):
     event = audit(date(2018, 11, 20), date(2018, 11, 22), kind=MilestoneKind.PRE_AUDIT)
-    next_audit = audit(next_start, kind=MilestoneKind.AUDIT_SUIVI)
+    next_audit = audit(next_start, kind=MilestoneKind.SURVEILLANCE_AUDIT)
     assert compute_deadline(point_sensible(), event, next_audit).due_on == expected
 
 
@@ -161,7 +161,7 @@ def test_before_next_audit_without_a_next_audit_has_no_due_date_and_says_why():
 def test_type_without_a_rule_has_no_due_date():
     point_fort = finding_type("point_fort", FindingKind.STRENGTH)
     afnor = audit(date(2018, 4, 24), date(2018, 4, 26))
-    later = audit(date(2019, 4, 24), kind=MilestoneKind.AUDIT_SUIVI)
+    later = audit(date(2019, 4, 24), kind=MilestoneKind.SURVEILLANCE_AUDIT)
     deadline = compute_deadline(point_fort, afnor, later)
     assert not deadline.exists
     assert deadline.due_on is None
@@ -174,17 +174,17 @@ def test_type_without_a_rule_has_no_due_date():
 
 def campaign_events() -> dict[str, Milestone]:
     return {
-        "visite": audit(date(2017, 12, 12), kind=MilestoneKind.VISITE_CONSEIL,
+        "visite": audit(date(2017, 12, 12), kind=MilestoneKind.ADVISORY_VISIT,
                         title="Visite conseil"),
         "pre_audit": audit(date(2018, 2, 20), date(2018, 2, 22), kind=MilestoneKind.PRE_AUDIT,
                            title="Pré-audit"),
         "afnor": audit(date(2018, 4, 24), date(2018, 4, 26), title="Audit AFNOR"),
-        "commission": audit(date(2018, 5, 17), kind=MilestoneKind.COMMISSION_NATIONALE,
+        "commission": audit(date(2018, 5, 17), kind=MilestoneKind.NATIONAL_COMMISSION,
                             title="Commission"),
         "decision": audit(date(2018, 6, 1), kind=MilestoneKind.DECISION, title="Décision"),
-        "visite_2": audit(date(2019, 1, 10), kind=MilestoneKind.VISITE_CONSEIL,
+        "visite_2": audit(date(2019, 1, 10), kind=MilestoneKind.ADVISORY_VISIT,
                           title="Visite conseil 2"),
-        "suivi": audit(date(2020, 4, 21), date(2020, 4, 22), kind=MilestoneKind.AUDIT_SUIVI,
+        "suivi": audit(date(2020, 4, 21), date(2020, 4, 22), kind=MilestoneKind.SURVEILLANCE_AUDIT,
                        title="Audit de suivi"),
     }
 
@@ -220,6 +220,6 @@ def test_an_audit_starting_before_the_event_ends_is_not_the_next_one():
 
 def test_follow_up_audits_count_as_next_audits():
     afnor = audit(date(2018, 4, 24), date(2018, 4, 26))
-    first = audit(date(2019, 4, 23), kind=MilestoneKind.AUDIT_SUIVI)
-    second = audit(date(2020, 4, 21), kind=MilestoneKind.AUDIT_SUIVI)
+    first = audit(date(2019, 4, 23), kind=MilestoneKind.SURVEILLANCE_AUDIT)
+    second = audit(date(2020, 4, 21), kind=MilestoneKind.SURVEILLANCE_AUDIT)
     assert next_audit_after([second, first, afnor], afnor) is first

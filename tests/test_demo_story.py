@@ -52,7 +52,7 @@ def test_story_follows_the_pre_audit_report(story):
     """Graduates, QPV and the logique de preuve, with deadlines from the scale's rules."""
     campaign = db.session.scalar(select(Campaign))
     events = {m.kind: m for m in campaign.milestones}
-    pre_audit, audit = events[MilestoneKind.PRE_AUDIT], events[MilestoneKind.AUDIT_INITIAL]
+    pre_audit, audit = events[MilestoneKind.PRE_AUDIT], events[MilestoneKind.INITIAL_AUDIT]
     assert pre_audit.report_evidence.title.startswith("Rapport de pré-audit")
     found = {f.title: f for f in db.session.scalars(
         select(Finding).where(Finding.milestone_id == pre_audit.id))}

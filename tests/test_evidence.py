@@ -191,7 +191,7 @@ def own_instance_folder(tmp_path, monkeypatch):
 @pytest.fixture
 def quality(client, auth, make_user) -> User:
     """A quality lead of a school without sites nor campaign, logged in (cheaper than the demo)."""
-    user = make_user(Role.QUALITE, full_name="Claire Qualité")
+    user = make_user(Role.QUALITY_LEAD, full_name="Claire Qualité")
     auth.login(user)
     return user
 
@@ -648,8 +648,8 @@ def test_validity_is_judged_against_the_coming_audit_and_commission(
     author = demo_user(demo_today, "qualite")
     today = local_today()
     milestones = school_milestones(db.session, author.school_id, today)
-    audit = next(m for m in milestones if m.kind is MilestoneKind.AUDIT_INITIAL)
-    commission = next(m for m in milestones if m.kind is MilestoneKind.COMMISSION_NATIONALE)
+    audit = next(m for m in milestones if m.kind is MilestoneKind.INITIAL_AUDIT)
+    commission = next(m for m in milestones if m.kind is MilestoneKind.NATIONAL_COMMISSION)
     assert ((audit.starts_on - today).days, (commission.starts_on - today).days) == (55, 78)
 
     def proof(title, valid_until):
@@ -700,7 +700,7 @@ def test_second_editor_of_the_same_version_gets_409_and_keeps_what_they_typed(
         app, client, auth, make_user, make_evidence):
     """Two forms opened at the same lock_version: the first save wins, the second gets 409 with
     the conflict message and its typed values, and the database keeps the first edit."""
-    quality, direction = make_user(Role.QUALITE), make_user(Role.DIRECTION)
+    quality, direction = make_user(Role.QUALITY_LEAD), make_user(Role.DIRECTOR)
     proof = make_evidence(quality, title="Plan d’actions qualité")
     other = app.test_client()
     auth.login(quality)
@@ -732,7 +732,7 @@ def test_second_editor_of_the_same_version_gets_409_and_keeps_what_they_typed(
 
 def test_update_fields_from_a_stale_lock_version_raises_conflict(make_user, make_evidence):
     """The service refuses a stale form, and the proof is left as it was."""
-    author = make_user(Role.QUALITE)
+    author = make_user(Role.QUALITY_LEAD)
     proof = make_evidence(author, title="Original")
     opened = proof.lock_version
     service.update_fields(db.session, proof, service.EvidenceFields(title="Premier"), author,
@@ -804,7 +804,7 @@ def test_personal_data_file_is_for_those_who_need_it(client, auth, demo, school_
 def test_another_schools_proof_does_not_exist_for_you(client, quality, make_user, make_evidence,
                                                       path):
     """Another school's proof, its form and its file are all 404."""
-    stranger = make_user(Role.QUALITE, school=SchoolFactory())
+    stranger = make_user(Role.QUALITY_LEAD, school=SchoolFactory())
     proof = make_evidence(stranger, title="Preuve d’une autre école")
     assert client.get(f"/preuves/{proof.id}{path}").status_code == 404
     assert proof.id not in listed(client.get("/preuves/?q=autre"))
@@ -896,7 +896,7 @@ def tamper(storage, key: str) -> None:
 def test_verify_reports_altered_missing_and_orphan_objects(app, runner, make_user, backend,
                                                            tmp_path):
     """All intact: exit 0 and a French summary. Then ALTÉRÉ, MANQUANT and ORPHELIN, exit 1."""
-    author = make_user(Role.QUALITE)
+    author = make_user(Role.QUALITY_LEAD)
     proofs = [store_proof(app, author, fixture)
               for fixture in ("preuve.pdf", "note.txt", "image.png")]
     keys = [p.current_version.storage_key for p in proofs]

@@ -217,7 +217,7 @@ def test_another_schools_campaign_is_a_404(client, auth, make_user):
     from .factories import CampaignFactory
 
     other = CampaignFactory()
-    user = make_user(Role.QUALITE)
+    user = make_user(Role.QUALITY_LEAD)
     db.session.commit()
     auth.login(user)
     assert client.get(f"/campagnes/{other.id}/actions/export/plan-actions.csv").status_code \

@@ -230,7 +230,7 @@ def _edit_finding(client, finding: Finding, **fields):
 
 def test_due_override_without_a_reason_is_refused_and_with_one_is_kept(client, lead):
     """Replacing the computed due date needs a reason; once given it is kept and shown."""
-    finding = _finding(_event(MilestoneKind.AUDIT_INITIAL), type_code="nc_majeure")
+    finding = _finding(_event(MilestoneKind.INITIAL_AUDIT), type_code="nc_majeure")
     computed = finding.due_on
     new_day = (computed + timedelta(days=20)).isoformat()
 
@@ -250,7 +250,7 @@ def test_due_override_without_a_reason_is_refused_and_with_one_is_kept(client, l
 
 def test_due_override_before_the_audit_is_refused(client, lead):
     """A due date before the audit's first day is refused, naming that day."""
-    audit = _event(MilestoneKind.AUDIT_INITIAL)
+    audit = _event(MilestoneKind.INITIAL_AUDIT)
     finding = _finding(audit, type_code="nc_majeure")
     day_before = audit.starts_on - timedelta(days=1)
 
@@ -289,7 +289,7 @@ def _action_form(**fields):
 
 def test_action_with_an_owner_from_another_school_is_refused(client, lead, make_user):
     """A foreign account's id posted as owner is refused in French; no action is created."""
-    stranger = make_user(Role.QUALITE)
+    stranger = make_user(Role.QUALITY_LEAD)
 
     response = client.post(f"{_base()}/actions/nouvelle", data=_action_form(
         owner_id=str(stranger.id), due_on=(local_today() + timedelta(days=10)).isoformat()))
@@ -482,7 +482,7 @@ def test_meeting_past_its_date_without_minutes_is_flagged_and_a_proof_clears_it(
 def test_meeting_is_added_with_its_site_and_times(client, lead):
     """A meeting added from the page is listed under its site with its hours."""
     response = client.post(f"{_base()}/instances", data={
-        "kind": MeetingKind.COMITE_OPERATIONNEL_LOCAL.value, "title": "COL TPM extraordinaire",
+        "kind": MeetingKind.LOCAL_COMMITTEE.value, "title": "COL TPM extraordinaire",
         "site_id": str(_site("tpm").id), "held_on": "2030-01-15", "starts_at": "09:30",
         "ends_at": "11:00"})
     assert response.status_code == 302
@@ -500,7 +500,7 @@ def test_meeting_is_added_with_its_site_and_times(client, lead):
 
 def test_report_proof_and_commission_decision_are_recorded(client, lead, make_evidence):
     """The commission's page takes its report proof and its decision, and shows both."""
-    commission = _event(MilestoneKind.COMMISSION_NATIONALE)
+    commission = _event(MilestoneKind.NATIONAL_COMMISSION)
     proof = make_evidence(_user("qualite"), title="Avis de la commission")
 
     response = client.post(f"{_base()}/audits/{commission.id}/rapport", data={
@@ -527,7 +527,7 @@ def test_campaign_page_links_audit_events_with_their_finding_counts(client, lead
     assert f'href="{_base()}/audits/{pre_audit.id}"' in page
     assert "2 constats" in page
     assert f'href="{_base()}/actions"' in page and f'href="{_base()}/instances"' in page
-    assert client.get(f"{_base()}/audits/{_event(MilestoneKind.AUTRE).id}").status_code == 404
+    assert client.get(f"{_base()}/audits/{_event(MilestoneKind.OTHER).id}").status_code == 404
 
 
 def test_event_page_and_action_plan_keep_sql_statement_counts_flat(app, client, lead):

@@ -111,13 +111,13 @@ def pre_audit(campaign) -> Milestone:
 
 @pytest.fixture
 def afnor(campaign) -> Milestone:
-    return event_of(campaign, MilestoneKind.AUDIT_INITIAL)
+    return event_of(campaign, MilestoneKind.INITIAL_AUDIT)
 
 
 def test_demo_dates_are_the_ones_these_tests_assume(pre_audit, afnor, campaign):
     assert (pre_audit.starts_on, pre_audit.ends_on) == (date(2018, 2, 20), date(2018, 2, 22))
     assert (afnor.starts_on, afnor.ends_on) == (date(2018, 4, 24), date(2018, 4, 26))
-    commission = event_of(campaign, MilestoneKind.COMMISSION_NATIONALE)
+    commission = event_of(campaign, MilestoneKind.NATIONAL_COMMISSION)
     assert commission.starts_on == date(2018, 5, 17)
 
 
@@ -221,7 +221,7 @@ def test_site_of_another_school_is_refused_and_the_schools_own_is_kept(afnor):
 
 
 def test_decision_milestone_and_empty_title_are_refused(campaign, afnor):
-    other = event_of(campaign, MilestoneKind.AUTRE)
+    other = event_of(campaign, MilestoneKind.OTHER)
     with pytest.raises(FindingError, match="constats"):
         record(other)
     with pytest.raises(FindingError, match="intitulé"):
@@ -369,7 +369,7 @@ def test_concurrent_action_save_between_reading_and_committing_is_a_conflict(cam
 
 
 def test_action_owner_of_another_school_is_refused(campaign, afnor, make_user):
-    stranger = make_user(Role.QUALITE)
+    stranger = make_user(Role.QUALITY_LEAD)
     with pytest.raises(FindingError, match="votre école"):
         plan(campaign, owner=stranger)
     assert db.session.scalars(select(Action.id)).all() == []
@@ -401,7 +401,7 @@ def test_action_answering_a_finding_of_another_campaign_is_refused(campaign, afn
 
 
 def test_closing_proof_and_site_of_another_school_are_refused(campaign, make_user, make_evidence):
-    stranger = make_user(Role.QUALITE)
+    stranger = make_user(Role.QUALITY_LEAD)
     foreign_proof = make_evidence(stranger)
     with pytest.raises(FindingError, match="preuve"):
         plan(campaign, closing_evidence=foreign_proof)
@@ -584,7 +584,7 @@ def test_who_may_move_an_action(campaign, make_user):
     on_cavem_site = plan(campaign, "Sur le site CAVEM", site=site("cavem"))
     school_wide = plan(campaign, "Pour toute l’école")
     actions = [owned_by_tpm, on_tpm_site, on_cavem_site, school_wide]
-    stranger = make_user(Role.QUALITE)
+    stranger = make_user(Role.QUALITY_LEAD)
     expected = {
         "qualite": [True, True, True, True],
         "direction": [True, True, True, True],

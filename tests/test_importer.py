@@ -596,8 +596,8 @@ def test_admin_upload_of_an_unsupported_format_is_turned_away_by_the_form(
 
 
 def test_quality_lead_may_not_import_a_referentiel(client, auth, make_user, referentiels):
-    """Role.QUALITE gets 403 on the page and on the upload, and nothing is saved."""
-    auth.login(make_user(Role.QUALITE))
+    """Role.QUALITY_LEAD gets 403 on the page and on the upload, and nothing is saved."""
+    auth.login(make_user(Role.QUALITY_LEAD))
     before = row_counts()
     assert client.get("/referentiels/import").status_code == 403
     assert upload(client, "grille-utf8-bom.csv", **META).status_code == 403

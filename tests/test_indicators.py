@@ -512,7 +512,7 @@ def test_the_database_refuses_impossible_counts_too(app, school):
 
 
 def test_a_site_user_fixture_reads_every_site(client, make_user, school):
-    user = make_user(Role.SITE)
+    user = make_user(Role.SITE_MANAGER)
     other = factories.SiteFactory(school=school)
     entry(school, other, date(2018, 1, 1), entries=2)
     campaign = factories.CampaignFactory(school=school)

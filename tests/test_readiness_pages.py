@@ -70,7 +70,7 @@ def text_of(response) -> str:
 def test_dashboard_answers_the_directors_question(client, auth, story):
     auth.login_demo(story, "direction")
     page = text_of(client.get(f"/campagnes/{campaign().id}/preparation"))
-    audit = milestone(MilestoneKind.AUDIT_INITIAL)
+    audit = milestone(MilestoneKind.INITIAL_AUDIT)
     assert f"État au {audit.starts_on.day}" in page  # the next audit by default
     assert "J-55" in page and "J-78" in page  # days left to the audit and the commission
     # Late actions by owner, with their days.
@@ -91,7 +91,7 @@ def test_dashboard_answers_the_directors_question(client, auth, story):
 
 def test_reference_date_is_selectable_and_a_bad_one_is_said(client, auth, story):
     auth.login_demo(story, "direction")
-    commission = milestone(MilestoneKind.COMMISSION_NATIONALE)
+    commission = milestone(MilestoneKind.NATIONAL_COMMISSION)
     page = text_of(client.get(f"/campagnes/{campaign().id}/preparation"
                               f"?date={commission.starts_on.isoformat()}"))
     assert f"État au {commission.starts_on.day}" in page
@@ -102,7 +102,7 @@ def test_reference_date_is_selectable_and_a_bad_one_is_said(client, auth, story)
 def test_criterion_page_says_why_it_is_at_risk(client, auth, story):
     auth.login_demo(story, "direction")
     readiness = readiness_of(db.session, campaign(),
-                             milestone(MilestoneKind.AUDIT_INITIAL).starts_on, today=local_today())
+                             milestone(MilestoneKind.INITIAL_AUDIT).starts_on, today=local_today())
     at_risk = readiness.in_state(State.AT_RISK)
     assert at_risk, "the story leaves criteria at risk"
     page = text_of(client.get(
@@ -174,7 +174,7 @@ def test_site_exemption_is_added_and_removed(client, auth, story):
 
 def test_go_no_go_lists_what_blocks_and_prints(client, auth, story):
     auth.login_demo(story, "direction")
-    audit = milestone(MilestoneKind.AUDIT_INITIAL)
+    audit = milestone(MilestoneKind.INITIAL_AUDIT)
     page = text_of(client.get(f"/campagnes/{campaign().id}/preparation/go-no-go/{audit.id}"))
     assert "NO-GO" in page
     assert 'data-code="retards" data-ok="non"' in page and "9 jours de retard" in page
@@ -184,7 +184,7 @@ def test_go_no_go_lists_what_blocks_and_prints(client, auth, story):
 
 
 def test_go_when_every_rule_holds(app, referentiels, make_user, make_evidence):
-    quality = make_user(Role.QUALITE)
+    quality = make_user(Role.QUALITY_LEAD)
     e2c_label = db.session.scalar(select(Framework).where(Framework.code == "e2c-label"))
     the_campaign = factories.CampaignFactory(school=quality.school, frameworks=[e2c_label])
     today = date(2018, 2, 28)
@@ -211,7 +211,7 @@ def test_signature_is_frozen_and_stays_viewable_after_changes(client, auth, stor
                                                               make_evidence):
     auth.login_demo(story, "direction")
     the_campaign = campaign()
-    audit = milestone(MilestoneKind.AUDIT_INITIAL)
+    audit = milestone(MilestoneKind.INITIAL_AUDIT)
     response = client.post(f"/campagnes/{the_campaign.id}/preparation/signatures", data={
         "as_of": audit.starts_on.isoformat(), "milestone_id": audit.id,
         "comment": "Prêts, sous réserve des deux actions en retard."})
@@ -253,7 +253,7 @@ def test_readiness_api(client, story, token_for):
     director = db.session.scalar(select(User).where(User.email == "direction@e2c-var.example"))
     headers = token_for(director)
     the_campaign = campaign()
-    audit = milestone(MilestoneKind.AUDIT_INITIAL)
+    audit = milestone(MilestoneKind.INITIAL_AUDIT)
     response = client.get(f"/api/v1/campaigns/{the_campaign.id}/readiness"
                           f"?as_of={audit.starts_on.isoformat()}", headers=headers)
     assert response.status_code == 200
@@ -307,7 +307,7 @@ def _grow(the_campaign: Campaign, times: int) -> None:
                               created_by=owner, due_on=today - timedelta(days=i + 1),
                               status=ActionStatus.TODO, findings=[finding],
                               criteria=[criterion]))
-        db.session.add(Meeting(campaign=the_campaign, kind=MeetingKind.AUTRE,
+        db.session.add(Meeting(campaign=the_campaign, kind=MeetingKind.OTHER,
                                title=f"Réunion {i}", held_on=today - timedelta(days=i + 1)))
         readiness = readiness_of(db.session, the_campaign, today)
         snapshot = freeze(readiness, DAILY, today - timedelta(days=i + 1))

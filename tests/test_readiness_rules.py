@@ -40,14 +40,14 @@ TODAY = date(2018, 2, 28)
 @pytest.fixture
 def setting(referentiels, make_user):
     """A school's campaign on both shipped frameworks, an audit and a commission ahead."""
-    quality = make_user(Role.QUALITE)
+    quality = make_user(Role.QUALITY_LEAD)
     frameworks = list(db.session.scalars(select(Framework).order_by(Framework.code)))
     campaign = factories.CampaignFactory(school=quality.school, frameworks=frameworks)
     factories.MilestoneFactory(campaign=campaign, kind=MilestoneKind.PRE_AUDIT,
                                title="Pré-audit", starts_on=date(2018, 2, 20),
                                ends_on=date(2018, 2, 22))
     factories.MilestoneFactory(campaign=campaign, starts_on=AUDIT, ends_on=date(2018, 4, 26))
-    factories.MilestoneFactory(campaign=campaign, kind=MilestoneKind.COMMISSION_NATIONALE,
+    factories.MilestoneFactory(campaign=campaign, kind=MilestoneKind.NATIONAL_COMMISSION,
                                title="Commission", starts_on=COMMISSION, ends_on=None)
     db.session.commit()
     criterion = db.session.scalar(

@@ -10,21 +10,21 @@ from audit_tracker.templating import render_markdown
 
 
 def test_login_with_a_wrong_password_says_so_in_french(client, make_user):
-    user = make_user(Role.DIRECTION)
+    user = make_user(Role.DIRECTOR)
     response = client.post("/connexion", data={"email": user.email, "password": "pas-le-bon"})
     assert response.status_code == 200
     assert "Adresse e-mail ou mot de passe incorrect." in response.get_data(as_text=True)
 
 
 def test_login_ignores_the_case_of_the_email(client, make_user):
-    user = make_user(Role.DIRECTION)
+    user = make_user(Role.DIRECTOR)
     response = client.post("/connexion", data={"email": user.email.upper(),
                                                 "password": "motdepasse-de-test"})
     assert response.status_code == 302
 
 
 def test_a_deactivated_account_cannot_log_in(client, make_user):
-    user = make_user(Role.QUALITE)
+    user = make_user(Role.QUALITY_LEAD)
     user.active = False
     db.session.commit()
     response = client.post("/connexion", data={"email": user.email,
@@ -39,14 +39,14 @@ def test_a_deactivated_account_cannot_log_in(client, make_user):
     ("/\\evil.example", "/"),
 ])
 def test_login_returns_only_to_a_page_of_this_site(client, make_user, target, expected):
-    user = make_user(Role.AUDITEUR)
+    user = make_user(Role.AUDITOR)
     response = client.post(f"/connexion?next={target}", data={
         "email": user.email, "password": "motdepasse-de-test"})
     assert response.location == expected
 
 
 def test_an_expired_session_sends_back_to_login_with_a_french_message(client, make_user):
-    user = make_user(Role.DIRECTION)
+    user = make_user(Role.DIRECTOR)
     client.post("/connexion", data={"email": user.email, "password": "motdepasse-de-test"})
     client.delete_cookie("session")  # what an expired or lost session looks like to the server
     response = client.get("/referentiels/", follow_redirects=True)
@@ -56,7 +56,7 @@ def test_an_expired_session_sends_back_to_login_with_a_french_message(client, ma
 
 
 def test_logout_needs_a_post(client, make_user):
-    user = make_user(Role.DIRECTION)
+    user = make_user(Role.DIRECTOR)
     client.post("/connexion", data={"email": user.email, "password": "motdepasse-de-test"})
     assert client.get("/deconnexion").status_code == 405
     assert client.post("/deconnexion").status_code == 302
@@ -68,7 +68,7 @@ def test_a_form_without_its_csrf_token_is_refused_and_nothing_saved(app, client,
 
     from .factories import CampaignFactory
 
-    user = make_user(Role.QUALITE)
+    user = make_user(Role.QUALITY_LEAD)
     campaign = CampaignFactory(school=user.school)
     db.session.commit()
     client.post("/connexion", data={"email": user.email, "password": "motdepasse-de-test"})
@@ -109,7 +109,7 @@ def test_markdown_keeps_what_a_quality_lead_writes():
     ("/comptes", 403, "Vous n’avez pas le droit d’accéder à cette page."),
 ])
 def test_error_pages_are_in_french(client, make_user, path, status, message):
-    user = make_user(Role.AUDITEUR)
+    user = make_user(Role.AUDITOR)
     client.post("/connexion", data={"email": user.email, "password": "motdepasse-de-test"})
     response = client.get(path)
     assert response.status_code == status

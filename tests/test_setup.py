@@ -48,20 +48,20 @@ def test_demo_reproduces_the_seed_at_its_real_dates(demo):
     milestones = {m.kind: m for m in db.session.scalars(select(Milestone))}
     assert (milestones[MilestoneKind.PRE_AUDIT].starts_on,
             milestones[MilestoneKind.PRE_AUDIT].ends_on) == (date(2018, 2, 20), date(2018, 2, 22))
-    assert (milestones[MilestoneKind.AUDIT_INITIAL].starts_on,
-            milestones[MilestoneKind.AUDIT_INITIAL].ends_on) == (date(2018, 4, 24),
+    assert (milestones[MilestoneKind.INITIAL_AUDIT].starts_on,
+            milestones[MilestoneKind.INITIAL_AUDIT].ends_on) == (date(2018, 4, 24),
                                                                   date(2018, 4, 26))
-    assert milestones[MilestoneKind.COMMISSION_NATIONALE].starts_on == date(2018, 5, 17)
-    assert milestones[MilestoneKind.VISITE_CONSEIL].starts_on.month == 12
+    assert milestones[MilestoneKind.NATIONAL_COMMISSION].starts_on == date(2018, 5, 17)
+    assert milestones[MilestoneKind.ADVISORY_VISIT].starts_on.month == 12
     campaign = db.session.scalar(select(Campaign))
     assert {f.code for f in campaign.frameworks} == {"e2c-label", "qualiopi-v9"}
 
 
 def test_demo_holds_the_governance_calendar_of_the_annex(demo):
     meetings = list(db.session.scalars(select(Meeting)))
-    follow_ups = [m for m in meetings if m.kind is MeetingKind.COMMISSION_SUIVI]
+    follow_ups = [m for m in meetings if m.kind is MeetingKind.TRAINEE_REVIEW]
     assert len(follow_ups) == 12  # 4 sites × 3 dates
-    strategic = next(m for m in meetings if m.kind is MeetingKind.COMITE_STRATEGIQUE)
+    strategic = next(m for m in meetings if m.kind is MeetingKind.STRATEGY_COMMITTEE)
     assert (strategic.held_on, strategic.starts_at.isoformat(), strategic.ends_at.isoformat()) \
         == (date(2018, 6, 12), "14:00:00", "15:30:00")
     cavem = {m.held_on for m in follow_ups if m.site.code == "cavem"}
@@ -70,13 +70,13 @@ def test_demo_holds_the_governance_calendar_of_the_annex(demo):
 
 def test_demo_has_one_account_per_role_and_per_site(demo):
     users = {u.email: u for u in db.session.scalars(select(User))}
-    assert users["direction@e2c-var.example"].role is Role.DIRECTION
-    assert users["qualite@e2c-var.example"].role is Role.QUALITE
-    assert users["auditeur@e2c-var.example"].role is Role.AUDITEUR
+    assert users["direction@e2c-var.example"].role is Role.DIRECTOR
+    assert users["qualite@e2c-var.example"].role is Role.QUALITY_LEAD
+    assert users["auditeur@e2c-var.example"].role is Role.AUDITOR
     assert users["admin@e2c-var.example"].role is Role.ADMIN
     for site in ("tpm", "cavem", "provence-verte", "dracenie"):
         user = users[f"{site}@e2c-var.example"]
-        assert (user.role, user.site.code) == (Role.SITE, site)
+        assert (user.role, user.site.code) == (Role.SITE_MANAGER, site)
     passwords = {a.password for a in demo.values()}
     assert len(passwords) == len(demo)  # each account its own random password
 
@@ -90,11 +90,11 @@ def test_shifted_demo_keeps_every_interval_and_weekday_near_today(referentiels, 
     assert offset.days % 7 == 0 and abs((SEED_DATE + offset - today).days) <= 3
     assert seed_day(today) == SEED_DATE + offset and seed_day(today).weekday() == 2  # Wednesday
     milestones = {m.kind: m for m in db.session.scalars(select(Milestone))}
-    audit = milestones[MilestoneKind.AUDIT_INITIAL]
+    audit = milestones[MilestoneKind.INITIAL_AUDIT]
     assert audit.starts_on - seed_day(today) == timedelta(days=55)
     assert audit.ends_on - audit.starts_on == timedelta(days=2)
     assert (audit.starts_on.weekday(), audit.ends_on.weekday()) == (1, 3)  # Tuesday-Thursday
-    assert milestones[MilestoneKind.COMMISSION_NATIONALE].starts_on - seed_day(today) == \
+    assert milestones[MilestoneKind.NATIONAL_COMMISSION].starts_on - seed_day(today) == \
         timedelta(days=78)
     assert db.session.scalar(select(Campaign.name)) == f"Labellisation E2C {audit.starts_on.year}"
 

@@ -21,7 +21,7 @@ class Permission(enum.StrEnum):
     REVIEW_EVIDENCE = "review_evidence"  # validate or refuse a proof; verify an action's effect
     EDIT_FINDINGS = "edit_findings"  # record findings, plan actions, governance meetings
     UPDATE_ACTIONS = "update_actions"  # move an action along (site: their own or their site's)
-    IMPORT_REFERENTIEL = "import_referentiel"  # add frameworks shared by the whole network
+    IMPORT_FRAMEWORK = "import_referentiel"  # add frameworks shared by the whole network
     EDIT_INDICATORS = "edit_indicators"  # key indicators: counts and targets (site: own site)
     BUILD_DOSSIER = "build_dossier"  # build the evidence dossier (PDF and ZIP) for the auditor
     SIGN_OFF = "sign_off"  # sign the readiness at a date: the director's call alone
@@ -44,13 +44,13 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     # The platform admin runs accounts and référentiels; judging a school's proofs and signing
     # its readiness are the quality lead's and the director's calls, so not the admin's.
     Role.ADMIN: frozenset(set(Permission) - {Permission.REVIEW_EVIDENCE, Permission.SIGN_OFF}),
-    Role.DIRECTION: frozenset(_EVERYONE | _QUALITY_WORK | {Permission.SIGN_OFF}),
-    Role.QUALITE: frozenset(_EVERYONE | _QUALITY_WORK),
-    Role.SITE: frozenset(
+    Role.DIRECTOR: frozenset(_EVERYONE | _QUALITY_WORK | {Permission.SIGN_OFF}),
+    Role.QUALITY_LEAD: frozenset(_EVERYONE | _QUALITY_WORK),
+    Role.SITE_MANAGER: frozenset(
         _EVERYONE
         | {Permission.EDIT_EVIDENCE, Permission.UPDATE_ACTIONS, Permission.EDIT_INDICATORS}
     ),
-    Role.AUDITEUR: frozenset(_EVERYONE),
+    Role.AUDITOR: frozenset(_EVERYONE),
 }
 
 F = TypeVar("F", bound=Callable)

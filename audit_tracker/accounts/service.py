@@ -9,7 +9,7 @@ from ..models import Role, School, Site, User
 from ..models.base import utcnow
 
 # Checked against when the e-mail is unknown, so both failures take the same time.
-_DUMMY = User(email="", full_name="", role=Role.AUDITEUR)
+_DUMMY = User(email="", full_name="", role=Role.AUDITOR)
 _DUMMY.set_password("not-a-real-password")
 
 
@@ -41,7 +41,7 @@ def create_user(
     email = email.strip().lower()
     if session.scalar(select(User.id).where(User.email == email)):
         raise AccountError("email_taken")
-    if role is Role.SITE and site is None:
+    if role is Role.SITE_MANAGER and site is None:
         raise AccountError("site_required")
     if site is not None and site.school_id != school.id:
         raise AccountError("site_of_other_school")
@@ -50,7 +50,7 @@ def create_user(
         full_name=full_name.strip(),
         role=role,
         school=school,
-        site=site if role is Role.SITE else None,
+        site=site if role is Role.SITE_MANAGER else None,
     )
     user.set_password(password)
     session.add(user)

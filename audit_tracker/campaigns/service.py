@@ -89,7 +89,7 @@ def school_milestones(session: Session, school_id: int, since: date) -> list[Mil
 def next_commission_day(milestones: list[Milestone]) -> date | None:
     """The date of the next national commission, the horizon proofs must stay valid to."""
     return next((m.starts_on for m in milestones
-                 if m.kind is MilestoneKind.COMMISSION_NATIONALE), None)
+                 if m.kind is MilestoneKind.NATIONAL_COMMISSION), None)
 
 
 def finding_counts(session: Session, campaign: Campaign) -> dict[int, int]:

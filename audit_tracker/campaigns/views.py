@@ -19,7 +19,6 @@ from .forms import CampaignForm, MilestoneForm
 
 bp = Blueprint("campaigns", __name__)
 
-AUDIT_KINDS = {MilestoneKind.AUDIT_INITIAL, MilestoneKind.AUDIT_SUIVI}
 
 
 def _framework_choices() -> list[SelectChoice]:
@@ -60,7 +59,8 @@ def detail(campaign_id: int):
         campaign=campaign,
         today=today,
         timeline=service.timeline(campaign, today),
-        next_audit=service.next_milestone(campaign, today, AUDIT_KINDS),
+        next_audit=service.next_milestone(
+            campaign, today, {kind for kind in MilestoneKind if kind.is_certification_audit}),
         finding_counts=service.finding_counts(db.session, campaign),
     )
 

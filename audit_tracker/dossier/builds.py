@@ -185,12 +185,12 @@ def download_refusal(user: User, build: DossierBuild) -> str | None:
     so only a dossier restricted to their own site.
     """
     options = build.options or {}
-    if options.get("include_personal_data") and user.role not in {Role.DIRECTION, Role.QUALITE}:
+    if options.get("include_personal_data") and user.role not in {Role.DIRECTOR, Role.QUALITY_LEAD}:
         return _(
             "Ce dossier contient des données personnelles d’apprenants : il est réservé à la "
             "direction et au responsable qualité."
         )
-    if user.role is Role.SITE and list(options.get("site_ids") or []) != [user.site_id]:
+    if user.role is Role.SITE_MANAGER and list(options.get("site_ids") or []) != [user.site_id]:
         return _(
             "Ce dossier couvre d’autres sites que le vôtre : seuls les dossiers limités à votre "
             "site vous sont accessibles."

@@ -39,13 +39,6 @@ MARGIN_TOP = 22 * mm
 MARGIN_BOTTOM = 20 * mm
 WIDTH = PAGE[0] - 2 * MARGIN_X
 
-STATE_COLOURS = {
-    "non_applicable": "#6c757d",
-    "preuve_manquante": "#b02a37",
-    "a_valider": "#087990",
-    "a_risque": "#ca6510",
-    "demontrable": "#146c43",
-}
 GRID = colors.HexColor("#adb5bd")
 HEAD_BG = colors.HexColor("#e9ecef")
 

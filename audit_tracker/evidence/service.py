@@ -151,7 +151,7 @@ def _checked(fields: EvidenceFields, school: School, author: User) -> EvidenceFi
         raise EvidenceError(_("Le titre ne doit pas dépasser 300 caractères."))
     if fields.site is not None and fields.site.school_id != school.id:
         raise EvidenceError(_("Ce site n’appartient pas à votre école."))
-    if author.role is Role.SITE:
+    if author.role is Role.SITE_MANAGER:
         # A site manager files proofs for their own site only.
         if fields.site is not None and fields.site.id != author.site_id:
             raise EvidenceError(_("Vous ne pouvez déposer des preuves que pour votre site."))
@@ -437,7 +437,7 @@ def visible_to(user: User) -> ColumnElement[bool]:
     """The proofs ``user`` may see: their school's; for a site manager, their site's and the
     whole school's, not the other sites'."""
     clause = Evidence.school_id == user.school_id
-    if user.role is Role.SITE:
+    if user.role is Role.SITE_MANAGER:
         clause = and_(clause, or_(Evidence.site_id.is_(None), Evidence.site_id == user.site_id))
     return clause
 
@@ -445,16 +445,16 @@ def visible_to(user: User) -> ColumnElement[bool]:
 def can_edit(user: User, evidence: Evidence) -> bool:
     if not has_permission(user, Permission.EDIT_EVIDENCE) or evidence.school_id != user.school_id:
         return False
-    return user.role is not Role.SITE or evidence.site_id == user.site_id
+    return user.role is not Role.SITE_MANAGER or evidence.site_id == user.site_id
 
 
 def can_download(user: User, evidence: Evidence) -> bool:
     """Files with learners' personal data are for the people who need them, not every reader."""
     if not evidence.personal_data:
         return True
-    if user.role in {Role.DIRECTION, Role.QUALITE} or evidence.owner_id == user.id:
+    if user.role in {Role.DIRECTOR, Role.QUALITY_LEAD} or evidence.owner_id == user.id:
         return True
-    return user.role is Role.SITE and evidence.site_id == user.site_id
+    return user.role is Role.SITE_MANAGER and evidence.site_id == user.site_id
 
 
 def get_visible(session: Session, user: User, evidence_id: int) -> Evidence | None:
@@ -488,9 +488,9 @@ class ValidityWarning:
 
 
 _DEADLINE_KINDS = (
-    MilestoneKind.AUDIT_INITIAL,
-    MilestoneKind.AUDIT_SUIVI,
-    MilestoneKind.COMMISSION_NATIONALE,
+    MilestoneKind.INITIAL_AUDIT,
+    MilestoneKind.SURVEILLANCE_AUDIT,
+    MilestoneKind.NATIONAL_COMMISSION,
 )
 
 

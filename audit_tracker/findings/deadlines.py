@@ -9,9 +9,7 @@ from datetime import date
 from flask_babel import gettext as _
 from flask_babel import ngettext
 
-from ..models import FindingType, Milestone, MilestoneKind
-
-AUDIT_KINDS = (MilestoneKind.AUDIT_INITIAL, MilestoneKind.AUDIT_SUIVI)
+from ..models import FindingType, Milestone
 
 
 def add_months(day: date, months: int) -> date:
@@ -57,4 +55,4 @@ def compute_deadline(finding_type: FindingType, audit: Milestone,
 def next_audit_after(milestones: list[Milestone], event: Milestone) -> Milestone | None:
     """The first audit (initial or follow-up) that starts after ``event`` ends."""
     return next((m for m in sorted(milestones, key=lambda m: m.starts_on)
-                 if m.kind in AUDIT_KINDS and m.starts_on > event.last_day), None)
+                 if m.kind.is_certification_audit and m.starts_on > event.last_day), None)

@@ -215,7 +215,7 @@ def _check_action(campaign: Campaign, data: ActionInput) -> None:
         raise FindingError(_("L’intitulé ne doit pas dépasser 300 caractères."))
     if data.owner is None or data.owner.school_id != campaign.school_id:
         raise FindingError(_("Le responsable de l’action doit être un compte de votre école."))
-    if data.owner.role is Role.AUDITEUR:
+    if data.owner.role is Role.AUDITOR:
         raise FindingError(_("L’auditeur lit le dossier ; il ne peut pas porter une action."))
     if data.due_on is None:
         raise FindingError(_("Indiquez l’échéance de l’action."))
@@ -316,7 +316,7 @@ def can_update_action(user: User, action: Action) -> bool:
         return False
     if action.campaign.school_id != user.school_id:
         return False
-    if user.role is Role.SITE:
+    if user.role is Role.SITE_MANAGER:
         return action.owner_id == user.id or (action.site_id is not None
                                               and action.site_id == user.site_id)
     return True

@@ -139,7 +139,7 @@ def _owner_choices() -> list[SelectChoice]:
     """The school's active accounts that may carry an action (auditors read only)."""
     users = db.session.scalars(
         select(User)
-        .where(User.school_id == current_user.school_id, User.role != Role.AUDITEUR,
+        .where(User.school_id == current_user.school_id, User.role != Role.AUDITOR,
                User.active.is_(True))
         .order_by(User.full_name)
     )
@@ -285,7 +285,7 @@ def event(campaign_id: int, event_id: int):
     if framework_id not in {f.id for f in campaign.frameworks}:
         framework_id = campaign.frameworks[0].id if campaign.frameworks else 0
     form.framework_id.data = framework_id
-    default_type = "preconisation" if audit_event.kind is MilestoneKind.COMMISSION_NATIONALE \
+    default_type = "preconisation" if audit_event.kind is MilestoneKind.NATIONAL_COMMISSION \
         else ""
     form.type_code.data = request.args.get("type", default_type)
     form.site_id.data = request.args.get("site", 0, type=int)
@@ -345,7 +345,7 @@ def event_report(campaign_id: int, event_id: int):
         audit_event.report_evidence_id = evidence_id or None
     if "decision" in request.form:
         value = form.decision.data or ""
-        if value and audit_event.kind is not MilestoneKind.COMMISSION_NATIONALE:
+        if value and audit_event.kind is not MilestoneKind.NATIONAL_COMMISSION:
             flash(_("Seule la commission nationale rend une décision."), "danger")
             return back
         if value and value not in {d.value for d in CommissionDecision}:
@@ -575,7 +575,7 @@ def new_action(campaign_id: int):
                    Milestone.campaign_id == campaign.id)
             .options(selectinload(Finding.criteria))
         )
-        form.owner_id.data = current_user.id if current_user.role is not Role.AUDITEUR else 0
+        form.owner_id.data = current_user.id if current_user.role is not Role.AUDITOR else 0
         form.site_id.data = 0
         if source is not None:
             form.finding_ids.data = [source.id]

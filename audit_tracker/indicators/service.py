@@ -128,7 +128,7 @@ def month_start(day: date) -> date:
 def can_edit_site(user: User, site: Site) -> bool:
     """A site manager enters their own site's counts only; editors enter every site's."""
     return site.school_id == user.school_id and (
-        user.role is not Role.SITE or site.id == user.site_id
+        user.role is not Role.SITE_MANAGER or site.id == user.site_id
     )
 
 

@@ -186,7 +186,7 @@ def entry(campaign_id: int):
         abort(404)
     if site is not None and not service.can_edit_site(current_user, site):
         abort(403)
-    if site is None and current_user.role is Role.SITE:
+    if site is None and current_user.role is Role.SITE_MANAGER:
         site = next((s for s in sites if s.id == current_user.site_id), None)
     period = importer.parse_month(request.args.get("mois", "")) or service.month_start(
         local_today())

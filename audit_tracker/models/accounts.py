@@ -19,10 +19,10 @@ from .school import School, Site
 
 class Role(enum.StrEnum):
     ADMIN = "admin"
-    DIRECTION = "direction"
-    QUALITE = "qualite"
-    SITE = "site"
-    AUDITEUR = "auditeur"
+    DIRECTOR = "direction"
+    QUALITY_LEAD = "qualite"
+    SITE_MANAGER = "site"
+    AUDITOR = "auditeur"
 
     @property
     def label(self) -> str:
@@ -31,10 +31,10 @@ class Role(enum.StrEnum):
 
 ROLE_LABELS = {
     Role.ADMIN: _l("Administrateur"),
-    Role.DIRECTION: _l("Direction"),
-    Role.QUALITE: _l("Responsable qualité"),
-    Role.SITE: _l("Responsable de site"),
-    Role.AUDITEUR: _l("Auditeur (lecture seule)"),
+    Role.DIRECTOR: _l("Direction"),
+    Role.QUALITY_LEAD: _l("Responsable qualité"),
+    Role.SITE_MANAGER: _l("Responsable de site"),
+    Role.AUDITOR: _l("Auditeur (lecture seule)"),
 }
 
 

@@ -24,32 +24,37 @@ campaign_framework = Table(
 
 
 class MilestoneKind(enum.StrEnum):
-    VISITE_CONSEIL = "visite_conseil"
+    ADVISORY_VISIT = "visite_conseil"
     PRE_AUDIT = "pre_audit"
-    AUDIT_INITIAL = "audit_initial"
-    AUDIT_SUIVI = "audit_suivi"
-    COMMISSION_NATIONALE = "commission_nationale"
+    INITIAL_AUDIT = "audit_initial"
+    SURVEILLANCE_AUDIT = "audit_suivi"
+    NATIONAL_COMMISSION = "commission_nationale"
     DECISION = "decision"
-    AUTRE = "autre"
+    OTHER = "autre"
 
     @property
     def label(self) -> str:
         return str(MILESTONE_KIND_LABELS[self])
 
     @property
+    def is_certification_audit(self) -> bool:
+        """The certifier's audits: what readiness aims at and what an NC mineure escalates at."""
+        return self in {MilestoneKind.INITIAL_AUDIT, MilestoneKind.SURVEILLANCE_AUDIT}
+
+    @property
     def is_audit_event(self) -> bool:
         """Visits, audits and the commission leave findings; a decision or other date does not."""
-        return self not in {MilestoneKind.DECISION, MilestoneKind.AUTRE}
+        return self not in {MilestoneKind.DECISION, MilestoneKind.OTHER}
 
 
 MILESTONE_KIND_LABELS = {
-    MilestoneKind.VISITE_CONSEIL: _l("Visite conseil"),
+    MilestoneKind.ADVISORY_VISIT: _l("Visite conseil"),
     MilestoneKind.PRE_AUDIT: _l("Pré-audit"),
-    MilestoneKind.AUDIT_INITIAL: _l("Audit initial"),
-    MilestoneKind.AUDIT_SUIVI: _l("Audit de suivi"),
-    MilestoneKind.COMMISSION_NATIONALE: _l("Commission nationale"),
+    MilestoneKind.INITIAL_AUDIT: _l("Audit initial"),
+    MilestoneKind.SURVEILLANCE_AUDIT: _l("Audit de suivi"),
+    MilestoneKind.NATIONAL_COMMISSION: _l("Commission nationale"),
     MilestoneKind.DECISION: _l("Décision"),
-    MilestoneKind.AUTRE: _l("Autre échéance"),
+    MilestoneKind.OTHER: _l("Autre échéance"),
 }
 
 
@@ -72,11 +77,11 @@ COMMISSION_DECISION_LABELS = {
 }
 
 class MeetingKind(enum.StrEnum):
-    COMITE_OPERATIONNEL_LOCAL = "comite_operationnel_local"
-    COMMISSION_SUIVI = "commission_suivi_stagiaires"
-    COMITE_STRATEGIQUE = "comite_strategique"
-    SOUS_COMITE_FINANCIER = "sous_comite_financier"
-    AUTRE = "autre"
+    LOCAL_COMMITTEE = "comite_operationnel_local"
+    TRAINEE_REVIEW = "commission_suivi_stagiaires"
+    STRATEGY_COMMITTEE = "comite_strategique"
+    FINANCE_SUBCOMMITTEE = "sous_comite_financier"
+    OTHER = "autre"
 
     @property
     def label(self) -> str:
@@ -84,11 +89,11 @@ class MeetingKind(enum.StrEnum):
 
 
 MEETING_KIND_LABELS = {
-    MeetingKind.COMITE_OPERATIONNEL_LOCAL: _l("Comité opérationnel local"),
-    MeetingKind.COMMISSION_SUIVI: _l("Commission de suivi des stagiaires"),
-    MeetingKind.COMITE_STRATEGIQUE: _l("Comité stratégique"),
-    MeetingKind.SOUS_COMITE_FINANCIER: _l("Sous-comité financier"),
-    MeetingKind.AUTRE: _l("Autre instance"),
+    MeetingKind.LOCAL_COMMITTEE: _l("Comité opérationnel local"),
+    MeetingKind.TRAINEE_REVIEW: _l("Commission de suivi des stagiaires"),
+    MeetingKind.STRATEGY_COMMITTEE: _l("Comité stratégique"),
+    MeetingKind.FINANCE_SUBCOMMITTEE: _l("Sous-comité financier"),
+    MeetingKind.OTHER: _l("Autre instance"),
 }
 
 

@@ -34,7 +34,7 @@ from ..models import (
     ReadinessSignOff,
     ReviewStatus,
 )
-from .rules import AUDIT_KINDS, Readiness, State, readiness_of
+from .rules import Readiness, State, readiness_of
 from .signoff import latest_signoff
 from .snapshots import StateChange, TrendPoint, changes_between, snapshot_on_or_before, thaw, trend
 
@@ -77,9 +77,9 @@ class Dashboard:
 def key_milestones(campaign: Campaign, today: date) -> dict[str, Milestone]:
     """The next audit and the next commission (or the last ones once they are over)."""
     found: dict[str, Milestone] = {}
-    for name, kinds in (("audit", AUDIT_KINDS),
-                        ("commission", {MilestoneKind.COMMISSION_NATIONALE})):
-        candidates = [m for m in campaign.milestones if m.kind in kinds]
+    for name, wanted in (("audit", lambda kind: kind.is_certification_audit),
+                         ("commission", lambda kind: kind is MilestoneKind.NATIONAL_COMMISSION)):
+        candidates = [m for m in campaign.milestones if wanted(m.kind)]
         coming = [m for m in candidates if m.last_day >= today]
         if coming or candidates:
             found[name] = (coming or candidates[-1:])[0]

@@ -75,6 +75,16 @@ class State(enum.StrEnum):
         """Worst first: the order of the dashboard's lists."""
         return STATE_ORDER.index(self)
 
+    @property
+    def tone(self) -> str:
+        """The Bootstrap colour name of the state's badge on the pages."""
+        return STATE_COLOURS[self][0]
+
+    @property
+    def colour(self) -> str:
+        """The same colour in hex, for the PDF and the charts drawn with reportlab."""
+        return STATE_COLOURS[self][1]
+
 
 STATE_LABELS = {
     State.NOT_APPLICABLE: _l("Non applicable"),
@@ -83,11 +93,16 @@ STATE_LABELS = {
     State.AT_RISK: _l("À risque"),
     State.DEMONSTRABLE: _l("Démontrable"),
 }
+# Each state's one colour: its Bootstrap name on the pages and that name's hex in the PDF.
+STATE_COLOURS = {
+    State.NOT_APPLICABLE: ("secondary", "#6c757d"),
+    State.MISSING: ("danger", "#b02a37"),
+    State.TO_VALIDATE: ("info", "#087990"),
+    State.AT_RISK: ("warning", "#ca6510"),
+    State.DEMONSTRABLE: ("success", "#146c43"),
+}
 STATE_ORDER = (State.MISSING, State.AT_RISK, State.TO_VALIDATE, State.DEMONSTRABLE,
                State.NOT_APPLICABLE)
-
-AUDIT_KINDS = {MilestoneKind.AUDIT_INITIAL, MilestoneKind.AUDIT_SUIVI}
-
 
 @dataclass(frozen=True)
 class Reason:
@@ -260,12 +275,20 @@ class Readiness:
                 for (fw, section), n in grouped.items()]
 
 
+def _is_audit(kind: MilestoneKind) -> bool:
+    return kind.is_certification_audit
+
+
+def _is_commission(kind: MilestoneKind) -> bool:
+    return kind is MilestoneKind.NATIONAL_COMMISSION
+
+
 def default_reference_date(campaign: Campaign, today: date) -> date:
     """The next audit's first day; else the next commission or milestone; else today."""
     coming = [m for m in campaign.milestones if m.last_day >= today]
-    for kinds in (AUDIT_KINDS, {MilestoneKind.COMMISSION_NATIONALE}, None):
+    for wanted in (_is_audit, _is_commission, None):
         for milestone in coming:
-            if kinds is None or milestone.kind in kinds:
+            if wanted is None or wanted(milestone.kind):
                 return max(milestone.starts_on, today)
     return today
 
@@ -274,9 +297,9 @@ def reference_name(campaign: Campaign, as_of: date) -> str | None:
     """Which milestone the reference date is the day of, as a code for the wording."""
     for milestone in campaign.milestones:
         if milestone.starts_on <= as_of <= milestone.last_day:
-            if milestone.kind in AUDIT_KINDS:
+            if milestone.kind.is_certification_audit:
                 return "audit"
-            if milestone.kind is MilestoneKind.COMMISSION_NATIONALE:
+            if milestone.kind is MilestoneKind.NATIONAL_COMMISSION:
                 return "commission"
             if milestone.kind is MilestoneKind.PRE_AUDIT:
                 return "pre_audit"

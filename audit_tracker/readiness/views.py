@@ -31,18 +31,9 @@ from .snapshots import changes_between, is_intact, thaw
 
 bp = Blueprint("readiness", __name__)
 
-STATE_COLOURS = {
-    State.NOT_APPLICABLE: "secondary",
-    State.MISSING: "danger",
-    State.TO_VALIDATE: "info",
-    State.AT_RISK: "warning",
-    State.DEMONSTRABLE: "success",
-}
-
-
 @bp.app_context_processor
 def readiness_helpers() -> dict:
-    return {"STATE_COLOURS": STATE_COLOURS, "State": State}
+    return {"State": State}
 
 
 def reference_date(campaign: Campaign, today: date) -> tuple[date, ReferenceForm]:

@@ -53,7 +53,7 @@ def criterion(criterion_id: int):
 
 
 @bp.route("/import", methods=["GET", "POST"])
-@requires(Permission.IMPORT_REFERENTIEL)
+@requires(Permission.IMPORT_FRAMEWORK)
 def import_file():
     form = ImportForm()
     problems = []

@@ -24,7 +24,7 @@ from ...readiness.decisions import decisions_of
 from ...readiness.rules import CriterionReadiness
 from ..assemble import OutlineNode
 from ..collect import Piece
-from ..document import STATE_COLOURS, AnnexRef, Writer, day, nature, owner, period, validity
+from ..document import AnnexRef, Writer, day, nature, owner, period, validity
 from .base import DossierContext, Marks, Part
 
 # criterion, its readiness, the school's argument, its reason for not applying
@@ -93,7 +93,7 @@ class CriteriaPart(Part):
         if criterion.indispensable:
             head.append(page.p(_("Critère indispensable"), page.s.small))
         if judged is not None:
-            colour = STATE_COLOURS.get(judged.state.value, "#212529")
+            colour = judged.state.colour
             head.append(page.t.rich(
                 page.t.markup(_("État au %(day)s :", day=day(self.as_of)))
                 + f' <font color="{colour}"><b>{page.t.markup(judged.state.label)}</b></font>',

@@ -16,7 +16,7 @@ from reportlab.platypus import Flowable, PageBreak, Spacer
 from ...readiness.charts import readiness_bars
 from ...readiness.rules import STATE_ORDER, Readiness
 from ..assemble import OutlineNode
-from ..document import STATE_COLOURS, Writer, day, fit_drawing
+from ..document import Writer, day, fit_drawing
 from .base import DossierContext, Marks, Part
 
 
@@ -45,7 +45,7 @@ class SummaryPart(Part):
         for index, state in enumerate(STATE_ORDER, start=1):
             rows.append([page.cell(state.label), str(counts.get(state, 0))])
             style.append(("TEXTCOLOR", (0, index), (0, index),
-                          colors.HexColor(STATE_COLOURS[state.value])))
+                          colors.HexColor(state.colour)))
         rows.append([page.p(_("Total"), page.s.cell_bold), str(len(readiness.criteria))])
         out.append(page.table(rows, [60 * mm, 25 * mm], extra=style))
         out.append(Spacer(0, 4))
