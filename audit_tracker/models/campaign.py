@@ -34,6 +34,7 @@ class MilestoneKind(enum.StrEnum):
 
     @property
     def label(self) -> str:
+        """What users read, translated; the stored value stays put when the wording changes."""
         return str(MILESTONE_KIND_LABELS[self])
 
     @property
@@ -66,6 +67,7 @@ class CommissionDecision(enum.StrEnum):
 
     @property
     def label(self) -> str:
+        """What users read, translated; the stored value stays put when the wording changes."""
         return str(COMMISSION_DECISION_LABELS[self])
 
 
@@ -85,6 +87,7 @@ class MeetingKind(enum.StrEnum):
 
     @property
     def label(self) -> str:
+        """What users read, translated; the stored value stays put when the wording changes."""
         return str(MEETING_KIND_LABELS[self])
 
 
@@ -147,6 +150,7 @@ class Milestone(Model):
 
     @property
     def last_day(self) -> date:
+        """A one-day milestone has no end date; deadlines and "in progress" count from this day."""
         return self.ends_on or self.starts_on
 
 

@@ -27,10 +27,12 @@ class FindingStatus(enum.StrEnum):
 
     @property
     def label(self) -> str:
+        """What users read, translated; the stored value stays put when the wording changes."""
         return str(FINDING_STATUS_LABELS[self])
 
     @property
     def is_open(self) -> bool:
+        """A finding still waiting for its answer, as opposed to lifted or closed."""
         return self in {FindingStatus.OPEN, FindingStatus.IN_PROGRESS}
 
 
@@ -50,10 +52,12 @@ class ActionStatus(enum.StrEnum):
 
     @property
     def label(self) -> str:
+        """What users read, translated; the stored value stays put when the wording changes."""
         return str(ACTION_STATUS_LABELS[self])
 
     @property
     def is_finished(self) -> bool:
+        """Done or verified: an action that can no longer be late."""
         return self in {ActionStatus.DONE, ActionStatus.VERIFIED}
 
 
@@ -169,6 +173,7 @@ class Action(TimestampMixin, Model):
 
     @property
     def answers_nonconformity(self) -> bool:
+        """Then its effect can be verified only once its closing proof is attached."""
         return any(f.finding_type.is_nonconformity for f in self.findings)
 
     def days_late(self, today: date) -> int:
