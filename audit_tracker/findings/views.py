@@ -275,6 +275,7 @@ def _render_event(campaign: Campaign, event: Milestone, form: FastFindingForm,
 @bp.get("/audits/<int:event_id>")
 @requires(Permission.READ)
 def event(campaign_id: int, event_id: int):
+    """For typing a report's findings in a row: the form keeps the last framework, type, site."""
     campaign = get_campaign_or_404(campaign_id)
     audit_event = get_event_or_404(campaign, event_id)
     sites = school_sites()
@@ -295,6 +296,7 @@ def event(campaign_id: int, event_id: int):
 @bp.post("/audits/<int:event_id>/constats")
 @requires(Permission.EDIT_FINDINGS)
 def add_finding(campaign_id: int, event_id: int):
+    """Numbered after the milestone's last finding, its due dates computed from its type's rule."""
     campaign = get_campaign_or_404(campaign_id)
     audit_event = get_event_or_404(campaign, event_id)
     sites = school_sites()
@@ -392,6 +394,7 @@ def _render_finding(campaign: Campaign, finding: Finding, form: FindingForm,
 @bp.get("/constats/<int:finding_id>")
 @requires(Permission.READ)
 def finding(campaign_id: int, finding_id: int):
+    """The finding with its deadline as its rule gives it, beside any date overridden and why."""
     campaign = get_campaign_or_404(campaign_id)
     record = get_finding_or_404(campaign, finding_id)
     form = FindingForm(formdata=None, obj=record)
@@ -412,6 +415,7 @@ def finding(campaign_id: int, finding_id: int):
 @bp.post("/constats/<int:finding_id>")
 @requires(Permission.EDIT_FINDINGS)
 def edit_finding(campaign_id: int, finding_id: int):
+    """A stale form is a 409 that keeps what was typed beside what changed meanwhile."""
     campaign = get_campaign_or_404(campaign_id)
     record = get_finding_or_404(campaign, finding_id)
     form = FindingForm()
@@ -447,6 +451,7 @@ def edit_finding(campaign_id: int, finding_id: int):
 @bp.post("/constats/<int:finding_id>/statut")
 @requires(Permission.EDIT_FINDINGS)
 def finding_status(campaign_id: int, finding_id: int):
+    """A non-conformity is lifted only once every action answering it is verified effective."""
     campaign = get_campaign_or_404(campaign_id)
     record = get_finding_or_404(campaign, finding_id)
     form = StatusForm()
@@ -489,6 +494,7 @@ def _finding_choices(findings: list[Finding]) -> list[SelectChoice]:
 @bp.get("/actions")
 @requires(Permission.READ)
 def actions(campaign_id: int):
+    """The action plan, filtered (mine, late, site, finding, criterion) for the follow-up."""
     campaign = get_campaign_or_404(campaign_id)
     today = local_today()
     form = ActionFilterForm(request.args)
@@ -564,6 +570,7 @@ def _render_action(campaign: Campaign, action: Action | None, form: ActionForm |
 @bp.route("/actions/nouvelle", methods=["GET", "POST"])
 @requires(Permission.EDIT_FINDINGS)
 def new_action(campaign_id: int):
+    """From a finding, the action comes prefilled: that finding, its site, due date, criteria."""
     campaign = get_campaign_or_404(campaign_id)
     form = ActionForm()
     _action_form_choices(form, campaign)
@@ -599,6 +606,7 @@ def new_action(campaign_id: int):
 @bp.get("/actions/<int:action_id>")
 @requires(Permission.READ)
 def action(campaign_id: int, action_id: int):
+    """One action with its findings and closing proof; the edit form only for those who plan."""
     campaign = get_campaign_or_404(campaign_id)
     record = get_action_or_404(campaign, action_id)
     form = None
@@ -616,6 +624,7 @@ def action(campaign_id: int, action_id: int):
 @bp.post("/actions/<int:action_id>")
 @requires(Permission.EDIT_FINDINGS)
 def edit_action(campaign_id: int, action_id: int):
+    """A stale form is a 409 that keeps what was typed beside what changed meanwhile."""
     campaign = get_campaign_or_404(campaign_id)
     record = get_action_or_404(campaign, action_id)
     form = ActionForm()
@@ -642,6 +651,7 @@ def edit_action(campaign_id: int, action_id: int):
 @bp.post("/actions/<int:action_id>/statut")
 @requires(Permission.UPDATE_ACTIONS)
 def action_status(campaign_id: int, action_id: int):
+    """A site manager moves their own actions along; verifying effect stays with reviewers."""
     campaign = get_campaign_or_404(campaign_id)
     record = get_action_or_404(campaign, action_id)
     if not service.can_update_action(current_user, record):
@@ -714,6 +724,7 @@ def _render_meetings(campaign: Campaign, form: MeetingForm, sites: list[Site],
 @bp.get("/instances")
 @requires(Permission.READ)
 def meetings(campaign_id: int):
+    """Governance meetings by site; one held without minutes is flagged, its proof missing."""
     campaign = get_campaign_or_404(campaign_id)
     sites = school_sites()
     form = MeetingForm(formdata=None)
@@ -724,6 +735,7 @@ def meetings(campaign_id: int):
 @bp.post("/instances")
 @requires(Permission.EDIT_FINDINGS)
 def add_meeting(campaign_id: int):
+    """A meeting is dated first; its minutes are attached once written."""
     campaign = get_campaign_or_404(campaign_id)
     sites = school_sites()
     form = MeetingForm()
@@ -751,6 +763,7 @@ def add_meeting(campaign_id: int):
 @bp.post("/instances/<int:meeting_id>/compte-rendu")
 @requires(Permission.EDIT_FINDINGS)
 def meeting_minutes(campaign_id: int, meeting_id: int):
+    """The minutes are a proof of the library, chosen here, not a second upload."""
     campaign = get_campaign_or_404(campaign_id)
     meeting = next((m for m in campaign.meetings if m.id == meeting_id), None)
     if meeting is None:
