@@ -115,8 +115,9 @@ def index(campaign_id: int):
 @bp.post("/preuve")
 @requires(Permission.EDIT_CAMPAIGN)
 def file_proof(campaign_id: int):
-    """File today's table as a proof of the result criteria (the quality lead's call: a site
-    manager's proofs belong to their site, and this table is the whole school's)."""
+    """Today's table filed in the library as a proof of the results criteria, sent for review."""
+    # The quality lead's call: a site manager's proofs belong to their site, and this table is
+    # the whole school's.
     campaign = get_campaign_or_404(campaign_id)
     try:
         proof = file_as_proof(db.session, storage_for(current_app, EVIDENCE),
