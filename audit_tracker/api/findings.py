@@ -272,15 +272,15 @@ def _finding_input(
     return data
 
 
-def _event_or_404(event_id: int) -> Milestone:
-    event = db.session.scalar(
+def _milestone_or_404(milestone_id: int) -> Milestone:
+    milestone = db.session.scalar(
         select(Milestone)
         .join(Campaign, Milestone.campaign_id == Campaign.id)
-        .where(Milestone.id == event_id, Campaign.school_id == current_user.school_id)
+        .where(Milestone.id == milestone_id, Campaign.school_id == current_user.school_id)
     )
-    if event is None:
+    if milestone is None:
         abort(404, _("Étape de campagne introuvable."))
-    return event
+    return milestone
 
 
 @bp.get("/findings")
@@ -296,7 +296,7 @@ def finding_list(query: schemas.FindingQuery):
     items = []
     for campaign in _campaigns_asked(query.campaign_id):
         items += service.findings_of(db.session, campaign, open_only=query.open,
-                                     event_id=query.event_id)
+                                     milestone_id=query.event_id)
     return [_finding_json(f) for f in items]
 
 
@@ -312,10 +312,10 @@ def finding_list(query: schemas.FindingQuery):
 )
 def finding_create(body: schemas.NewFinding):
     """Codes as the auditor's report writes them; the deadline is the service's rule."""
-    event = _event_or_404(body.event_id)
-    data = _finding_input(body, event.campaign, None)
+    milestone = _milestone_or_404(body.event_id)
+    data = _finding_input(body, milestone.campaign, None)
     try:
-        finding = service.create_finding(db.session, event, current_user, data)
+        finding = service.create_finding(db.session, milestone, current_user, data)
         commit_or_conflict(db.session)
     except DomainError as error:
         _refuse(error)

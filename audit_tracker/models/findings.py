@@ -92,7 +92,7 @@ action_criterion = Table(
 
 
 class Finding(TimestampMixin, Model):
-    """One finding of an audit event (or a préconisation of the commission)."""
+    """One finding of a visit or an audit (or a préconisation of the commission)."""
 
     __table_args__ = (UniqueConstraint("milestone_id", "number"),)
 
@@ -100,7 +100,7 @@ class Finding(TimestampMixin, Model):
     milestone_id: Mapped[int] = mapped_column(ForeignKey("milestone.id"), index=True)
     framework_id: Mapped[int] = mapped_column(ForeignKey("framework.id"))
     finding_type_id: Mapped[int] = mapped_column(ForeignKey("finding_type.id"))
-    number: Mapped[int]  # 1, 2, 3… within its audit event, in the order of the report
+    number: Mapped[int]  # 1, 2, 3… within its milestone, in the order of the report
     title: Mapped[str] = mapped_column(String(300))
     description: Mapped[str] = mapped_column(Text, default="")
     root_cause: Mapped[str] = mapped_column(Text, default="")

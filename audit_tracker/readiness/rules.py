@@ -405,8 +405,8 @@ def _judge(known: _Facts, as_of: date, today: date, context: dict, *, decision, 
     pending = [p for p in kept if p.status in {ReviewStatus.DRAFT, ReviewStatus.TO_REVIEW}]
 
     risks: list[Reason] = []
-    for (_id, number, type_label, kind, event, _site) in known.findings:
-        finding = gettext("%(event)s n°%(number)s", event=MilestoneKind(event).label,
+    for (_id, number, type_label, kind, milestone_kind, _site) in known.findings:
+        finding = gettext("%(event)s n°%(number)s", event=MilestoneKind(milestone_kind).label,
                           number=number)
         if kind is FindingKind.NONCONFORMITY:
             risks.append(Reason("nc_ouverte", {"type": type_label, "finding": finding}))
@@ -462,7 +462,7 @@ def _proof_rows(session: Session, campaign: Campaign, in_campaign, site_id: int 
 
 
 def _finding_rows(session: Session, campaign: Campaign, site_id: int | None):
-    """Open findings of the campaign's audit events, per criterion."""
+    """Open findings of the campaign's visits, audits and commission, per criterion."""
     return session.execute(
         select(finding_criterion.c.criterion_id, Finding.id, Finding.number, FindingType.label,
                FindingType.kind, Milestone.kind, Finding.site_id)
