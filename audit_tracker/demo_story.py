@@ -233,8 +233,8 @@ def load_demo_story(session: Session, storage: Storage, tmp_dir: Path,
     frameworks = {f.code: f for f in campaign.frameworks}
 
     def criterion(framework_code: str, code: str) -> Criterion:
-        return session.scalar(select(Criterion).where(
-            Criterion.framework_id == frameworks[framework_code].id, Criterion.code == code))
+        return session.scalars(select(Criterion).where(
+            Criterion.framework_id == frameworks[framework_code].id, Criterion.code == code)).one()
 
     proofs = {}
     for proof in PROOFS:

@@ -60,7 +60,7 @@ def _one_transaction() -> Iterator[Session]:
     """Service calls (each only flushes) committed once at the end; any refusal undoes them
     all."""
     try:
-        yield db.session
+        yield db.session()  # the request's session itself, not its scoped proxy
         commit_or_conflict(db.session)
     except DomainError as error:
         _refuse(error)

@@ -358,7 +358,7 @@ def indicator_table(
             statement = statement.where(Site.id.in_([getattr(s, "id", s) for s in chosen]))
         site_list = list(session.scalars(statement.order_by(Site.opened_on, Site.name)))
     else:
-        site_list = [s for s in chosen if s.school_id == school.id]
+        site_list = [s for s in chosen if isinstance(s, Site) and s.school_id == school.id]
     statement = select(IndicatorEntry).where(
         IndicatorEntry.school_id == school.id,
         IndicatorEntry.site_id.in_([s.id for s in site_list]),

@@ -146,6 +146,7 @@ def expiring_proofs(session: Session, campaign: Campaign, today: date,
         .order_by(Evidence.valid_until, Evidence.id))
     result = []
     for evidence in proofs:
+        assert evidence.valid_until is not None, "the query keeps dated proofs only"
         if evidence.valid_until < today:
             fails = "expiree"
         else:

@@ -418,7 +418,7 @@ def _judge(known: _Facts, as_of: date, today: date, context: dict, *, decision, 
             risks.append(Reason("action_apres_reference",
                                 {"title": title, "due_on": due_on.isoformat(), **context}))
     if validated and not valid:
-        last = max(validated, key=lambda p: p.valid_until)
+        last = max(validated, key=lambda p: p.valid_until or date.min)  # all dated here
         if len(kept) == 1:
             risks.append(Reason("seule_preuve_expire", {
                 "title": last.title, "valid_until": last.valid_until.isoformat(), **context}))
