@@ -38,8 +38,6 @@ from ..web.lookups import get_campaign_or_404
 from . import bp, inputs, schemas, serializers
 from .declare import Reply, endpoint
 
-_MISSING = object()
-
 # What a PATCH of an action may carry besides its fields: moving it along is open to a site
 # manager on their own actions (UPDATE_ACTIONS); every other key edits it (EDIT_FINDINGS).
 _STATUS_KEYS = {"status", "note", "lock_version"}
@@ -255,18 +253,17 @@ def _finding_input(
         criteria=criteria,
         site=inputs.site(body.site) if given("site") else current.site,
     )
-    due_on = body.due_on if "due_on" in sent else _MISSING
-    reason = body.override_reason if "override_reason" in sent else _MISSING
+    due_sent, reason_sent = "due_on" in sent, "override_reason" in sent
     if current is None:
-        if due_on is not _MISSING and due_on is not None:
-            data.due_override = due_on
-            data.override_reason = "" if reason is _MISSING else reason
+        if due_sent and body.due_on is not None:
+            data.due_override = body.due_on
+            data.override_reason = body.override_reason if reason_sent else ""
         return data
     # A PATCH: "due_on": null goes back to the computed deadline; an override stays one; the
     # computed date sent back unchanged without a reason (a GET's JSON) stays computed.
     overridden = bool(current.due_override_reason)
-    new_due = current.due_on if due_on is _MISSING else due_on
-    new_reason = current.due_override_reason if reason is _MISSING else reason
+    new_due = body.due_on if due_sent else current.due_on
+    new_reason = body.override_reason if reason_sent else current.due_override_reason
     if new_due is not None and (overridden or new_due != current.due_on or new_reason.strip()):
         data.due_override, data.override_reason = new_due, new_reason
     return data
