@@ -144,7 +144,7 @@ PROOFS = [
            "Compétences évaluées en centre et en entreprise, référentiel du Réseau E2C France."]),
 ]
 
-# (event, framework, type, title, criteria, site, description)
+# (milestone kind, finding type, title, criteria, site, description)
 FINDINGS = [
     (MilestoneKind.ADVISORY_VISIT, "point_sensible",
      "Part de stagiaires diplômés au-dessus de la cible du réseau", ["B1"], None,
@@ -233,8 +233,8 @@ def load_demo_story(session: Session, storage: Storage, tmp_dir: Path,
     frameworks = {f.code: f for f in campaign.frameworks}
 
     def criterion(framework_code: str, code: str) -> Criterion:
-        return session.scalar(select(Criterion).where(
-            Criterion.framework_id == frameworks[framework_code].id, Criterion.code == code))
+        return session.scalars(select(Criterion).where(
+            Criterion.framework_id == frameworks[framework_code].id, Criterion.code == code)).one()
 
     proofs = {}
     for proof in PROOFS:
@@ -266,8 +266,8 @@ def load_demo_story(session: Session, storage: Storage, tmp_dir: Path,
         if len(proofs) == len(PROOFS) // 2:
             snapshot(14)
 
-    events = {m.kind: m for m in campaign.milestones}
-    events[MilestoneKind.PRE_AUDIT].report_evidence = proofs["prereport"]
+    milestones = {m.kind: m for m in campaign.milestones}
+    milestones[MilestoneKind.PRE_AUDIT].report_evidence = proofs["prereport"]
     relais = next(m for m in campaign.meetings if m.title.startswith("Rencontre des relais"))
     relais.minutes_evidence = proofs["relais-qpv"]
     session.commit()
@@ -276,7 +276,7 @@ def load_demo_story(session: Session, storage: Storage, tmp_dir: Path,
     created = []
     for kind, type_code, title, codes, site, description in FINDINGS:
         created.append(findings.create_finding(
-            session, events[kind], users["qualite"], findings.FindingInput(
+            session, milestones[kind], users["qualite"], findings.FindingInput(
                 framework=frameworks["e2c-label"], type_code=type_code, title=title,
                 description=description, criteria=[criterion("e2c-label", c) for c in codes],
                 site=sites.get(site))))

@@ -8,7 +8,7 @@ from flask import current_app, has_request_context, request, session
 def select_locale() -> str:
     """The session's choice in a request; the default elsewhere (commands, background jobs)."""
     chosen = session.get("locale") if has_request_context() else None
-    if chosen in current_app.config["LANGUAGES"]:
+    if isinstance(chosen, str) and chosen in current_app.config["LANGUAGES"]:
         return chosen
     return current_app.config["BABEL_DEFAULT_LOCALE"]
 

@@ -161,7 +161,7 @@ def test_quality_lead_types_three_findings_in_a_row_keeping_framework_type_and_s
         assert "autofocus" in form.inputs["title"] and not form.inputs["title"].get("value")
 
     assert "#saisie" in location
-    findings = service.findings_of(db.session, _campaign(), event_id=pre_audit.id)
+    findings = service.findings_of(db.session, _campaign(), milestone_id=pre_audit.id)
     assert [(f.number, f.title, f.site_id) for f in findings] == [
         (1, "Constat 1", tpm.id), (2, "Constat 2", tpm.id), (3, "Constat 3", tpm.id)]
     assert "Saisir le constat n°4" in _text(client.get(location))

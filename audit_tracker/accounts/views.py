@@ -39,6 +39,7 @@ def _safe_next(target: str | None) -> str:
 @bp.route("/connexion", methods=["GET", "POST"])
 @public
 def login():
+    """The one door for people; ``next`` may only lead to a page of this site."""
     if current_user.is_authenticated:
         return redirect(url_for("campaigns.index"))
     form = LoginForm()
@@ -57,6 +58,7 @@ def login():
 @bp.route("/deconnexion", methods=["POST"])
 @requires(Permission.READ)
 def logout():
+    """A POST with its CSRF token, so that a link elsewhere cannot sign a user out."""
     logout_user()
     flash(_("Vous êtes déconnecté."), "info")
     return redirect(url_for("accounts.login"))
@@ -65,6 +67,7 @@ def logout():
 @bp.route("/langue", methods=["POST"])
 @public
 def language():
+    """Open to visitors too: the login page itself can be read in English."""
     form = LanguageForm()
     if form.validate_on_submit():
         session["locale"] = form.language.data
@@ -74,6 +77,7 @@ def language():
 @bp.route("/comptes", methods=["GET", "POST"])
 @requires(Permission.MANAGE_USERS)
 def users():
+    """The admin creates the school's accounts here; there is no self sign-up."""
     school = current_user.school
     form = UserForm()
     form.role.choices = [SelectChoice(r.value, r.label) for r in Role]

@@ -38,8 +38,6 @@ from ..web.lookups import get_campaign_or_404
 from . import bp, inputs, schemas, serializers
 from .declare import Reply, endpoint
 
-_MISSING = object()
-
 # What a PATCH of an action may carry besides its fields: moving it along is open to a site
 # manager on their own actions (UPDATE_ACTIONS); every other key edits it (EDIT_FINDINGS).
 _STATUS_KEYS = {"status", "note", "lock_version"}
@@ -60,7 +58,7 @@ def _one_transaction() -> Iterator[Session]:
     """Service calls (each only flushes) committed once at the end; any refusal undoes them
     all."""
     try:
-        yield db.session
+        yield db.session()  # the request's session itself, not its scoped proxy
         commit_or_conflict(db.session)
     except DomainError as error:
         _refuse(error)
@@ -255,32 +253,31 @@ def _finding_input(
         criteria=criteria,
         site=inputs.site(body.site) if given("site") else current.site,
     )
-    due_on = body.due_on if "due_on" in sent else _MISSING
-    reason = body.override_reason if "override_reason" in sent else _MISSING
+    due_sent, reason_sent = "due_on" in sent, "override_reason" in sent
     if current is None:
-        if due_on is not _MISSING and due_on is not None:
-            data.due_override = due_on
-            data.override_reason = "" if reason is _MISSING else reason
+        if due_sent and body.due_on is not None:
+            data.due_override = body.due_on
+            data.override_reason = body.override_reason if reason_sent else ""
         return data
     # A PATCH: "due_on": null goes back to the computed deadline; an override stays one; the
     # computed date sent back unchanged without a reason (a GET's JSON) stays computed.
     overridden = bool(current.due_override_reason)
-    new_due = current.due_on if due_on is _MISSING else due_on
-    new_reason = current.due_override_reason if reason is _MISSING else reason
+    new_due = body.due_on if due_sent else current.due_on
+    new_reason = body.override_reason if reason_sent else current.due_override_reason
     if new_due is not None and (overridden or new_due != current.due_on or new_reason.strip()):
         data.due_override, data.override_reason = new_due, new_reason
     return data
 
 
-def _event_or_404(event_id: int) -> Milestone:
-    event = db.session.scalar(
+def _milestone_or_404(milestone_id: int) -> Milestone:
+    milestone = db.session.scalar(
         select(Milestone)
         .join(Campaign, Milestone.campaign_id == Campaign.id)
-        .where(Milestone.id == event_id, Campaign.school_id == current_user.school_id)
+        .where(Milestone.id == milestone_id, Campaign.school_id == current_user.school_id)
     )
-    if event is None:
+    if milestone is None:
         abort(404, _("Étape de campagne introuvable."))
-    return event
+    return milestone
 
 
 @bp.get("/findings")
@@ -296,7 +293,7 @@ def finding_list(query: schemas.FindingQuery):
     items = []
     for campaign in _campaigns_asked(query.campaign_id):
         items += service.findings_of(db.session, campaign, open_only=query.open,
-                                     event_id=query.event_id)
+                                     milestone_id=query.event_id)
     return [_finding_json(f) for f in items]
 
 
@@ -312,10 +309,10 @@ def finding_list(query: schemas.FindingQuery):
 )
 def finding_create(body: schemas.NewFinding):
     """Codes as the auditor's report writes them; the deadline is the service's rule."""
-    event = _event_or_404(body.event_id)
-    data = _finding_input(body, event.campaign, None)
+    milestone = _milestone_or_404(body.event_id)
+    data = _finding_input(body, milestone.campaign, None)
     try:
-        finding = service.create_finding(db.session, event, current_user, data)
+        finding = service.create_finding(db.session, milestone, current_user, data)
         commit_or_conflict(db.session)
     except DomainError as error:
         _refuse(error)

@@ -39,7 +39,7 @@ def row_json(row: IndicatorRow, site_codes: dict[int, str]) -> dict:
         "rates": {code: m.value for code, m in row.measures.items()},
         "targets": {
             code: None if m.target is None else {
-                **target_json(m.target, site_codes),
+                **(target_json(m.target, site_codes) or {}),
                 "gap": m.gap,
                 "met": m.met,
             }

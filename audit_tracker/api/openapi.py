@@ -48,7 +48,7 @@ def openapi_document(prefix: str) -> dict[str, Any]:
         path, parameters = _path(rule.rule.removeprefix(prefix))
         public = getattr(view, "required_permission", None) is Permission.PUBLIC
         operation = _operation(declaration, parameters, public, refs)
-        for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
+        for method in sorted((rule.methods or set()) - {"HEAD", "OPTIONS"}):
             paths.setdefault(path, {})[method.lower()] = operation
     return {
         "openapi": "3.1.0",

@@ -13,7 +13,7 @@ from ..campaigns import service as campaigns
 from ..clock import local_today
 from ..extensions import db
 from ..models import Criterion, Framework
-from ..referentiel import service as referentiels
+from ..referentiel import service as framework_service
 from ..web.lookups import get_campaign_or_404
 from . import bp, schemas, serializers
 from .declare import Reply, endpoint
@@ -33,7 +33,7 @@ def openapi():
 @endpoint("Référentiels et leurs versions", replies={200: list[schemas.Framework]})
 def frameworks():
     """Every version, flagged ``latest`` so that a client can follow the current one."""
-    summaries = referentiels.list_frameworks(db.session)
+    summaries = framework_service.list_frameworks(db.session)
     seen: set[str] = set()
     items = []
     for summary in summaries:  # newest version of each code comes first

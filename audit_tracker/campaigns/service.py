@@ -93,7 +93,7 @@ def next_commission_day(milestones: list[Milestone]) -> date | None:
 
 
 def finding_counts(session: Session, campaign: Campaign) -> dict[int, int]:
-    """Findings per audit event of the campaign, in one grouped query."""
+    """Findings per milestone of the campaign, in one grouped query."""
     rows = session.execute(
         select(Finding.milestone_id, func.count())
         .join(Milestone)
@@ -104,6 +104,6 @@ def finding_counts(session: Session, campaign: Campaign) -> dict[int, int]:
 
 
 def findings_count(session: Session, milestone: Milestone) -> int:
-    """How many findings an audit event holds (it cannot be deleted while it holds any)."""
+    """How many findings a milestone holds (it cannot be deleted while it holds any)."""
     return session.scalar(select(func.count(Finding.id))
                           .where(Finding.milestone_id == milestone.id)) or 0

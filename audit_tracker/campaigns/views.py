@@ -43,6 +43,7 @@ def _category_choices() -> list[SelectChoice]:
 @bp.route("/")
 @requires(Permission.READ)
 def index():
+    """The home page: each campaign of the school with the next date it must be ready for."""
     today = local_today()
     campaigns = service.campaigns_for_school(db.session, current_user.school_id)
     cards = [(c, service.next_milestone(c, today)) for c in campaigns]
@@ -52,6 +53,7 @@ def index():
 @bp.route("/campagnes/<int:campaign_id>")
 @requires(Permission.READ)
 def detail(campaign_id: int):
+    """Where a campaign is followed: timeline with countdowns, next audit, findings."""
     campaign = get_campaign_or_404(campaign_id)
     today = local_today()
     return render_template(
@@ -68,6 +70,7 @@ def detail(campaign_id: int):
 @bp.route("/campagnes/nouvelle", methods=["GET", "POST"])
 @requires(Permission.EDIT_CAMPAIGN)
 def create():
+    """A campaign names its frameworks first; its milestones are added next, on its page."""
     form = CampaignForm()
     form.framework_ids.choices = _framework_choices()
     form.categories.choices = _category_choices()
@@ -89,6 +92,7 @@ def create():
 @bp.route("/campagnes/<int:campaign_id>/modifier", methods=["GET", "POST"])
 @requires(Permission.EDIT_CAMPAIGN)
 def edit(campaign_id: int):
+    """A campaign outlives a framework version or a new category of action: both can change."""
     campaign = get_campaign_or_404(campaign_id)
     form = CampaignForm(obj=campaign)
     form.framework_ids.choices = _framework_choices()
@@ -109,6 +113,7 @@ def edit(campaign_id: int):
 @bp.route("/campagnes/<int:campaign_id>/echeances/nouvelle", methods=["GET", "POST"])
 @requires(Permission.EDIT_CAMPAIGN)
 def add_milestone(campaign_id: int):
+    """Visits, audits and the commission are dated here; findings and deadlines hang on them."""
     campaign = get_campaign_or_404(campaign_id)
     form = MilestoneForm()
     if form.validate_on_submit():
@@ -128,6 +133,7 @@ def add_milestone(campaign_id: int):
 )
 @requires(Permission.EDIT_CAMPAIGN)
 def edit_milestone(campaign_id: int, milestone_id: int):
+    """An audit moved by the certifier is edited, not deleted, so its findings stay attached."""
     campaign = get_campaign_or_404(campaign_id)
     milestone = get_milestone_or_404(campaign, milestone_id)
     form = MilestoneForm(obj=milestone)
@@ -146,6 +152,7 @@ def edit_milestone(campaign_id: int, milestone_id: int):
 @bp.route("/campagnes/<int:campaign_id>/echeances/<int:milestone_id>/supprimer", methods=["POST"])
 @requires(Permission.EDIT_CAMPAIGN)
 def delete_milestone(campaign_id: int, milestone_id: int):
+    """Refused once findings hang on it: they are the school's history with the auditor."""
     campaign = get_campaign_or_404(campaign_id)
     milestone = get_milestone_or_404(campaign, milestone_id)
     findings = service.findings_count(db.session, milestone)

@@ -74,6 +74,7 @@ def _populate(form: DossierForm, campaign: Campaign) -> None:
 @bp.route("")
 @requires(Permission.READ)
 def index(campaign_id: int):
+    """Earlier builds stay listed, to download again what was sent to the auditor."""
     campaign = get_campaign_or_404(campaign_id)
     found = builds.builds_of(db.session, campaign, current_app._get_current_object())
     return render_template(
@@ -87,6 +88,7 @@ def index(campaign_id: int):
 @bp.route("/nouveau", methods=["GET", "POST"])
 @requires(Permission.BUILD_DOSSIER)
 def new(campaign_id: int):
+    """Defaults to the next audit's date with annexes and ZIP; the build runs in the background."""
     campaign = get_campaign_or_404(campaign_id)
     form = DossierForm()
     _populate(form, campaign)
@@ -127,6 +129,7 @@ def new(campaign_id: int):
 @bp.route("/<int:build_id>")
 @requires(Permission.READ)
 def show(campaign_id: int, build_id: int):
+    """The progress page a build request lands on; it says why a download would be refused."""
     campaign = get_campaign_or_404(campaign_id)
     build = get_build_or_404(campaign, build_id)
     return render_template(
@@ -154,12 +157,14 @@ def status(campaign_id: int, build_id: int):
 @bp.route("/<int:build_id>/dossier.pdf")
 @requires(Permission.READ)
 def download_pdf(campaign_id: int, build_id: int):
+    """Checked like the page: no proof reaches a reader through the dossier they may not see."""
     return send_build_output(get_build_or_404(get_campaign_or_404(campaign_id), build_id), PDF)
 
 
 @bp.route("/<int:build_id>/dossier.zip")
 @requires(Permission.READ)
 def download_zip(campaign_id: int, build_id: int):
+    """The originals and their manifest, with the same limits as the PDF."""
     return send_build_output(get_build_or_404(get_campaign_or_404(campaign_id), build_id), ZIP)
 
 

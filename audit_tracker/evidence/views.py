@@ -141,6 +141,7 @@ def _refuse(message: str, status: int = 400):
 @bp.route("/")
 @requires(Permission.READ)
 def index():
+    """The library, searched and filtered; expiry is measured against the next commission."""
     today = local_today()
     milestones = school_milestones(db.session, current_user.school_id, today)
     commission = next_commission_day(milestones)
@@ -176,6 +177,7 @@ def index():
 @bp.route("/nouvelle", methods=["GET", "POST"])
 @requires(Permission.EDIT_EVIDENCE)
 def create():
+    """JSON for the upload page's script, which sends files one by one; HTML otherwise."""
     form = NewEvidenceForm()
     form.kind.choices = [SelectChoice(k.value, k.label) for k in EvidenceKind]
     form.site_id.choices = _site_choices()
@@ -229,6 +231,7 @@ def create():
 @bp.route("/<int:evidence_id>")
 @requires(Permission.READ)
 def detail(evidence_id: int):
+    """One proof with everything done about it: versions, criteria served, review and warnings."""
     evidence = get_evidence_or_404(evidence_id)
     today = local_today()
     milestones = school_milestones(db.session, current_user.school_id, today)
@@ -260,6 +263,7 @@ def detail(evidence_id: int):
 @bp.route("/<int:evidence_id>/modifier", methods=["GET", "POST"])
 @requires(Permission.EDIT_EVIDENCE)
 def edit(evidence_id: int):
+    """A stale form is a 409 that keeps what was typed beside what changed meanwhile."""
     evidence = get_editable_or_403(evidence_id)
     form = EditEvidenceForm(obj=evidence)
     form.site_id.choices = _site_choices()
@@ -291,6 +295,7 @@ def edit(evidence_id: int):
 @bp.route("/<int:evidence_id>/versions", methods=["POST"])
 @requires(Permission.EDIT_EVIDENCE)
 def add_version(evidence_id: int):
+    """A new file never replaces the old: it becomes the next version and is reviewed again."""
     evidence = get_editable_or_403(evidence_id)
     form = VersionForm()
     if form.validate_on_submit():
@@ -325,12 +330,14 @@ def add_version(evidence_id: int):
 @bp.route("/<int:evidence_id>/versions/<int:number>/fichier")
 @requires(Permission.READ)
 def download(evidence_id: int, number: int):
+    """A proof holding personal data downloads only for those who need it, not every reader."""
     return _send(evidence_id, number, inline=False)
 
 
 @bp.route("/<int:evidence_id>/versions/<int:number>/apercu")
 @requires(Permission.READ)
 def preview(evidence_id: int, number: int):
+    """Opened in the browser, for PDFs and images only: a reviewer reads without saving a copy."""
     return _send(evidence_id, number, inline=True)
 
 
@@ -354,6 +361,7 @@ def previewable(version: EvidenceVersion) -> bool:
 @bp.route("/<int:evidence_id>/soumettre", methods=["POST"])
 @requires(Permission.EDIT_EVIDENCE)
 def submit(evidence_id: int):
+    """A draft or refused proof goes to review: it demonstrates a criterion once validated."""
     evidence = get_editable_or_403(evidence_id)
     try:
         service.submit_for_review(db.session, evidence, current_user)
@@ -368,6 +376,7 @@ def submit(evidence_id: int):
 @bp.route("/<int:evidence_id>/revue", methods=["POST"])
 @requires(Permission.REVIEW_EVIDENCE)
 def review(evidence_id: int):
+    """A refusal needs its reason, which stays in the proof's trail."""
     evidence = get_evidence_or_404(evidence_id)
     form = ReviewForm()
     form.decision.choices = [
@@ -395,6 +404,7 @@ def review(evidence_id: int):
 @bp.route("/<int:evidence_id>/criteres", methods=["POST"])
 @requires(Permission.EDIT_EVIDENCE)
 def link(evidence_id: int):
+    """Says which criterion the proof demonstrates, chosen among the frameworks of the campaigns."""
     evidence = get_editable_or_403(evidence_id)
     form = LinkForm()
     form.criterion_id.choices = _criterion_choices()
@@ -417,6 +427,7 @@ def link(evidence_id: int):
 @bp.route("/<int:evidence_id>/criteres/<int:link_id>/supprimer", methods=["POST"])
 @requires(Permission.EDIT_EVIDENCE)
 def unlink(evidence_id: int, link_id: int):
+    """A proof linked by mistake stops counting for that criterion; the proof itself stays."""
     evidence = get_editable_or_403(evidence_id)
     try:
         service.unlink_criterion(db.session, evidence, link_id)

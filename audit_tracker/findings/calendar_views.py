@@ -43,6 +43,7 @@ def _capitalised(text: str) -> str:
 @bp.route("/campagnes/<int:campaign_id>/calendrier")
 @requires(Permission.READ)
 def campaign(campaign_id: int):
+    """Every dated thing of a campaign in one place, as a month grid or the coming 90 days."""
     the_campaign = get_campaign_or_404(campaign_id)
     today = local_today()
     if request.args.get("vue") == "liste":
@@ -121,6 +122,7 @@ def subscription():
 @bp.route("/calendrier/<token>.ics")
 @public  # the secret URL is the credential: calendar clients send no cookie and no bearer token
 def feed(token: str):
+    """Calendar clients send no cookie, so the secret URL is the credential; 404 once revoked."""
     user = service.user_for_feed_token(db.session, token)
     if user is None:
         abort(404)

@@ -33,7 +33,7 @@ class Deadline:
 
 def compute_deadline(finding_type: FindingType, audit: Milestone,
                      next_audit: Milestone | None) -> Deadline:
-    """Apply the type's rule to the audit event's last day (when the report is delivered)."""
+    """Apply the type's rule to the audit's last day (when the report is delivered)."""
     start = audit.last_day
     if finding_type.action_months:
         due = add_months(start, finding_type.action_months)
@@ -52,7 +52,7 @@ def compute_deadline(finding_type: FindingType, audit: Milestone,
     return Deadline(None, None, finding_type.rule)
 
 
-def next_audit_after(milestones: list[Milestone], event: Milestone) -> Milestone | None:
-    """The first audit (initial or follow-up) that starts after ``event`` ends."""
+def next_audit_after(milestones: list[Milestone], milestone: Milestone) -> Milestone | None:
+    """The first audit (initial or follow-up) that starts after ``milestone`` ends."""
     return next((m for m in sorted(milestones, key=lambda m: m.starts_on)
-                 if m.kind.is_certification_audit and m.starts_on > event.last_day), None)
+                 if m.kind.is_certification_audit and m.starts_on > milestone.last_day), None)

@@ -186,6 +186,7 @@ def _attachment(data: bytes, mimetype: str, name: str):
 @exports_bp.get("/plan-actions.xlsx")
 @requires(Permission.READ)
 def plan_xlsx(campaign_id: int):
+    """The whole plan as a spreadsheet, for a meeting or a partner who works outside the app."""
     campaign, today, rows = _plan(campaign_id)
     return _attachment(to_xlsx(rows), _XLSX, download_name(campaign, today, "xlsx"))
 
@@ -193,6 +194,7 @@ def plan_xlsx(campaign_id: int):
 @exports_bp.get("/plan-actions.csv")
 @requires(Permission.READ)
 def plan_csv(campaign_id: int):
+    """The same rows for any tool; French Excel opens it with a double click (``;``, BOM)."""
     campaign, today, rows = _plan(campaign_id)
     return _attachment(to_csv(rows), "text/csv",
                        download_name(campaign, today, "csv"))

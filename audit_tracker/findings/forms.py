@@ -40,7 +40,7 @@ def split_codes(text: str | None) -> list[str]:
 
 
 class FastFindingForm(FlaskForm):
-    """The line at the top of an audit event page: one finding per Enter."""
+    """The line at the top of a milestone's findings page: one finding per Enter."""
 
     framework_id = SelectField(_l("Référentiel"), coerce=int_or_zero, validate_choice=False)
     type_code = SelectField(_l("Type"), validate_choice=False)

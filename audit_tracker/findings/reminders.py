@@ -188,6 +188,7 @@ def _action_line(app: Flask, url_for: UrlFor, action: Action, today: date) -> Li
 
 def _finding_line(app: Flask, url_for: UrlFor, finding: Finding, today: date) -> Line:
     campaign = finding.milestone.campaign
+    assert finding.due_on is not None, "the digest selects findings by their due date"
     return Line(
         title=f"{finding.reference} — {finding.title}", campaign=campaign.name,
         site=finding.site.name if finding.site else "",
@@ -326,7 +327,7 @@ def _reason(error: BaseException) -> str:
 
 def _refusal(error: smtplib.SMTPException) -> str:
     if isinstance(error, smtplib.SMTPRecipientsRefused):
-        code, text = next(iter(error.recipients.values()))
-        text = text.decode(errors="replace") if isinstance(text, bytes) else str(text)
+        code, said = next(iter(error.recipients.values()))
+        text = said.decode(errors="replace") if isinstance(said, bytes) else str(said)
         return f"{code} {text}"
     return _reason(error)

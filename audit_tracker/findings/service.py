@@ -52,21 +52,21 @@ class FindingInput:
     override_reason: str = ""
 
 
-def audit_events(campaign: Campaign) -> list[Milestone]:
+def milestones_leaving_findings(campaign: Campaign) -> list[Milestone]:
     """The campaign's milestones that leave findings: visits, audits, the commission."""
-    return [m for m in campaign.milestones if m.kind.is_audit_event]
+    return [m for m in campaign.milestones if m.kind.leaves_findings]
 
 
 def deadline_for(finding: Finding) -> Deadline:
     """What the rule gives for this finding, whatever was overridden."""
-    event = finding.milestone
-    return compute_deadline(finding.finding_type, event,
-                            next_audit_after(event.campaign.milestones, event))
+    milestone = finding.milestone
+    return compute_deadline(finding.finding_type, milestone,
+                            next_audit_after(milestone.campaign.milestones, milestone))
 
 
-def _check_finding(event: Milestone, data: FindingInput) -> None:
-    campaign = event.campaign
-    if not event.kind.is_audit_event:
+def _check_finding(milestone: Milestone, data: FindingInput) -> None:
+    campaign = milestone.campaign
+    if not milestone.kind.leaves_findings:
         raise FindingError(_("Seules les visites, les audits et la commission reçoivent des "
                              "constats."))
     if data.framework not in campaign.frameworks:
@@ -98,9 +98,9 @@ def _check_finding(event: Milestone, data: FindingInput) -> None:
     if data.site is not None and data.site.school_id != campaign.school_id:
         raise FindingError(_("Ce site n’appartient pas à votre école."))
     if data.due_override is not None:
-        if data.due_override < event.starts_on:
+        if data.due_override < milestone.starts_on:
             raise FindingError(_("L’échéance ne peut pas précéder l’audit (%(day)s).",
-                                 day=event.starts_on.strftime("%d/%m/%Y")))
+                                 day=milestone.starts_on.strftime("%d/%m/%Y")))
         if not (data.override_reason or "").strip():
             raise FindingError(_("Indiquez pourquoi l’échéance calculée est remplacée."))
 
@@ -127,13 +127,13 @@ def _apply_finding(finding: Finding, data: FindingInput) -> None:
         finding.due_override_reason = ""
 
 
-def create_finding(session: Session, event: Milestone, author: User,
+def create_finding(session: Session, milestone: Milestone, author: User,
                    data: FindingInput) -> Finding:
-    """Record a finding of ``event``, numbered after the last one, its due dates computed."""
-    _check_finding(event, data)
+    """Record a finding of ``milestone``, numbered after the last one, its due dates computed."""
+    _check_finding(milestone, data)
     number = (session.scalar(select(func.max(Finding.number))
-                             .where(Finding.milestone_id == event.id)) or 0) + 1
-    finding = Finding(milestone=event, number=number, created_by=author)
+                             .where(Finding.milestone_id == milestone.id)) or 0) + 1
+    finding = Finding(milestone=milestone, number=number, created_by=author)
     _apply_finding(finding, data)
     session.add(finding)
     flush_or_conflict(session)
@@ -175,8 +175,8 @@ def set_finding_status(session: Session, finding: Finding, status: FindingStatus
 
 
 def findings_of(session: Session, campaign: Campaign, open_only: bool = False,
-                event_id: int | None = None) -> list[Finding]:
-    """The campaign's findings by event date and number, with what the register shows."""
+                milestone_id: int | None = None) -> list[Finding]:
+    """The campaign's findings by milestone date and number, with what the register shows."""
     statement = (
         select(Finding).join(Milestone).where(Milestone.campaign_id == campaign.id)
         .options(selectinload(Finding.finding_type), selectinload(Finding.criteria),
@@ -187,8 +187,8 @@ def findings_of(session: Session, campaign: Campaign, open_only: bool = False,
     if open_only:
         statement = statement.where(Finding.status.in_([FindingStatus.OPEN,
                                                          FindingStatus.IN_PROGRESS]))
-    if event_id:
-        statement = statement.where(Finding.milestone_id == event_id)
+    if milestone_id:
+        statement = statement.where(Finding.milestone_id == milestone_id)
     return list(session.scalars(statement))
 
 

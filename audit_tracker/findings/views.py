@@ -1,4 +1,4 @@
-"""Findings pages: audit events with fast entry, finding detail, action plan, governance meetings.
+"""Findings pages: a milestone's findings with fast entry, finding detail, action plan, meetings.
 
 Thin views over ``findings.service``: they turn form fields into records (ids into rows, criterion
 codes into criteria) and show the service's French refusals without losing what was typed.
@@ -75,12 +75,12 @@ KIND_COLOURS = {
 # ------------------------------------------------------------------------------------ loading
 
 
-def get_event_or_404(campaign: Campaign, event_id: int) -> Milestone:
-    """An audit event (visit, audit, commission) of the campaign; 404 for any other milestone."""
-    event = next((m for m in campaign.milestones if m.id == event_id), None)
-    if event is None or not event.kind.is_audit_event:
+def get_findings_milestone_or_404(campaign: Campaign, milestone_id: int) -> Milestone:
+    """A milestone of the campaign that leaves findings (visit, audit, commission); 404 else."""
+    milestone = next((m for m in campaign.milestones if m.id == milestone_id), None)
+    if milestone is None or not milestone.kind.leaves_findings:
         abort(404)
-    return event
+    return milestone
 
 
 def get_finding_or_404(campaign: Campaign, finding_id: int) -> Finding:
@@ -227,7 +227,7 @@ def _seen(lock_version: str | None) -> int | None:
         return None
 
 
-# -------------------------------------------------------------------------------- audit events
+# ------------------------------------------------------------------ milestones leaving findings
 
 
 def _fast_form_choices(form: FastFindingForm, campaign: Campaign, sites: list[Site]) -> None:
@@ -239,19 +239,19 @@ def _fast_form_choices(form: FastFindingForm, campaign: Campaign, sites: list[Si
     form.site_id.choices = _site_choices(sites)
 
 
-def _render_event(campaign: Campaign, event: Milestone, form: FastFindingForm,
-                  sites: list[Site], status: int = 200):
-    findings = service.findings_of(db.session, campaign, event_id=event.id)
+def _render_milestone(campaign: Campaign, milestone: Milestone, form: FastFindingForm,
+                      sites: list[Site], status: int = 200):
+    findings = service.findings_of(db.session, campaign, milestone_id=milestone.id)
     can_edit = has_permission(current_user, Permission.EDIT_FINDINGS)
     report_form = None
     if can_edit:
         report_form = ReportForm(formdata=None)
         report_form.report_evidence_id.choices = _proof_choices()
-        report_form.report_evidence_id.data = event.report_evidence_id or 0
+        report_form.report_evidence_id.data = milestone.report_evidence_id or 0
         report_form.decision.choices = [SelectChoice("", _("— pas encore rendue —"))] + [
             SelectChoice(d.value, d.label) for d in CommissionDecision
         ]
-        report_form.decision.data = event.decision.value if event.decision else ""
+        report_form.decision.data = milestone.decision.value if milestone.decision else ""
     selected_framework = next(
         (f for f in campaign.frameworks if f.id == form.framework_id.data),
         campaign.frameworks[0] if campaign.frameworks else None,
@@ -259,14 +259,14 @@ def _render_event(campaign: Campaign, event: Milestone, form: FastFindingForm,
     return render_template(
         "findings/event.html",
         campaign=campaign,
-        event=event,
+        event=milestone,  # the template keeps the endpoint's word (docs/glossary.md)
         findings=findings,
         deadlines={f.id: service.deadline_for(f) for f in findings},
         next_number=max((f.number for f in findings), default=0) + 1,
         form=form,
         report_form=report_form,
         selected_framework=selected_framework,
-        report=event.report_evidence,
+        report=milestone.report_evidence,
         can_edit=can_edit,
         kind_colours=KIND_COLOURS,
     ), status
@@ -275,8 +275,9 @@ def _render_event(campaign: Campaign, event: Milestone, form: FastFindingForm,
 @bp.get("/audits/<int:event_id>")
 @requires(Permission.READ)
 def event(campaign_id: int, event_id: int):
+    """For typing a report's findings in a row: the form keeps the last framework, type, site."""
     campaign = get_campaign_or_404(campaign_id)
-    audit_event = get_event_or_404(campaign, event_id)
+    milestone = get_findings_milestone_or_404(campaign, event_id)
     sites = school_sites()
     form = FastFindingForm(formdata=None)
     _fast_form_choices(form, campaign, sites)
@@ -285,18 +286,19 @@ def event(campaign_id: int, event_id: int):
     if framework_id not in {f.id for f in campaign.frameworks}:
         framework_id = campaign.frameworks[0].id if campaign.frameworks else 0
     form.framework_id.data = framework_id
-    default_type = "preconisation" if audit_event.kind is MilestoneKind.NATIONAL_COMMISSION \
+    default_type = "preconisation" if milestone.kind is MilestoneKind.NATIONAL_COMMISSION \
         else ""
     form.type_code.data = request.args.get("type", default_type)
     form.site_id.data = request.args.get("site", 0, type=int)
-    return _render_event(campaign, audit_event, form, sites)
+    return _render_milestone(campaign, milestone, form, sites)
 
 
 @bp.post("/audits/<int:event_id>/constats")
 @requires(Permission.EDIT_FINDINGS)
 def add_finding(campaign_id: int, event_id: int):
+    """Numbered after the milestone's last finding, its due dates computed from its type's rule."""
     campaign = get_campaign_or_404(campaign_id)
-    audit_event = get_event_or_404(campaign, event_id)
+    milestone = get_findings_milestone_or_404(campaign, event_id)
     sites = school_sites()
     form = FastFindingForm()
     _fast_form_choices(form, campaign, sites)
@@ -314,7 +316,7 @@ def add_finding(campaign_id: int, event_id: int):
                 criteria=resolve_criteria(form.criteria.data, [framework]),
                 site=_site_or_none(form.site_id.data),
             )
-            finding = service.create_finding(db.session, audit_event, current_user, data)
+            finding = service.create_finding(db.session, milestone, current_user, data)
             commit_or_conflict(db.session)
         except DomainError as error:
             flash(str(error), "danger")
@@ -322,11 +324,11 @@ def add_finding(campaign_id: int, event_id: int):
             flash(_("Constat n°%(number)s enregistré : %(title)s", number=finding.number,
                     title=finding.title), "success")
             return redirect(url_for(
-                "findings.event", campaign_id=campaign.id, event_id=audit_event.id,
+                "findings.event", campaign_id=campaign.id, event_id=milestone.id,
                 framework=framework.id, type=data.type_code, site=form.site_id.data or None,
                 _anchor="saisie",
             ))
-    return _render_event(campaign, audit_event, form, sites)
+    return _render_milestone(campaign, milestone, form, sites)
 
 
 @bp.post("/audits/<int:event_id>/rapport")
@@ -334,24 +336,24 @@ def add_finding(campaign_id: int, event_id: int):
 def event_report(campaign_id: int, event_id: int):
     """Attach the report (a proof of the library) and, for the commission, its decision."""
     campaign = get_campaign_or_404(campaign_id)
-    audit_event = get_event_or_404(campaign, event_id)
+    milestone = get_findings_milestone_or_404(campaign, event_id)
     form = ReportForm()
-    back = redirect(url_for("findings.event", campaign_id=campaign.id, event_id=audit_event.id))
+    back = redirect(url_for("findings.event", campaign_id=campaign.id, event_id=milestone.id))
     if "report_evidence_id" in request.form:
         evidence_id = form.report_evidence_id.data
         if evidence_id and _visible_evidence(evidence_id) is None:
             flash(_("Cette preuve n’existe pas dans votre bibliothèque."), "danger")
             return back
-        audit_event.report_evidence_id = evidence_id or None
+        milestone.report_evidence_id = evidence_id or None
     if "decision" in request.form:
         value = form.decision.data or ""
-        if value and audit_event.kind is not MilestoneKind.NATIONAL_COMMISSION:
+        if value and milestone.kind is not MilestoneKind.NATIONAL_COMMISSION:
             flash(_("Seule la commission nationale rend une décision."), "danger")
             return back
         if value and value not in {d.value for d in CommissionDecision}:
             flash(_("Décision inconnue."), "danger")
             return back
-        audit_event.decision = CommissionDecision(value) if value else None
+        milestone.decision = CommissionDecision(value) if value else None
     db.session.commit()
     flash(_("Rapport enregistré."), "success")
     return back
@@ -392,6 +394,7 @@ def _render_finding(campaign: Campaign, finding: Finding, form: FindingForm,
 @bp.get("/constats/<int:finding_id>")
 @requires(Permission.READ)
 def finding(campaign_id: int, finding_id: int):
+    """The finding with its deadline as its rule gives it, beside any date overridden and why."""
     campaign = get_campaign_or_404(campaign_id)
     record = get_finding_or_404(campaign, finding_id)
     form = FindingForm(formdata=None, obj=record)
@@ -412,6 +415,7 @@ def finding(campaign_id: int, finding_id: int):
 @bp.post("/constats/<int:finding_id>")
 @requires(Permission.EDIT_FINDINGS)
 def edit_finding(campaign_id: int, finding_id: int):
+    """A stale form is a 409 that keeps what was typed beside what changed meanwhile."""
     campaign = get_campaign_or_404(campaign_id)
     record = get_finding_or_404(campaign, finding_id)
     form = FindingForm()
@@ -447,6 +451,7 @@ def edit_finding(campaign_id: int, finding_id: int):
 @bp.post("/constats/<int:finding_id>/statut")
 @requires(Permission.EDIT_FINDINGS)
 def finding_status(campaign_id: int, finding_id: int):
+    """A non-conformity is lifted only once every action answering it is verified effective."""
     campaign = get_campaign_or_404(campaign_id)
     record = get_finding_or_404(campaign, finding_id)
     form = StatusForm()
@@ -489,6 +494,7 @@ def _finding_choices(findings: list[Finding]) -> list[SelectChoice]:
 @bp.get("/actions")
 @requires(Permission.READ)
 def actions(campaign_id: int):
+    """The action plan, filtered (mine, late, site, finding, criterion) for the follow-up."""
     campaign = get_campaign_or_404(campaign_id)
     today = local_today()
     form = ActionFilterForm(request.args)
@@ -564,6 +570,7 @@ def _render_action(campaign: Campaign, action: Action | None, form: ActionForm |
 @bp.route("/actions/nouvelle", methods=["GET", "POST"])
 @requires(Permission.EDIT_FINDINGS)
 def new_action(campaign_id: int):
+    """From a finding, the action comes prefilled: that finding, its site, due date, criteria."""
     campaign = get_campaign_or_404(campaign_id)
     form = ActionForm()
     _action_form_choices(form, campaign)
@@ -599,6 +606,7 @@ def new_action(campaign_id: int):
 @bp.get("/actions/<int:action_id>")
 @requires(Permission.READ)
 def action(campaign_id: int, action_id: int):
+    """One action with its findings and closing proof; the edit form only for those who plan."""
     campaign = get_campaign_or_404(campaign_id)
     record = get_action_or_404(campaign, action_id)
     form = None
@@ -616,6 +624,7 @@ def action(campaign_id: int, action_id: int):
 @bp.post("/actions/<int:action_id>")
 @requires(Permission.EDIT_FINDINGS)
 def edit_action(campaign_id: int, action_id: int):
+    """A stale form is a 409 that keeps what was typed beside what changed meanwhile."""
     campaign = get_campaign_or_404(campaign_id)
     record = get_action_or_404(campaign, action_id)
     form = ActionForm()
@@ -642,6 +651,7 @@ def edit_action(campaign_id: int, action_id: int):
 @bp.post("/actions/<int:action_id>/statut")
 @requires(Permission.UPDATE_ACTIONS)
 def action_status(campaign_id: int, action_id: int):
+    """A site manager moves their own actions along; verifying effect stays with reviewers."""
     campaign = get_campaign_or_404(campaign_id)
     record = get_action_or_404(campaign, action_id)
     if not service.can_update_action(current_user, record):
@@ -714,6 +724,7 @@ def _render_meetings(campaign: Campaign, form: MeetingForm, sites: list[Site],
 @bp.get("/instances")
 @requires(Permission.READ)
 def meetings(campaign_id: int):
+    """Governance meetings by site; one held without minutes is flagged, its proof missing."""
     campaign = get_campaign_or_404(campaign_id)
     sites = school_sites()
     form = MeetingForm(formdata=None)
@@ -724,6 +735,7 @@ def meetings(campaign_id: int):
 @bp.post("/instances")
 @requires(Permission.EDIT_FINDINGS)
 def add_meeting(campaign_id: int):
+    """A meeting is dated first; its minutes are attached once written."""
     campaign = get_campaign_or_404(campaign_id)
     sites = school_sites()
     form = MeetingForm()
@@ -751,6 +763,7 @@ def add_meeting(campaign_id: int):
 @bp.post("/instances/<int:meeting_id>/compte-rendu")
 @requires(Permission.EDIT_FINDINGS)
 def meeting_minutes(campaign_id: int, meeting_id: int):
+    """The minutes are a proof of the library, chosen here, not a second upload."""
     campaign = get_campaign_or_404(campaign_id)
     meeting = next((m for m in campaign.meetings if m.id == meeting_id), None)
     if meeting is None:

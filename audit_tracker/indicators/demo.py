@@ -153,10 +153,10 @@ def load_demo_indicators(session: Session, school: School, shift: timedelta) -> 
                 period=add_months(totals.first_month, i + month_shift),
                 **counts,
             ))
-    for code, indicator, comparison, value, source in TARGETS:
+    for site_code, indicator, comparison, value, source in TARGETS:
         session.add(IndicatorTarget(
             school=school,
-            site=sites[code] if code else None,
+            site=sites[site_code] if site_code else None,
             indicator=indicator,
             comparison=comparison,
             value=value,

@@ -179,9 +179,9 @@ def parse_rows(rows: list[list[Any]], sites: list[Site], author: User,
                                count=len(rows) - 1, max=MAX_ROWS)])
 
     by_key = {}
-    for site in sites:
-        by_key[site.code.lower()] = site
-        by_key[_normalise(site.name)] = site
+    for known in sites:
+        by_key[known.code.lower()] = known
+        by_key[_normalise(known.name)] = known
     parsed: list[ImportRow] = []
     seen: dict[tuple[int, date], int] = {}
     for line, row in enumerate(rows[1:], start=2):  # the file's own line numbers

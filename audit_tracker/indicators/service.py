@@ -353,12 +353,12 @@ def indicator_table(
     session = object_session(school) or db.session
     chosen = list(sites) if sites is not None else None
     if chosen is None or any(not isinstance(s, Site) for s in chosen):
-        statement = select(Site).where(Site.school_id == school.id)
+        site_query = select(Site).where(Site.school_id == school.id)
         if chosen is not None:
-            statement = statement.where(Site.id.in_([getattr(s, "id", s) for s in chosen]))
-        site_list = list(session.scalars(statement.order_by(Site.opened_on, Site.name)))
+            site_query = site_query.where(Site.id.in_([getattr(s, "id", s) for s in chosen]))
+        site_list = list(session.scalars(site_query.order_by(Site.opened_on, Site.name)))
     else:
-        site_list = [s for s in chosen if s.school_id == school.id]
+        site_list = [s for s in chosen if isinstance(s, Site) and s.school_id == school.id]
     statement = select(IndicatorEntry).where(
         IndicatorEntry.school_id == school.id,
         IndicatorEntry.site_id.in_([s.id for s in site_list]),

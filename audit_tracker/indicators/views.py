@@ -91,6 +91,7 @@ def _period() -> tuple[date | None, date | None]:
 @bp.get("/")
 @requires(Permission.READ)
 def index(campaign_id: int):
+    """The school's key figures against their targets over a period: the label's results."""
     campaign = get_campaign_or_404(campaign_id)
     start, end = _period()
     table = service.indicator_table(campaign.school, start=start, end=end)
@@ -114,8 +115,9 @@ def index(campaign_id: int):
 @bp.post("/preuve")
 @requires(Permission.EDIT_CAMPAIGN)
 def file_proof(campaign_id: int):
-    """File today's table as a proof of the result criteria (the quality lead's call: a site
-    manager's proofs belong to their site, and this table is the whole school's)."""
+    """Today's table filed in the library as a proof of the results criteria, sent for review."""
+    # The quality lead's call: a site manager's proofs belong to their site, and this table is
+    # the whole school's.
     campaign = get_campaign_or_404(campaign_id)
     try:
         proof = file_as_proof(db.session, storage_for(current_app, EVIDENCE),
@@ -133,6 +135,7 @@ def file_proof(campaign_id: int):
 @bp.get("/mois")
 @requires(Permission.READ)
 def months(campaign_id: int):
+    """Month by month, one site or all: where a wrong count is found and then corrected."""
     campaign = get_campaign_or_404(campaign_id)
     start, end = _period()
     sites = _sites(campaign)
@@ -203,6 +206,7 @@ def entry(campaign_id: int):
 @bp.post("/saisie")
 @requires(Permission.EDIT_INDICATORS)
 def save_entry(campaign_id: int):
+    """A stale form is a 409 that keeps what was typed; a site manager saves only their own site."""
     campaign = get_campaign_or_404(campaign_id)
     sites = _sites(campaign)
     form = EntryForm()
@@ -246,6 +250,7 @@ def save_entry(campaign_id: int):
 @bp.route("/import", methods=["GET", "POST"])
 @requires(Permission.EDIT_INDICATORS)
 def import_file(campaign_id: int):
+    """All or nothing: a sheet with a problem imports no month and lists every problem at once."""
     campaign = get_campaign_or_404(campaign_id)
     form = ImportForm()
     problems: list[str] = []
@@ -331,6 +336,7 @@ def _render_targets(campaign: Campaign, form: TargetsForm, sites: list[Site], st
 @bp.get("/objectifs")
 @requires(Permission.EDIT_CAMPAIGN)
 def targets(campaign_id: int):
+    """Existing targets plus blank lines, so that several are set in one go."""
     campaign = get_campaign_or_404(campaign_id)
     sites = _sites(campaign)
     form = TargetsForm(formdata=None)
@@ -354,6 +360,7 @@ def targets(campaign_id: int):
 @bp.post("/objectifs")
 @requires(Permission.EDIT_CAMPAIGN)
 def save_targets(campaign_id: int):
+    """Rates are typed as percentages and stored as fractions; one bad line saves nothing."""
     campaign = get_campaign_or_404(campaign_id)
     sites = _sites(campaign)
     form = TargetsForm()

@@ -26,6 +26,7 @@ class Role(enum.StrEnum):
 
     @property
     def label(self) -> str:
+        """What users read, translated; the stored value stays put when the wording changes."""
         return str(ROLE_LABELS[self])
 
 
@@ -60,13 +61,16 @@ class User(UserMixin, TimestampMixin, Model):
     site: Mapped[Site | None] = relationship()
 
     @property
-    def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
+    def is_active(self) -> bool:
+        """The one switch that shuts an account out: login, every permission check, its calendar."""
         return self.active
 
     def set_password(self, password: str) -> None:
+        """Only a salted hash is kept, never the password itself."""
         self.password_hash = generate_password_hash(password)
 
     def check_password(self, password: str) -> bool:
+        """False, never an error, for an account whose password was never set."""
         return bool(self.password_hash and check_password_hash(self.password_hash, password))
 
     def __repr__(self) -> str:
@@ -87,6 +91,7 @@ class ApiToken(TimestampMixin, Model):
 
     @staticmethod
     def hash(token: str) -> str:
+        """The one way to turn a clear token into what is stored, for issuing and checking alike."""
         return hashlib.sha256(token.encode()).hexdigest()
 
     @classmethod

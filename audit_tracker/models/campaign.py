@@ -34,6 +34,7 @@ class MilestoneKind(enum.StrEnum):
 
     @property
     def label(self) -> str:
+        """What users read, translated; the stored value stays put when the wording changes."""
         return str(MILESTONE_KIND_LABELS[self])
 
     @property
@@ -42,7 +43,7 @@ class MilestoneKind(enum.StrEnum):
         return self in {MilestoneKind.INITIAL_AUDIT, MilestoneKind.SURVEILLANCE_AUDIT}
 
     @property
-    def is_audit_event(self) -> bool:
+    def leaves_findings(self) -> bool:
         """Visits, audits and the commission leave findings; a decision or other date does not."""
         return self not in {MilestoneKind.DECISION, MilestoneKind.OTHER}
 
@@ -66,6 +67,7 @@ class CommissionDecision(enum.StrEnum):
 
     @property
     def label(self) -> str:
+        """What users read, translated; the stored value stays put when the wording changes."""
         return str(COMMISSION_DECISION_LABELS[self])
 
 
@@ -85,6 +87,7 @@ class MeetingKind(enum.StrEnum):
 
     @property
     def label(self) -> str:
+        """What users read, translated; the stored value stays put when the wording changes."""
         return str(MEETING_KIND_LABELS[self])
 
 
@@ -138,7 +141,8 @@ class Milestone(Model):
     ends_on: Mapped[date | None]
     place: Mapped[str] = mapped_column(String(200), default="")
     notes: Mapped[str] = mapped_column(Text, default="")
-    # An audit event's report is a proof of the library; the commission also records a decision.
+    # The report of a milestone that leaves findings is a proof of the library; the commission
+    # also records a decision.
     report_evidence_id: Mapped[int | None] = mapped_column(ForeignKey("evidence.id"))
     decision: Mapped[CommissionDecision | None] = enum_column(CommissionDecision)
 
@@ -147,6 +151,7 @@ class Milestone(Model):
 
     @property
     def last_day(self) -> date:
+        """A one-day milestone has no end date; deadlines and "in progress" count from this day."""
         return self.ends_on or self.starts_on
 
 

@@ -34,6 +34,7 @@ class EvidenceKind(enum.StrEnum):
 
     @property
     def label(self) -> str:
+        """What users read, translated; the stored value stays put when the wording changes."""
         return str(EVIDENCE_KIND_LABELS[self])
 
 
@@ -52,6 +53,7 @@ class ReviewStatus(enum.StrEnum):
 
     @property
     def label(self) -> str:
+        """What users read, translated; the stored value stays put when the wording changes."""
         return str(REVIEW_STATUS_LABELS[self])
 
 
@@ -116,6 +118,7 @@ class Evidence(TimestampMixin, Model):
 
     @property
     def current_version(self) -> EvidenceVersion | None:
+        """The latest upload is what counts; None for a link or a paper proof, which has no file."""
         return self.versions[-1] if self.versions else None
 
     def __repr__(self) -> str:

@@ -27,10 +27,12 @@ class FindingStatus(enum.StrEnum):
 
     @property
     def label(self) -> str:
+        """What users read, translated; the stored value stays put when the wording changes."""
         return str(FINDING_STATUS_LABELS[self])
 
     @property
     def is_open(self) -> bool:
+        """A finding still waiting for its answer, as opposed to lifted or closed."""
         return self in {FindingStatus.OPEN, FindingStatus.IN_PROGRESS}
 
 
@@ -50,10 +52,12 @@ class ActionStatus(enum.StrEnum):
 
     @property
     def label(self) -> str:
+        """What users read, translated; the stored value stays put when the wording changes."""
         return str(ACTION_STATUS_LABELS[self])
 
     @property
     def is_finished(self) -> bool:
+        """Done or verified: an action that can no longer be late."""
         return self in {ActionStatus.DONE, ActionStatus.VERIFIED}
 
 
@@ -88,7 +92,7 @@ action_criterion = Table(
 
 
 class Finding(TimestampMixin, Model):
-    """One finding of an audit event (or a préconisation of the commission)."""
+    """One finding of a visit or an audit (or a préconisation of the commission)."""
 
     __table_args__ = (UniqueConstraint("milestone_id", "number"),)
 
@@ -96,7 +100,7 @@ class Finding(TimestampMixin, Model):
     milestone_id: Mapped[int] = mapped_column(ForeignKey("milestone.id"), index=True)
     framework_id: Mapped[int] = mapped_column(ForeignKey("framework.id"))
     finding_type_id: Mapped[int] = mapped_column(ForeignKey("finding_type.id"))
-    number: Mapped[int]  # 1, 2, 3… within its audit event, in the order of the report
+    number: Mapped[int]  # 1, 2, 3… within its milestone, in the order of the report
     title: Mapped[str] = mapped_column(String(300))
     description: Mapped[str] = mapped_column(Text, default="")
     root_cause: Mapped[str] = mapped_column(Text, default="")
@@ -169,6 +173,7 @@ class Action(TimestampMixin, Model):
 
     @property
     def answers_nonconformity(self) -> bool:
+        """Then its effect can be verified only once its closing proof is attached."""
         return any(f.finding_type.is_nonconformity for f in self.findings)
 
     def days_late(self, today: date) -> int:

@@ -77,6 +77,7 @@ class IndicatorEntry(TimestampMixin, Model):
 
     @property
     def positive_exits(self) -> int:
+        """The label's outcome figure: exits to training, a job or work-study, not every exit."""
         return self.exits_training + self.exits_employment + self.exits_work_study
 
     def __repr__(self) -> str:
@@ -89,10 +90,12 @@ class Comparison(enum.StrEnum):
 
     @property
     def label(self) -> str:
+        """The French words of a target ("au moins", "au plus") shown beside its value."""
         return str(COMPARISON_LABELS[self])
 
     @property
     def sign(self) -> str:
+        """The symbol a table or chart shows beside a target, where words would not fit."""
         return "≥" if self is Comparison.MIN else "≤"
 
 

@@ -25,10 +25,12 @@ class BuildStatus(enum.StrEnum):
 
     @property
     def label(self) -> str:
+        """What users read, translated; the stored value stays put when the wording changes."""
         return str(BUILD_STATUS_LABELS[self])
 
     @property
     def finished(self) -> bool:
+        """Done or failed: nothing more to wait for, and a finished row can no longer be lost."""
         return self in {BuildStatus.DONE, BuildStatus.FAILED}
 
 

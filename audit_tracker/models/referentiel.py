@@ -58,6 +58,7 @@ class Framework(Model):
 
     @property
     def label(self) -> str:
+        """Name and version: two versions of one framework may be imported side by side."""
         return f"{self.name} · v{self.version}"
 
     def __repr__(self) -> str:
@@ -97,6 +98,7 @@ class FindingType(Model):
 
     @property
     def is_nonconformity(self) -> bool:
+        """Only a non-conformity must be answered by a corrective action and its proof."""
         return self.kind is FindingKind.NONCONFORMITY
 
 
@@ -140,6 +142,7 @@ class Criterion(Model):
 
     @property
     def label(self) -> str:
+        """Each framework names its criteria its own way: « Indicateur 12 », « Critère A1 »."""
         return f"{self.framework.criterion_label} {self.code}"
 
     def __repr__(self) -> str:

@@ -39,7 +39,7 @@ def readiness_bars(readiness: Readiness) -> Drawing:
         label = section if len(section) <= 42 else section[:41] + "…"
         drawing.add(String(8, y + 2, label, fontName=FONT, fontSize=7.5,
                            fillColor=PALETTE["text"]))
-        x = LABEL_WIDTH
+        x: float = LABEL_WIDTH
         for state in STATE_ORDER:
             if counts[state]:
                 width = bar_width * counts[state] / total

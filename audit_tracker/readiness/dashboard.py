@@ -146,6 +146,7 @@ def expiring_proofs(session: Session, campaign: Campaign, today: date,
         .order_by(Evidence.valid_until, Evidence.id))
     result = []
     for evidence in proofs:
+        assert evidence.valid_until is not None, "the query keeps dated proofs only"
         if evidence.valid_until < today:
             fails = "expiree"
         else:
@@ -156,9 +157,9 @@ def expiring_proofs(session: Session, campaign: Campaign, today: date,
 
 
 def open_findings(session: Session, campaign: Campaign,
-                  event_kind: MilestoneKind | None = None) -> list[Finding]:
+                  milestone_kind: MilestoneKind | None = None) -> list[Finding]:
     """Open findings that call for an answer (not the points forts), optionally of one kind of
-    event, with their actions. A fixed number of queries however many there are: the actions
+    milestone, with their actions. A fixed number of queries however many there are: the actions
     come by ``subqueryload``, which does not split a long list of ids as ``selectinload`` does."""
     statement = (
         select(Finding)
@@ -170,8 +171,8 @@ def open_findings(session: Session, campaign: Campaign,
                  subqueryload(Finding.actions))
         .order_by(Milestone.starts_on, Finding.number)
     )
-    if event_kind is not None:
-        statement = statement.where(Milestone.kind == event_kind)
+    if milestone_kind is not None:
+        statement = statement.where(Milestone.kind == milestone_kind)
     return list(session.scalars(statement).unique())
 
 

@@ -405,8 +405,8 @@ def _judge(known: _Facts, as_of: date, today: date, context: dict, *, decision, 
     pending = [p for p in kept if p.status in {ReviewStatus.DRAFT, ReviewStatus.TO_REVIEW}]
 
     risks: list[Reason] = []
-    for (_id, number, type_label, kind, event, _site) in known.findings:
-        finding = gettext("%(event)s n°%(number)s", event=MilestoneKind(event).label,
+    for (_id, number, type_label, kind, milestone_kind, _site) in known.findings:
+        finding = gettext("%(event)s n°%(number)s", event=MilestoneKind(milestone_kind).label,
                           number=number)
         if kind is FindingKind.NONCONFORMITY:
             risks.append(Reason("nc_ouverte", {"type": type_label, "finding": finding}))
@@ -418,7 +418,7 @@ def _judge(known: _Facts, as_of: date, today: date, context: dict, *, decision, 
             risks.append(Reason("action_apres_reference",
                                 {"title": title, "due_on": due_on.isoformat(), **context}))
     if validated and not valid:
-        last = max(validated, key=lambda p: p.valid_until)
+        last = max(validated, key=lambda p: p.valid_until or date.min)  # all dated here
         if len(kept) == 1:
             risks.append(Reason("seule_preuve_expire", {
                 "title": last.title, "valid_until": last.valid_until.isoformat(), **context}))
@@ -462,7 +462,7 @@ def _proof_rows(session: Session, campaign: Campaign, in_campaign, site_id: int 
 
 
 def _finding_rows(session: Session, campaign: Campaign, site_id: int | None):
-    """Open findings of the campaign's audit events, per criterion."""
+    """Open findings of the campaign's visits, audits and commission, per criterion."""
     return session.execute(
         select(finding_criterion.c.criterion_id, Finding.id, Finding.number, FindingType.label,
                FindingType.kind, Milestone.kind, Finding.site_id)

@@ -65,6 +65,7 @@ def viewed_site(form: ReferenceForm) -> Site | None:
 @bp.route("")
 @requires(Permission.READ)
 def dashboard(campaign_id: int):
+    """The director's answer to « are we ready for the next audit? », at a chosen date and site."""
     campaign = get_campaign_or_404(campaign_id)
     today = local_today()
     as_of, form = reference_date(campaign, today)
@@ -85,6 +86,7 @@ def dashboard(campaign_id: int):
 @bp.route("/criteres")
 @requires(Permission.READ)
 def criteria(campaign_id: int):
+    """Every criterion's state with its reasons, filtered by state to work through the gaps."""
     campaign = get_campaign_or_404(campaign_id)
     today = local_today()
     as_of, form = reference_date(campaign, today)
@@ -144,6 +146,7 @@ def _site_choices() -> list[SelectChoice]:
 @bp.route("/criteres/<int:criterion_id>")
 @requires(Permission.READ)
 def criterion(campaign_id: int, criterion_id: int):
+    """Why one criterion is in its state: proofs, findings, actions, the school's argument."""
     campaign = get_campaign_or_404(campaign_id)
     return _render_criterion(campaign, _criterion_or_404(campaign, criterion_id))
 
@@ -151,6 +154,7 @@ def criterion(campaign_id: int, criterion_id: int):
 @bp.route("/criteres/<int:criterion_id>", methods=["POST"])
 @requires(Permission.EDIT_CAMPAIGN)
 def save_decision(campaign_id: int, criterion_id: int):
+    """The school's own argument, or why the criterion does not apply; a stale form is a 409."""
     campaign = get_campaign_or_404(campaign_id)
     criterion = _criterion_or_404(campaign, criterion_id)
     form = DecisionForm()
@@ -173,6 +177,7 @@ def save_decision(campaign_id: int, criterion_id: int):
 @bp.route("/criteres/<int:criterion_id>/sites", methods=["POST"])
 @requires(Permission.EDIT_CAMPAIGN)
 def add_exemption(campaign_id: int, criterion_id: int):
+    """A criterion may not apply to one of the sites; the reason is kept for the auditor."""
     campaign = get_campaign_or_404(campaign_id)
     criterion = _criterion_or_404(campaign, criterion_id)
     form = ExemptionForm()
@@ -193,6 +198,7 @@ def add_exemption(campaign_id: int, criterion_id: int):
 @bp.route("/criteres/<int:criterion_id>/sites/<int:exemption_id>/supprimer", methods=["POST"])
 @requires(Permission.EDIT_CAMPAIGN)
 def delete_exemption(campaign_id: int, criterion_id: int, exemption_id: int):
+    """An exemption given by mistake goes, so the site counts again for that criterion."""
     campaign = get_campaign_or_404(campaign_id)
     criterion = _criterion_or_404(campaign, criterion_id)
     if not decisions.remove_exemption(db.session, campaign, exemption_id):
@@ -205,6 +211,7 @@ def delete_exemption(campaign_id: int, criterion_id: int, exemption_id: int):
 @bp.route("/go-no-go/<int:milestone_id>")
 @requires(Permission.READ)
 def checklist(campaign_id: int, milestone_id: int):
+    """Go or no-go for one audit or commission, judged as of that milestone's first day."""
     campaign = get_campaign_or_404(campaign_id)
     milestone = get_milestone_or_404(campaign, milestone_id)
     today = local_today()
@@ -227,6 +234,7 @@ def _signoff_form(campaign: Campaign, today: date, formdata=None) -> SignOffForm
 @bp.route("/signatures")
 @requires(Permission.READ)
 def signoffs(campaign_id: int):
+    """The signatures given so far, and the form for those who may sign."""
     campaign = get_campaign_or_404(campaign_id)
     today = local_today()
     return render_template("readiness/signoffs.html", campaign=campaign,
@@ -238,6 +246,7 @@ def signoffs(campaign_id: int):
 @bp.route("/signatures", methods=["POST"])
 @requires(Permission.SIGN_OFF)
 def sign_readiness(campaign_id: int):
+    """Only the director signs: the readiness at that date is frozen with its hash."""
     campaign = get_campaign_or_404(campaign_id)
     today = local_today()
     form = _signoff_form(campaign, today, formdata=request.form)
@@ -263,6 +272,7 @@ def sign_readiness(campaign_id: int):
 @bp.route("/signatures/<int:signoff_id>")
 @requires(Permission.READ)
 def signoff(campaign_id: int, signoff_id: int):
+    """A signature beside today's readiness: what changed since, and whether it is intact."""
     campaign = get_campaign_or_404(campaign_id)
     found = get_signoff(db.session, campaign, signoff_id)
     if found is None:

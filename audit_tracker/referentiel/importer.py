@@ -299,7 +299,8 @@ class _Checker:
 
     def deadline(self, raw: Any, where: str) -> dict[str, Any]:
         """The answer rule of a finding type: months after the audit, or before the next one."""
-        rule = {"action_months": None, "verify_months": None, "before_next_audit": False,
+        rule: dict[str, Any] = {"action_months": None, "verify_months": None,
+                                "before_next_audit": False,
                 "escalates_to": None, "rule": ""}
         if raw is None:
             return rule

@@ -22,12 +22,14 @@ bp = Blueprint("referentiel", __name__)
 @bp.route("/")
 @requires(Permission.READ)
 def index():
+    """Every imported framework and version, to pick the one to browse."""
     return render_template("referentiel/index.html", summaries=service.list_frameworks(db.session))
 
 
 @bp.route("/<int:framework_id>")
 @requires(Permission.READ)
 def framework(framework_id: int):
+    """Sections and criteria in the framework's order, as the auditors read them."""
     framework = service.framework_with_criteria(db.session, framework_id)
     if framework is None:
         abort(404)
@@ -37,6 +39,7 @@ def framework(framework_id: int):
 @bp.route("/criteres/<int:criterion_id>")
 @requires(Permission.READ)
 def criterion(criterion_id: int):
+    """A criterion's guidance, the criteria it maps to elsewhere and the proofs filed under it."""
     criterion = db.session.scalar(
         select(Criterion)
         .where(Criterion.id == criterion_id)
@@ -55,6 +58,7 @@ def criterion(criterion_id: int):
 @bp.route("/import", methods=["GET", "POST"])
 @requires(Permission.IMPORT_FRAMEWORK)
 def import_file():
+    """All or nothing: a file with a problem imports nothing and lists every problem at once."""
     form = ImportForm()
     problems = []
     if form.validate_on_submit():
