@@ -43,6 +43,7 @@ from .indicators import (
     IndicatorTarget,
 )
 from .jobs import BUILD_STATUS_LABELS, BuildStatus, JobRow
+from .notes import NOTE_STATUS_LABELS, NoteStatus, ProgressNote
 from .readiness import CampaignCriterion, ReadinessSignOff, ReadinessSnapshot, SiteExemption
 from .referentiel import (
     Criterion,
@@ -60,6 +61,9 @@ __all__ = [
     "BuildStatus",
     "DossierBuild",
     "JobRow",
+    "NOTE_STATUS_LABELS",
+    "NoteStatus",
+    "ProgressNote",
     "ACTION_STATUS_LABELS",
     "COMMISSION_DECISION_LABELS",
     "FINDING_STATUS_LABELS",
