@@ -26,6 +26,7 @@ from ..models import (
     MeetingKind,
     Milestone,
     ProgressNote,
+    Site,
 )
 from ..templating import percent
 
@@ -64,6 +65,12 @@ def hours(meeting: Meeting) -> str:
     if meeting.starts_at:
         return _("à %(start)s", start=meeting.starts_at.strftime("%H:%M"))
     return ""
+
+
+def site_label(site: Site | None) -> str | None:
+    """« Site TPM » rather than « Site TPM (Toulon Provence Méditerranée) »: the note's table and
+    annex are narrow, as in the source."""
+    return site.name.split(" (")[0] if site is not None else None
 
 
 def days_left(day: date, as_of: date) -> str:
@@ -117,7 +124,7 @@ def governance_part(campaign: Campaign, month: date, as_of: date) -> dict:
         {
             "body": meeting.kind.label,
             "title": meeting.title,
-            "site": meeting.site.name if meeting.site else None,
+            "site": site_label(meeting.site),
             "date": format_date(meeting.held_on, "dd/MM/yyyy"),
             "minutes": meeting.minutes_evidence_id is not None,
         }
@@ -144,7 +151,7 @@ def _figures(campaign: Campaign, as_of: date) -> dict[str, Any]:
 
     rows = [
         {
-            "site": row.site.name,
+            "site": site_label(row.site),
             "opened": format_date(row.site.opened_on, "dd/MM/yy") if row.site.opened_on else "—",
             **cells(row),
         }
@@ -257,7 +264,7 @@ def annex_part(campaign: Campaign, as_of: date) -> dict:
         (kind, OrderedDict()) for kind in BODY_ORDER)
     for meeting in campaign.meetings:
         if meeting.held_on > as_of:
-            site = meeting.site.name if meeting.site else ""
+            site = site_label(meeting.site) or ""
             groups[meeting.kind].setdefault(site, []).append(meeting)
     bodies = []
     for kind, sites in groups.items():

@@ -211,6 +211,7 @@ def content(session: Session, note: ProgressNote) -> dict[str, Any]:
         },
         "issued_by": note.issued_by.full_name if note.issued_by else None,
         "issued_at": note.issued_at.isoformat() if note.issued_at else None,
+        "issued_label": format_date(note.issued_at, "dd/MM/yyyy") if note.issued_at else None,
     }
 
 
