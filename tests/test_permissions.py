@@ -144,6 +144,11 @@ MATRIX: dict[str, frozenset[str] | str] = {
     "notes.issue": frozenset({"direction"}),
     "notes.download_pdf": EVERYONE,
     "notes.download_docx": EVERYONE,
+    "api.note_list": EVERYONE,
+    "api.note_prepare": NOTE_WRITERS,
+    "api.note_issue": frozenset({"direction"}),
+    "api.note_pdf": EVERYONE,
+    "api.note_docx": EVERYONE,
 }
 
 # Requests that change who is logged in or delete the sample rows run last.
