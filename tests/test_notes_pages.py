@@ -78,6 +78,8 @@ def test_director_prepares_edits_issues_and_gets_the_source_note(client, auth, d
 
     response = issue(client, campaign, note_id, 2)
     assert response.status_code == 302
+    issued_page = client.get(response.location).get_data(as_text=True)
+    assert "Émise le" in issued_page and "altérée" not in issued_page
     note = db.session.get(ProgressNote, note_id)
     assert note.status is NoteStatus.ISSUED and re.fullmatch(r"[0-9a-f]{64}", note.sha256)
     assert note.computed["sites"]["total"]["entries"] == "252"

@@ -241,6 +241,10 @@ def _change(campaign: Campaign, month: date, as_of: date, raw: dict,
         since = _("Depuis fin %(month)s", month=format_date(previous_end, "MMMM yyyy"))
     entries = raw["entries"] - before["entries"]
     positive = raw["positive_exits"] - before["positive_exits"]
+    if not entries and not positive and all(
+            round((raw.get(code) or 0) * 100) == round((before.get(code) or 0) * 100)
+            for code in ("qpv_rate", "positive_exit_rate")):
+        return f"{since} : " + _("aucune évolution des chiffres")
     parts = [
         ngettext("%(num)s stagiaire entré", "%(num)s stagiaires entrés", abs(entries))
         .replace(str(abs(entries)), _signed(entries), 1),

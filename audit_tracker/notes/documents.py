@@ -50,13 +50,22 @@ def network_lines(data: dict[str, Any]) -> tuple[list[str], list[str]]:
     return passed, coming
 
 
+def meeting_label(meeting: dict[str, Any]) -> str:
+    """The meeting's title, with its body and site when the title does not already say them
+    (« Commission de suivi des stagiaires – CAVEM » needs neither)."""
+    title = meeting["title"]
+    extra = [] if title.lower().startswith(meeting["body"].lower()) else [meeting["body"]]
+    site = meeting["site"]
+    if site and site.removeprefix("Site ").lower() not in title.lower():
+        extra.append(site)
+    return f"{title} ({', '.join(extra)})" if extra else title
+
+
 def governance_lines(data: dict[str, Any]) -> list[str]:
     lines = []
     for meeting in data["governance"]["held"]:
-        where = f", {meeting['site']}" if meeting["site"] else ""
         minutes = _("compte rendu versé") if meeting["minutes"] else _("compte rendu à verser")
-        lines.append(f"{meeting['date']} : {meeting['title']} ({meeting['body']}{where}) — "
-                     f"{minutes}")
+        lines.append(f"{meeting['date']} : {meeting_label(meeting)} — {minutes}")
     return lines
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from flask_babel import format_date
@@ -210,9 +210,19 @@ def content(session: Session, note: ProgressNote) -> dict[str, Any]:
             "sha256": replaced.sha256,
         },
         "issued_by": note.issued_by.full_name if note.issued_by else None,
-        "issued_at": note.issued_at.isoformat() if note.issued_at else None,
+        "issued_at": utc_iso(note.issued_at),
         "issued_label": format_date(note.issued_at, "dd/MM/yyyy") if note.issued_at else None,
     }
+
+
+def utc_iso(moment: datetime | None) -> str | None:
+    """A timestamp as the hash sees it, whatever the database gave back: UTC, to the second
+    (SQLite returns it without its zone, PostgreSQL in the session's zone)."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def canonical_sha256(data: dict[str, Any]) -> str:

@@ -18,9 +18,15 @@ from ..storage import EVIDENCE, NOTES, storage_for, upload_tmp_dir
 from ..web.files import send_note_file
 from ..web.lookups import get_campaign_or_404, get_note_or_404
 from . import issuing, service
+from .documents import meeting_label
 from .forms import IssueForm, NoteForm, PrepareForm
 
 bp = Blueprint("notes", __name__)
+
+
+@bp.context_processor
+def _formatting():
+    return {"meeting_label": meeting_label}
 
 
 @bp.get("/")
