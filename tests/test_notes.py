@@ -134,3 +134,24 @@ def test_free_parts_are_bounded(seed):
     with pytest.raises(service.NoteError, match="Financements"):
         service.save(db.session, note, service.FreeParts(financing="x" * 10_001),
                      users["direction"], note.lock_version)
+
+
+def test_with_the_story_the_pre_audit_brings_its_points_forts_and_minutes_count(
+        app, referentiels, storage):
+    """The demo as `flask demo load --real-dates` loads it: the pré-audit's findings are its
+    outcome, and the relais meeting's minutes are filed."""
+    from audit_tracker.demo import load_demo
+    from audit_tracker.demo_story import load_demo_story
+    from audit_tracker.storage import upload_tmp_dir
+
+    set_today(app, SEED)
+    load_demo(db.session, today=None)
+    db.session.commit()
+    load_demo_story(db.session, storage, upload_tmp_dir(app), today=None)
+    campaign = db.session.scalar(select(Campaign))
+    parts = compute(db.session, campaign, FEBRUARY, SEED)
+    pre_audit = parts["network"]["passed"][0]
+    groups = {g["type"]: g["titles"] for g in pre_audit["findings"]}
+    assert any("modèle innovant à fort potentiel" in t for t in groups["Point fort"])
+    assert pre_audit["report"] is True
+    assert parts["governance"]["held"][0]["minutes"] is True
