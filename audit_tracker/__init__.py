@@ -115,10 +115,12 @@ def register_blueprints(app: Flask) -> None:
     from .notes.views import bp as notes_bp
     from .readiness.views import bp as readiness_bp
     from .referentiel.views import bp as referentiel_bp
+    from .school.views import bp as school_bp
 
     app.register_blueprint(accounts_bp)
     app.register_blueprint(campaigns_bp)
     app.register_blueprint(referentiel_bp, url_prefix="/referentiels")
+    app.register_blueprint(school_bp)
     app.register_blueprint(evidence_bp, url_prefix="/preuves")
     app.register_blueprint(calendar_bp)
     app.register_blueprint(findings_bp, url_prefix="/campagnes/<int:campaign_id>")

@@ -155,3 +155,14 @@ def test_with_the_story_the_pre_audit_brings_its_points_forts_and_minutes_count(
     assert any("modèle innovant à fort potentiel" in t for t in groups["Point fort"])
     assert pre_audit["report"] is True
     assert parts["governance"]["held"][0]["minutes"] is True
+
+
+def test_a_new_draft_takes_the_schools_cofunding_mention(seed):
+    """The mention is a school setting (its presentation); the note keeps its own copy."""
+    from audit_tracker.school.service import presentation
+
+    campaign, users = seed
+    profile = presentation(db.session, campaign.school).profile
+    assert profile.cofunding_statement.startswith("Cette formation est cofinancée")
+    note = service.prepare(db.session, campaign, FEBRUARY, users["direction"], SEED)
+    assert note.cofunding == " ".join(profile.cofunding_statement.split())

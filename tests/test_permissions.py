@@ -39,6 +39,9 @@ MATRIX: dict[str, frozenset[str] | str] = {
     "campaigns.add_milestone": EDITORS,
     "campaigns.edit_milestone": EDITORS,
     "campaigns.delete_milestone": EDITORS,
+    # The school's presentation is the school's word: the director and the quality lead.
+    "school.profile": EVERYONE,
+    "school.edit_profile": REVIEWERS,
     "referentiel.index": EVERYONE,
     "referentiel.framework": EVERYONE,
     "referentiel.criterion": EVERYONE,

@@ -54,7 +54,7 @@ from .referentiel import (
     FrameworkCategory,
     Section,
 )
-from .school import School, Site
+from .school import School, SchoolProfile, Site
 
 __all__ = [
     "BUILD_STATUS_LABELS",
@@ -109,6 +109,7 @@ __all__ = [
     "MilestoneKind",
     "Role",
     "School",
+    "SchoolProfile",
     "Section",
     "Site",
     "User",

@@ -53,9 +53,9 @@ class ProgressNote(Model):
     financing: Mapped[str] = mapped_column(Text, default="")
     partnerships: Mapped[str] = mapped_column(Text, default="")
     pedagogy: Mapped[str] = mapped_column(Text, default="")
-    # The co-funding mention printed at the foot of the note. Kept on the note (prefilled from
-    # the previous one) until the school's presentation holds it: an issued note keeps the
-    # mention it was sent with, whatever the setting becomes.
+    # The co-funding mention printed at the foot of the note: prefilled from the school's
+    # presentation (SchoolProfile.cofunding_statement), kept here so that an issued note keeps
+    # the mention it was sent with, whatever the setting becomes.
     cofunding: Mapped[str] = mapped_column(String(500), default="")
     # Frozen when issued: the computed parts as the note showed them.
     computed: Mapped[dict[str, Any] | None] = mapped_column(JSON)

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from ..accounts.permissions import Permission, has_permission
 from ..domain.errors import DomainError, check_fresh, flush_or_conflict
 from ..models import Campaign, NoteStatus, ProgressNote, User
+from ..school.service import presentation
 from .compute import compute, month_end
 
 #: The free parts a user writes, with their French names (the form, the page, the files).
@@ -34,8 +35,6 @@ FREE_PARTS = {
 }
 MAX_TEXT = 10_000  # characters per free part: a page or two, never a dump
 MAX_COFUNDING = 500
-
-DEFAULT_COFUNDING = ""
 
 
 class NoteError(DomainError):
@@ -113,6 +112,13 @@ def previous_issued(session: Session, campaign: Campaign, month: date) -> Progre
         ).order_by(ProgressNote.month.desc(), ProgressNote.id.desc()).limit(1))
 
 
+def school_cofunding(session: Session, campaign: Campaign) -> str:
+    """The co-funding mention of the school's presentation (a school setting), trimmed to what
+    a note holds; empty when the school has not written one."""
+    statement = presentation(session, campaign.school).profile.cofunding_statement or ""
+    return " ".join(statement.split())[:MAX_COFUNDING]
+
+
 def _latest_before(session: Session, campaign: Campaign, month: date) -> ProgressNote | None:
     return previous_issued(session, campaign, month) or session.scalar(
         select(ProgressNote).where(ProgressNote.campaign_id == campaign.id,
@@ -123,7 +129,8 @@ def _latest_before(session: Session, campaign: Campaign, month: date) -> Progres
 def prepare(session: Session, campaign: Campaign, month: date, author: User, today: date,
             as_of: date | None = None) -> ProgressNote:
     """The month's draft: the open one if there is one, else a new one prefilled with the
-    previous note's texts (or, for a month already issued, a correction of its note)."""
+    previous note's texts (or, for a month already issued, a correction of its note) and the
+    school's co-funding mention (the previous note's when the school has none)."""
     as_of = check_month(month, today, as_of)
     drafts = session.scalars(select(ProgressNote).where(
         ProgressNote.campaign_id == campaign.id, ProgressNote.month == month,
@@ -140,7 +147,7 @@ def prepare(session: Session, campaign: Campaign, month: date, author: User, tod
         campaign_id=campaign.id, month=month, as_of=as_of, status=NoteStatus.DRAFT,
         created_by_id=author.id, updated_by_id=author.id,
         replaces_id=replaced.id if replaced else None,
-        cofunding=source.cofunding if source else DEFAULT_COFUNDING,
+        cofunding=school_cofunding(session, campaign) or (source.cofunding if source else ""),
         **{name: getattr(source, name) if source else "" for name in FREE_PARTS},
     )
     session.add(note)

@@ -126,6 +126,7 @@ def test_director_writes_issues_and_files_march_note(page: Page, march_server, t
     pdf = Path(pdf_download.value.path()).read_bytes()
     text = " ".join((p.extract_text() or "") for p in PdfReader(io.BytesIO(pdf)).pages)
     assert "Mars 2018" in text and "en cours d’instruction" in text and sha[:32] in text
+    assert "cofinancée par l’Union Européenne" in text  # the school's mention, at the foot
     with page.expect_download() as docx_download:
         page.get_by_role("link", name="Télécharger le DOCX").click()
     actions += 2
