@@ -186,3 +186,37 @@ def test_a_future_month_is_refused_in_french(client, auth, demo, campaign):
     bad = client.post(f"/campagnes/{campaign.id}/notes/preparer", data={"month": "mars"})
     assert "Mois illisible" in client.get(bad.location).get_data(as_text=True)
     assert db.session.scalar(select(ProgressNote)) is None
+
+
+HOSTILE = ("<script>alert(1)</script> <para>x</para> & <font color=red>rouge</font> "
+           "[lien](javascript:alert(1)) **gras** ☃ \x07 \u202e")
+
+
+def test_hostile_free_text_is_escaped_in_the_page_the_pdf_and_the_docx(client, auth, demo,
+                                                                      campaign, tmp_path):
+    auth.login_demo(demo, "direction")
+    note_id = prepare(client, campaign)
+    saved = client.post(f"/campagnes/{campaign.id}/notes/{note_id}", data={
+        "financing": HOSTILE, "partnerships": HOSTILE, "pedagogy": "x" * 10_000,
+        "governance_text": HOSTILE, "cofunding": "<b>mention</b> & co", "lock_version": "1"})
+    assert saved.status_code == 302
+    page = client.get(f"/campagnes/{campaign.id}/notes/{note_id}").get_data(as_text=True)
+    preview = page[page.index('data-testid="note-preview"'):]
+    assert "<script>" not in preview and "javascript:" not in preview and "<font" not in preview
+    assert "<strong>gras</strong>" in preview and "\x07" not in page
+    assert "&lt;b&gt;mention&lt;/b&gt; &amp; co" in preview
+    assert issue(client, campaign, note_id).status_code == 302
+    text = pdf_text(client.get(f"/campagnes/{campaign.id}/notes/{note_id}/pdf").data, tmp_path)
+    assert "<b>mention</b> & co" in text and "gras" in text and "<font" not in text
+    body, _table = docx_text(client.get(f"/campagnes/{campaign.id}/notes/{note_id}/docx").data)
+    assert "<b>mention</b> & co" in body and "gras" in body
+
+
+def test_bad_months_and_days_never_give_a_500(client, auth, demo, campaign):
+    auth.login_demo(demo, "direction")
+    for data in ({"month": "2018-13"}, {"month": "2018-02", "as_of": "2018-02-30"},
+                 {"month": "2018-02", "as_of": "2018-01-31"}, {"month": "9999-99"}, {}):
+        response = client.post(f"/campagnes/{campaign.id}/notes/preparer", data=data)
+        assert response.status_code == 302, data
+        assert "alert-danger" in client.get(response.location).get_data(as_text=True), data
+    assert client.get(f"/campagnes/{campaign.id}/notes/999").status_code == 404

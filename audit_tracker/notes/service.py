@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
@@ -35,6 +36,10 @@ FREE_PARTS = {
 }
 MAX_TEXT = 10_000  # characters per free part: a page or two, never a dump
 MAX_COFUNDING = 500
+
+
+# Control characters (and bidirectional overrides) have no place in a note: dropped on save.
+_CONTROL = re.compile("[\x00-\x08\x0b-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
 
 
 class NoteError(DomainError):
@@ -158,12 +163,12 @@ def prepare(session: Session, campaign: Campaign, month: date, author: User, tod
 def _check_parts(parts: FreeParts) -> FreeParts:
     problems = []
     for name, label in FREE_PARTS.items():
-        value = (getattr(parts, name) or "").replace("\r\n", "\n").strip()
+        value = _CONTROL.sub("", (getattr(parts, name) or "").replace("\r\n", "\n")).strip()
         if len(value) > MAX_TEXT:
             problems.append(_("« %(part)s » ne doit pas dépasser %(max)s caractères (%(count)s).",
                               part=_(label), max=MAX_TEXT, count=len(value)))
         setattr(parts, name, value)
-    parts.cofunding = " ".join((parts.cofunding or "").split())
+    parts.cofunding = " ".join(_CONTROL.sub("", parts.cofunding or "").split())
     if len(parts.cofunding) > MAX_COFUNDING:
         problems.append(_("La mention de cofinancement ne doit pas dépasser %(max)s caractères.",
                           max=MAX_COFUNDING))
