@@ -50,11 +50,12 @@ def pdf_text(data: bytes, tmp_path) -> str:
                                 capture_output=True, text=True).stdout)
 
 
-def docx_text(data: bytes) -> tuple[str, list[list[str]]]:
+def docx_text(data: bytes, which: int = 0) -> tuple[str, list[list[str]]]:
+    """The paragraphs' text, and one table's cells (0: the key figures)."""
     document = Document(io.BytesIO(data))
     text = "\n".join(p.text for p in document.paragraphs)
     tables = [[[plain(c.text) for c in row.cells] for row in t.rows] for t in document.tables]
-    return plain(text), tables[0]
+    return plain(text), tables[which]
 
 
 def test_director_prepares_edits_issues_and_gets_the_source_note(client, auth, demo, campaign,
@@ -97,7 +98,7 @@ def test_director_prepares_edits_issues_and_gets_the_source_note(client, auth, d
                      "16 % de stagiaires issus des QPV", "40 %", "68 % de non diplômés", "85 %",
                      "24-26 avril 2018", "dans 55 jours", "17 mai 2018", "dans 78 jours",
                      "Sous-comité financier", "29 mai 2018", "Comité stratégique",
-                     "Commission de suivi des stagiaires", "demandes de subvention",
+                     "Commission de suivi des stagiaires", "13/03/2018", "demandes de subvention",
                      "cofinancée par l’Union Européenne", note.sha256[:40]):
         assert expected in text, expected
     assert "<script>" not in text
@@ -124,8 +125,15 @@ def test_director_prepares_edits_issues_and_gets_the_source_note(client, auth, d
                      "16 % de stagiaires issus des QPV (objectif fixé par le réseau et "
                      "financeurs : 40 %)", "68 % de non diplômés (objectif fixé par le réseau "
                      "et financeurs : 85 %)", "24-26 avril 2018", "dans 55 jours",
-                     "17 mai 2018", "dans 78 jours", "13 mars 2018", "demandes de subvention"):
+                     "17 mai 2018", "dans 78 jours", "29 mai 2018 de 14:00 à 15:30",
+                     "demandes de subvention"):
         assert expected in body, expected
+    # The annex's committees and reviews as the source lays them: one column per site.
+    _body, reviews = docx_text(docx.data, 2)
+    assert reviews[0][0] == "Site CAVEM\nde 14:00 à 16:00"
+    assert reviews[1][0] == "13/03/2018\n15/05/2018\n10/07/2018"
+    assert [cell.split("\n")[0] for cell in reviews[0]] == [
+        "Site CAVEM", "Site Dracénie", "Site Provence Verte", "Site TPM"]
 
 
 def test_issuing_twice_or_editing_an_issued_note_is_refused(client, auth, demo, campaign):

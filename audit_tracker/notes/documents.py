@@ -17,7 +17,9 @@ from docx.enum.text import WD_ALIGN_PARAGRAPH
 from docx.shared import Pt, RGBColor
 from flask_babel import gettext as _
 from reportlab.lib import colors
+from reportlab.lib.enums import TA_CENTER
 from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
@@ -34,8 +36,9 @@ def title_lines(data: dict[str, Any]) -> tuple[str, str, str]:
             data["month_label"].capitalize())
 
 
-def network_lines(data: dict[str, Any]) -> tuple[list[str], list[str]]:
-    """What happened this month (one paragraph per milestone) and the next dates."""
+def network_lines(data: dict[str, Any]) -> tuple[list[tuple[str, list[str]]], list[str]]:
+    """What happened this month (a paragraph per milestone, its findings as bullets by type)
+    and the next dates with their days left."""
     passed = []
     for item in data["network"]["passed"]:
         line = f"{item['title']} ({item['dates']})"
@@ -43,11 +46,22 @@ def network_lines(data: dict[str, Any]) -> tuple[list[str], list[str]]:
             line += f" : {item['outcome']}"
         if item.get("decision"):
             line += " " + _("Décision : %(decision)s.", decision=item["decision"])
-        for group in item["findings"]:
-            line += f" {group['type']} : " + " ; ".join(group["titles"]) + "."
-        passed.append(line)
+        passed.append((line, [f"{group['type']} : " + " ; ".join(group["titles"])
+                              for group in item["findings"]]))
     coming = [f"{c['dates']} : {c['title']} ({c['days_label']})" for c in data["network"]["next"]]
     return passed, coming
+
+
+def annex_grid(body: dict[str, Any]) -> list[list[str]] | None:
+    """A body met at several sites as the source lays it out: one column per site, its times
+    under its name, its dates below; None for a body of the whole school."""
+    sites = body["sites"]
+    if len(sites) < 2 or any(not s["site"] for s in sites):
+        return None
+    head = [s["site"] + (f"\n{s['hours']}" if s["hours"] else "") for s in sites]
+    cells = ["\n".join(d["date"] + ("" if s["hours"] or not d["hours"] else f" {d['hours']}")
+                       for d in s["dates"]) for s in sites]
+    return [head, cells]
 
 
 def meeting_label(meeting: dict[str, Any]) -> str:
@@ -84,6 +98,8 @@ def annex_lines(data: dict[str, Any]) -> list[tuple[int, str]]:
     lines: list[tuple[int, str]] = []
     for body in data["annex"]["bodies"]:
         lines.append((0, body["body"]))
+        if annex_grid(body) is not None:
+            continue
         for site in body["sites"]:
             if site["site"]:
                 head = site["site"] + (f" — {site['hours']}" if site["hours"] else "")
@@ -131,7 +147,9 @@ def note_pdf(data: dict[str, Any], sha256: str | None = None) -> bytes:
 
     story.append(text.para(_("Relation réseau / labellisation"), styles.h2))
     passed, coming = network_lines(data)
-    story += [text.para(p) for p in passed]
+    for line, findings in passed:
+        story.append(text.para(line))
+        story += [bullet(f) for f in findings]
     if coming:
         story.append(text.para(_("Prochaines échéances :")))
         story += [bullet(c) for c in coming]
@@ -149,8 +167,13 @@ def note_pdf(data: dict[str, Any], sha256: str | None = None) -> bytes:
     if sites.get("no_figures_message"):
         story.append(text.para(sites["no_figures_message"], styles.small))
     rows = table_rows(data)
-    cells = [[text.para(value, styles.cell_head if r == 0 or r == len(rows) - 1
-                        else styles.cell) for value in row] for r, row in enumerate(rows)]
+    head = ParagraphStyle("note_head", parent=styles.cell_head, alignment=TA_CENTER)
+    centred = ParagraphStyle("note_cell", parent=styles.cell, alignment=TA_CENTER)
+    centred_bold = ParagraphStyle("note_total", parent=styles.cell_bold, alignment=TA_CENTER)
+    last = len(rows) - 1
+    cells = [[text.para(value, (styles.cell_bold if r in (0, last) else styles.cell) if c == 0
+                        else head if r == 0 else centred_bold if r == last else centred)
+              for c, value in enumerate(row)] for r, row in enumerate(rows)]
     grid = Table(cells, colWidths=[48 * mm, 20 * mm, 24 * mm, 16 * mm, 36 * mm, 24 * mm],
                  repeatRows=1)
     grid.setStyle(TableStyle([
@@ -173,9 +196,13 @@ def note_pdf(data: dict[str, Any], sha256: str | None = None) -> bytes:
     story.append(text.para(data["annex"]["title"], styles.h2))
     if annex:
         story.append(text.para(_("Prochaines dates :")))
+        grids = {b["body"]: annex_grid(b) for b in data["annex"]["bodies"]}
         for level, value in annex:
             if level == 0:
                 story.append(text.para(value, styles.h3))
+                grid_rows = grids.get(value)
+                if grid_rows:
+                    story.append(_pdf_grid(text, styles, grid_rows))
             elif level == 1:
                 story.append(text.para(value, styles.md_heading))
             else:
@@ -194,6 +221,19 @@ def note_pdf(data: dict[str, Any], sha256: str | None = None) -> bytes:
                             title=f"{heading} · {month}", author=data["school"])
     doc.build(story)
     return out.getvalue()
+
+
+def _pdf_grid(text: Text, styles: Styles, rows: list[list[str]]) -> Table:
+    width = 174 * mm / len(rows[0])
+    cells = [[text.para(value, styles.cell_bold if r == 0 else styles.cell) for value in row]
+             for r, row in enumerate(rows)]
+    grid = Table(cells, colWidths=[width] * len(rows[0]))
+    grid.setStyle(TableStyle([
+        ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
+        ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#e9ecef")),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+    ]))
+    return grid
 
 
 # ---------------------------------------------------------------------------------------- DOCX
@@ -274,6 +314,19 @@ def _heading(document: Any, value: str, level: int = 1) -> None:
         run.font.color.rgb = RGBColor.from_string(BLUE[1:])
 
 
+def _docx_grid(document: Any, rows: list[list[str]]) -> None:
+    table = document.add_table(rows=len(rows), cols=len(rows[0]))
+    table.style = "Table Grid"
+    for r, row in enumerate(rows):
+        for c, value in enumerate(row):
+            cell = table.cell(r, c)
+            cell.text = value
+            for paragraph in cell.paragraphs:
+                for run in paragraph.runs:
+                    run.font.size = Pt(9)
+                    run.bold = r == 0 or None
+
+
 def note_docx(data: dict[str, Any], sha256: str | None = None) -> bytes:
     """The note as an editable Word document, in the source note's order."""
     document = Document()
@@ -291,8 +344,10 @@ def note_docx(data: dict[str, Any], sha256: str | None = None) -> bytes:
 
     _heading(document, _("Relation réseau / labellisation"))
     passed, coming = network_lines(data)
-    for value in passed:
+    for value, findings in passed:
         document.add_paragraph(value)
+        for finding in findings:
+            document.add_paragraph(finding, style="List Bullet")
     if coming:
         document.add_paragraph(_("Prochaines échéances :"))
         for value in coming:
@@ -340,9 +395,13 @@ def note_docx(data: dict[str, Any], sha256: str | None = None) -> bytes:
     annex = annex_lines(data)
     if annex:
         document.add_paragraph(_("Prochaines dates :"))
+    grids = {b["body"]: annex_grid(b) for b in data["annex"]["bodies"]}
     for level, value in annex:
         if level == 0:
             _heading(document, value, level=2)
+            grid_rows = grids.get(value)
+            if grid_rows:
+                _docx_grid(document, grid_rows)
         elif level == 1:
             document.add_paragraph(value).runs[0].bold = True
         else:
