@@ -36,10 +36,15 @@ def index(campaign_id: int):
     can_prepare = service.can_prepare(current_user)
     today = local_today()
     form = PrepareForm(data={"month": f"{today:%Y-%m}"})
+    notes = service.notes_of(db.session, campaign, issued_only=not can_prepare)
+    # The one-click button says what it will do for the month in progress.
+    this_month = [n for n in notes if n.month == today.replace(day=1)]
+    state = ("draft" if any(not n.is_issued for n in this_month)
+             else "issued" if this_month else "new")
     return render_template(
-        "notes/index.html", campaign=campaign, form=form, can_prepare=can_prepare,
-        notes=service.notes_of(db.session, campaign, issued_only=not can_prepare),
-        this_month=format_date(today, "MMMM yyyy"), this_month_value=f"{today:%Y-%m}")
+        "notes/index.html", campaign=campaign, form=form, can_prepare=can_prepare, notes=notes,
+        this_month=format_date(today, "MMMM yyyy"), this_month_value=f"{today:%Y-%m}",
+        this_month_state=state)
 
 
 @bp.post("/preparer")

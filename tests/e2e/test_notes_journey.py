@@ -140,5 +140,13 @@ def test_director_writes_issues_and_files_march_note(page: Page, march_server, t
     expect(page.locator("main, body").first).to_contain_text("Validée")
     expect(page.locator("main, body").first).to_contain_text(sha)
     shoot(page, tmp_path, "note-proof")
+    page.go_back()
+    page.get_by_role("link", name="Notes d’avancement").click()
+    listed = page.get_by_test_id("note-list")
+    expect(listed).to_contain_text("mars 2018")
+    expect(listed.get_by_role("link", name="DOCX")).to_be_visible()
+    # March is issued: the one-click button now prepares a correction, and says so.
+    expect(page.get_by_role("button", name="Corriger la note de mars 2018")).to_be_visible()
+    shoot(page, tmp_path, "notes-list")
     # From the campaign to a filed, validated note: nine actions, no figure retyped.
     assert actions == 9
