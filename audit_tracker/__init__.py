@@ -112,12 +112,15 @@ def register_blueprints(app: Flask) -> None:
     from .findings.exports import exports_bp
     from .findings.views import bp as findings_bp
     from .indicators.views import bp as indicators_bp
+    from .notes.views import bp as notes_bp
     from .readiness.views import bp as readiness_bp
     from .referentiel.views import bp as referentiel_bp
+    from .school.views import bp as school_bp
 
     app.register_blueprint(accounts_bp)
     app.register_blueprint(campaigns_bp)
     app.register_blueprint(referentiel_bp, url_prefix="/referentiels")
+    app.register_blueprint(school_bp)
     app.register_blueprint(evidence_bp, url_prefix="/preuves")
     app.register_blueprint(calendar_bp)
     app.register_blueprint(findings_bp, url_prefix="/campagnes/<int:campaign_id>")
@@ -125,6 +128,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(indicators_bp, url_prefix="/campagnes/<int:campaign_id>/indicateurs")
     app.register_blueprint(dossier_bp, url_prefix="/campagnes/<int:campaign_id>/dossier")
     app.register_blueprint(readiness_bp, url_prefix="/campagnes/<int:campaign_id>/preparation")
+    app.register_blueprint(notes_bp, url_prefix="/campagnes/<int:campaign_id>/notes")
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     csrf.exempt(api_bp)  # bearer tokens only, never cookies: see api/auth.py
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import date, time, timedelta
+from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
@@ -21,6 +22,7 @@ from .models import (
     MilestoneKind,
     Role,
     School,
+    SchoolProfile,
     Site,
     User,
 )
@@ -36,6 +38,54 @@ SITES = [  # code, name, opened on (seed table "Informations clés au 28/02/2018
     ("provence-verte", "Site Provence Verte", date(2017, 9, 25)),
     ("dracenie", "Site Dracénie", date(2017, 10, 23)),
 ]
+
+# The note names neither the sites' streets, nor their capacities, nor their staff: the towns
+# are the agglomerations' seats, the figures are plausible ones for the demo (TPM, the oldest
+# and largest site, takes the most).
+SITE_DETAILS = {  # code: address, capacity (places), staff (ETP)
+    "tpm": ("Toulon (Var) – agglomération Toulon Provence Méditerranée", 60, Decimal("7.5")),
+    "cavem": ("Fréjus (Var) – Var Estérel Méditerranée", 30, Decimal("4")),
+    "provence-verte": ("Brignoles (Var) – Provence Verte", 20, Decimal("3")),
+    "dracenie": ("Draguignan (Var) – Dracénie Provence Verdon agglomération", 20, Decimal("3")),
+}
+
+# The school's presentation, from the note: its bodies (the annex's calendar), its funders
+# (the co-funding mention at the foot of the note), and the partners it names.
+PROFILE = {
+    "legal_name": "École de la 2e Chance du Var (E2C Var)",
+    # The note's « groupe UPV » pools staff « des différentes associations »: the school is one.
+    "legal_form": "Association loi 1901, membre du groupe UPV",
+    "head_office": "Toulon (Var)",
+    "governance": "\n".join([
+        "Comité stratégique – orientations, bilan annuel et perspectives",
+        "Sous-comité financier – budget prévisionnel et suivi des financements",
+        "Comités opérationnels locaux – un par site, présidés avec l’agglomération",
+        "Commissions de suivi des stagiaires – une par site, tous les deux mois, avec les "
+        "partenaires",
+    ]),
+    "funders": "\n".join([
+        "Union européenne – Fonds Social Européen (FSE)",
+        "État",
+        "Région Provence-Alpes-Côte d’Azur",
+        "Agglomérations des sites (TPM, CAVEM, Provence Verte, Dracénie)",
+        "Taxe d’apprentissage (cellule de collecte du groupe UPV)",
+    ]),
+    "partners": "\n".join([
+        "Réseau E2C France",
+        "Missions locales",
+        "Cluster Provence Rosé (filière œno-viticole)",
+        "Association des Plombiers du Numérique et Altitude Infrastructure (fibre optique)",
+        "AFPA (FabLab), ACCES, AVAF, Entreprendre pour agir",
+        "Evo Job, A2I, Armée, Police, Chambre des métiers",
+        "APS et LVP (commissions de suivi)",
+    ]),
+    "cofunding_statement": (
+        "Cette formation est cofinancée par l’Union Européenne, l’État et la Région Provence "
+        "Alpes Côte d’Azur. L’Europe s’engage en Provence Alpes Côte d’Azur avec le Fonds "
+        "Social Européen."),
+    "staff_fte": Decimal("4"),  # the coordination team (the note names a chargé de dévelop-
+    # pement réseaux joining it): plausible for the demo
+}
 
 MILESTONES = [  # kind, title, start, end, place, notes
     (
@@ -197,7 +247,11 @@ def load_demo(session: Session, today: date | None = None) -> list[DemoAccount]:
     sites = {
         code: Site(code=code, name=name, opened_on=when(opened)) for code, name, opened in SITES
     }
+    for code, (address, capacity, staff) in SITE_DETAILS.items():
+        sites[code].address, sites[code].capacity, sites[code].staff_fte = (
+            address, capacity, staff)
     school.sites = list(sites.values())
+    school.profile = SchoolProfile(**PROFILE)
     session.add(school)
 
     campaign = Campaign(

@@ -137,6 +137,16 @@ PROOFS = [
           ["Projet de convention tripartite – filière Plombiers du numérique",
            "Formation non diplômante de 3 mois, 6 sessions par an, techniciens de la fibre.",
            "Plateau technique fourni à l’E2C Var ; début en 2018, date à fixer."]),
+    # The school marks this one as its organigramme on its presentation (load_demo_story).
+    Proof("organigramme", "Organigramme de l’E2C Var (février 2018)", EvidenceKind.FILE, None,
+          [("e2c-label", "A1", "Gouvernance et équipe de coordination.")],
+          ReviewStatus.VALIDATED,
+          ["Organigramme de l’E2C Var – février 2018",
+           "Gouvernance : comité stratégique, sous-comité financier.",
+           "Direction et équipe de coordination : responsable qualité, chargé de "
+           "développement réseaux.",
+           "Sites TPM, CAVEM, Provence Verte, Dracénie : responsable de site, formateurs, "
+           "chargés de relations entreprises."]),
     Proof("aca", "Modèle d’Attestation de Compétences Acquises (ACA)", EvidenceKind.FILE, None,
           [("e2c-label", "E3", "Modèle en usage sur les 4 sites.")],
           ReviewStatus.VALIDATED,
@@ -270,6 +280,8 @@ def load_demo_story(session: Session, storage: Storage, tmp_dir: Path,
     milestones[MilestoneKind.PRE_AUDIT].report_evidence = proofs["prereport"]
     relais = next(m for m in campaign.meetings if m.title.startswith("Rencontre des relais"))
     relais.minutes_evidence = proofs["relais-qpv"]
+    if campaign.school.profile is not None:
+        campaign.school.profile.organigramme = proofs["organigramme"]
     session.commit()
     snapshot(7)
 

@@ -96,6 +96,8 @@ def init_templating(app: Flask) -> None:
     app.jinja_env.filters["datetimeformat"] = lambda d, fmt="dd/MM/yyyy HH:mm": (
         format_datetime(d, fmt) if d else ""
     )
+    app.jinja_env.filters["number_fr"] = lambda n: format_decimal(n, "#,##0.#") if n is not None \
+        else ""
     app.jinja_env.filters["date_short"] = lambda d: format_date(d, "dd/MM/yyyy") if d else ""
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["Permission"] = Permission

@@ -23,6 +23,7 @@ EDITORS = frozenset({"admin", "direction", "qualite"})
 EVIDENCE_EDITORS = frozenset({"admin", "direction", "qualite", "site"})
 REVIEWERS = frozenset({"direction", "qualite"})
 ADMIN = frozenset({"admin"})
+NOTE_WRITERS = frozenset({"direction", "qualite"})
 PUBLIC = "public"
 
 MATRIX: dict[str, frozenset[str] | str] = {
@@ -38,6 +39,9 @@ MATRIX: dict[str, frozenset[str] | str] = {
     "campaigns.add_milestone": EDITORS,
     "campaigns.edit_milestone": EDITORS,
     "campaigns.delete_milestone": EDITORS,
+    # The school's presentation is the school's word: the director and the quality lead.
+    "school.profile": EVERYONE,
+    "school.edit_profile": REVIEWERS,
     "referentiel.index": EVERYONE,
     "referentiel.framework": EVERYONE,
     "referentiel.criterion": EVERYONE,
@@ -134,6 +138,20 @@ MATRIX: dict[str, frozenset[str] | str] = {
     "readiness.sign_readiness": frozenset({"direction"}),
     "readiness.signoff": EVERYONE,
     "api.campaign_readiness": EVERYONE,
+    # Monthly progress notes: the director prepares, edits and issues; the quality lead prepares
+    # and edits; everyone reads the issued ones (the sample note is issued).
+    "notes.index": EVERYONE,
+    "notes.prepare": NOTE_WRITERS,
+    "notes.show": EVERYONE,
+    "notes.save": NOTE_WRITERS,
+    "notes.issue": frozenset({"direction"}),
+    "notes.download_pdf": EVERYONE,
+    "notes.download_docx": EVERYONE,
+    "api.note_list": EVERYONE,
+    "api.note_prepare": NOTE_WRITERS,
+    "api.note_issue": frozenset({"direction"}),
+    "api.note_pdf": EVERYONE,
+    "api.note_docx": EVERYONE,
 }
 
 # Requests that change who is logged in or delete the sample rows run last.
@@ -159,7 +177,9 @@ def _sample_values(make_evidence):
     build = _sample_dossier_build(campaign, quality_lead, tpm)
     exemption, signoff = _sample_readiness_records(campaign, qualiopi, tpm)
     db.session.commit()
+    note = _sample_issued_note(campaign)
     return {
+        "note_id": note.id,
         "exemption_id": exemption.id,
         "signoff_id": signoff.id,
         "build_id": build.id,
@@ -207,6 +227,23 @@ def _sample_readiness_records(campaign, framework, site):
     director = db.session.scalar(select(User).where(User.email == "direction@e2c-var.example"))
     signoff = sign(db.session, campaign, director, date(2018, 4, 24), date(2018, 2, 28))
     return exemption, signoff
+
+
+def _sample_issued_note(campaign):
+    """February 2018's note, issued by the director: its files and proof really stored."""
+    from datetime import date
+
+    from flask import current_app
+
+    from audit_tracker.notes import issuing, service
+    from audit_tracker.storage import EVIDENCE, NOTES, storage_for, upload_tmp_dir
+
+    director = db.session.scalar(select(User).where(User.email == "direction@e2c-var.example"))
+    note = service.prepare(db.session, campaign, date(2018, 2, 1), director, date(2018, 2, 28))
+    issuing.issue(db.session, storage_for(current_app, NOTES), storage_for(current_app, EVIDENCE),
+                  upload_tmp_dir(current_app), note, director)
+    db.session.commit()
+    return note
 
 
 def _sample_dossier_build(campaign, author, site):

@@ -25,6 +25,9 @@ class Permission(enum.StrEnum):
     EDIT_INDICATORS = "edit_indicators"  # key indicators: counts and targets (site: own site)
     BUILD_DOSSIER = "build_dossier"  # build the evidence dossier (PDF and ZIP) for the auditor
     SIGN_OFF = "sign_off"  # sign the readiness at a date: the director's call alone
+    EDIT_SCHOOL = "edit_school"  # the school's presentation: the director and the quality lead
+    PREPARE_NOTE = "prepare_note"  # prepare and edit the monthly progress note's drafts
+    ISSUE_NOTE = "issue_note"  # issue the monthly progress note: the director's call alone
     MANAGE_USERS = "manage_users"
 
 
@@ -43,9 +46,17 @@ _QUALITY_WORK = {
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     # The platform admin runs accounts and référentiels; judging a school's proofs and signing
     # its readiness are the quality lead's and the director's calls, so not the admin's.
-    Role.ADMIN: frozenset(set(Permission) - {Permission.REVIEW_EVIDENCE, Permission.SIGN_OFF}),
-    Role.DIRECTOR: frozenset(_EVERYONE | _QUALITY_WORK | {Permission.SIGN_OFF}),
-    Role.QUALITY_LEAD: frozenset(_EVERYONE | _QUALITY_WORK),
+    # How the school presents itself (legal entity, governance, funders) is the school's word;
+    # the monthly note is the director's word to the school's bodies: the admin reads it issued.
+    Role.ADMIN: frozenset(set(Permission) - {Permission.REVIEW_EVIDENCE, Permission.SIGN_OFF,
+                                             Permission.EDIT_SCHOOL, Permission.PREPARE_NOTE,
+                                             Permission.ISSUE_NOTE}),
+    Role.DIRECTOR: frozenset(_EVERYONE | _QUALITY_WORK | {Permission.SIGN_OFF,
+                                                          Permission.EDIT_SCHOOL,
+                                                          Permission.PREPARE_NOTE,
+                                                          Permission.ISSUE_NOTE}),
+    Role.QUALITY_LEAD: frozenset(_EVERYONE | _QUALITY_WORK | {Permission.EDIT_SCHOOL,
+                                                              Permission.PREPARE_NOTE}),
     Role.SITE_MANAGER: frozenset(
         _EVERYONE
         | {Permission.EDIT_EVIDENCE, Permission.UPDATE_ACTIONS, Permission.EDIT_INDICATORS}

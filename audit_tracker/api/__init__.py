@@ -11,6 +11,7 @@ from . import (  # noqa: E402,F401
     evidence,
     findings,
     indicators,
+    notes,
     readiness,
     views,
 )

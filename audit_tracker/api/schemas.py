@@ -20,6 +20,7 @@ from ..models import (
     FindingKind,
     FindingStatus,
     MilestoneKind,
+    NoteStatus,
     ReviewStatus,
 )
 from ..readiness.rules import State
@@ -638,3 +639,38 @@ class Indicators(OutputModel):
     targets: list[IndicatorTarget]
     sites: list[SiteIndicators]
     total: IndicatorValues
+
+
+# ------------------------------------------------------------------------------ progress notes
+
+
+class NoteRequest(InputModel):
+    """The month whose note to prepare (the open draft is returned if there is one)."""
+
+    month: Month = Field(description="Mois de la note (AAAA-MM) ; un mois futur est refusé.")
+    as_of: Day = Field(None, description="Date de situation dans le mois ; par défaut son "
+                       "dernier jour (aujourd’hui pour le mois en cours).")
+
+
+class ProgressNote(OutputModel):
+    """A monthly note: its free parts, and its computed parts (live for a draft, frozen once
+    issued, with the SHA-256 of the whole note)."""
+
+    id: int
+    campaign_id: int
+    month: str = Field(description="AAAA-MM")
+    as_of: IsoDate
+    status: Annotated[str, OneOf(NoteStatus)]
+    status_label: str
+    texts: dict[str, str]
+    cofunding: str
+    computed: dict[str, Any]
+    replaces_id: int | None
+    created_by: str | None
+    issued_by: str | None
+    issued_at: IsoDateTime | None
+    sha256: str | None
+    evidence_id: int | None
+    lock_version: int
+    pdf_url: str | None
+    docx_url: str | None

@@ -43,6 +43,7 @@ from .indicators import (
     IndicatorTarget,
 )
 from .jobs import BUILD_STATUS_LABELS, BuildStatus, JobRow
+from .notes import NOTE_STATUS_LABELS, NoteStatus, ProgressNote
 from .readiness import CampaignCriterion, ReadinessSignOff, ReadinessSnapshot, SiteExemption
 from .referentiel import (
     Criterion,
@@ -53,13 +54,16 @@ from .referentiel import (
     FrameworkCategory,
     Section,
 )
-from .school import School, Site
+from .school import School, SchoolProfile, Site
 
 __all__ = [
     "BUILD_STATUS_LABELS",
     "BuildStatus",
     "DossierBuild",
     "JobRow",
+    "NOTE_STATUS_LABELS",
+    "NoteStatus",
+    "ProgressNote",
     "ACTION_STATUS_LABELS",
     "COMMISSION_DECISION_LABELS",
     "FINDING_STATUS_LABELS",
@@ -105,6 +109,7 @@ __all__ = [
     "MilestoneKind",
     "Role",
     "School",
+    "SchoolProfile",
     "Section",
     "Site",
     "User",

@@ -2,12 +2,26 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from decimal import Decimal
+from typing import TYPE_CHECKING
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import (
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from .base import Model, TimestampMixin
+from .base import Model, TimestampMixin, utcnow
+
+if TYPE_CHECKING:
+    from .accounts import User
+    from .evidence import Evidence
 
 
 class School(TimestampMixin, Model):
@@ -18,6 +32,9 @@ class School(TimestampMixin, Model):
 
     sites: Mapped[list[Site]] = relationship(
         back_populates="school", order_by="Site.opened_on", cascade="all, delete-orphan"
+    )
+    profile: Mapped[SchoolProfile | None] = relationship(
+        back_populates="school", cascade="all, delete-orphan", uselist=False
     )
 
     def __repr__(self) -> str:
@@ -32,8 +49,54 @@ class Site(TimestampMixin, Model):
     code: Mapped[str] = mapped_column(String(40))
     name: Mapped[str] = mapped_column(String(120))
     opened_on: Mapped[date | None]
+    # The school presentation of the dossier: where the site is, how many trainees it can take
+    # at once, and its staff in full-time equivalents (ETP).
+    address: Mapped[str | None] = mapped_column(String(300))
+    capacity: Mapped[int | None] = mapped_column(CheckConstraint("capacity >= 0",
+                                                                 name="capacity_positive"))
+    staff_fte: Mapped[Decimal | None] = mapped_column(
+        Numeric(6, 1), CheckConstraint("staff_fte >= 0", name="staff_fte_positive"))
 
     school: Mapped[School] = relationship(back_populates="sites")
 
     def __repr__(self) -> str:
         return f"<Site {self.code}>"
+
+
+class SchoolProfile(Model):
+    """How the school presents itself to the auditor and the funders: its legal entity, its
+    governance bodies, its funders and partners, the co-funding mention its documents carry,
+    the coordination team's staff and the proof holding its organigramme."""
+
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id", ondelete="CASCADE"),
+                                           primary_key=True)
+    legal_name: Mapped[str] = mapped_column(String(200), default="")
+    legal_form: Mapped[str] = mapped_column(String(120), default="")
+    head_office: Mapped[str] = mapped_column(String(300), default="")
+    # One body, funder or partner a line: short lists the school edits as text.
+    governance: Mapped[str] = mapped_column(Text, default="")
+    funders: Mapped[str] = mapped_column(Text, default="")
+    partners: Mapped[str] = mapped_column(Text, default="")
+    cofunding_statement: Mapped[str] = mapped_column(Text, default="")
+    staff_fte: Mapped[Decimal | None] = mapped_column(
+        Numeric(6, 1), CheckConstraint("staff_fte >= 0", name="profile_staff_fte_positive"))
+    organigramme_evidence_id: Mapped[int | None] = mapped_column(
+        ForeignKey("evidence.id", ondelete="SET NULL"))
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id", ondelete="SET NULL"))
+    lock_version: Mapped[int] = mapped_column(default=1)
+
+    school: Mapped[School] = relationship(back_populates="profile")
+    organigramme: Mapped[Evidence | None] = relationship()
+    updated_by: Mapped[User | None] = relationship()
+
+    __mapper_args__ = {"version_id_col": lock_version}
+
+    @staticmethod
+    def lines(text: str) -> list[str]:
+        """The non-blank lines of a one-item-a-line field."""
+        return [line.strip() for line in (text or "").splitlines() if line.strip()]
+
+    def __repr__(self) -> str:
+        return f"<SchoolProfile {self.school_id}>"

@@ -62,6 +62,7 @@ class Namespace:
 
 EVIDENCE = Namespace("evidence", "EVIDENCE_DIR", "S3_PREFIX")
 DOSSIERS = Namespace("dossiers", "DOSSIER_DIR", "DOSSIER_S3_PREFIX")
+NOTES = Namespace("notes", "NOTES_DIR", "NOTES_S3_PREFIX")  # issued progress notes' PDF, DOCX
 
 
 def storage_for(app: Flask, namespace: Namespace) -> Storage:

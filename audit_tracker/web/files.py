@@ -16,8 +16,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..dossier import builds
-from ..models import BuildStatus, DossierBuild, EvidenceVersion
-from ..storage import DOSSIERS, EVIDENCE, Storage, StorageError, storage_for
+from ..models import BuildStatus, DossierBuild, EvidenceVersion, ProgressNote
+from ..storage import DOSSIERS, EVIDENCE, NOTES, Storage, StorageError, storage_for
 
 
 def send_stored(storage: Storage, key: str, *, filename: str, media_type: str,
@@ -100,3 +100,17 @@ def filename_parameters(filename: str) -> dict[str, str]:
         fallback = unicodedata.normalize("NFKD", filename).encode("ascii", "ignore").decode()
         return {"filename": fallback or "preuve", "filename*": f"UTF-8''{quote(filename)}"}
     return {"filename": filename}
+
+
+def send_note_file(note: ProgressNote, which: str) -> Response:
+    """An issued note's PDF or DOCX (a draft has no file: the page is its preview)."""
+    from ..notes.issuing import MEDIA_TYPES, filename
+
+    key = getattr(note, f"{which}_key", None)
+    if not note.is_issued or not key:
+        abort(404, _("Cette note n’est pas encore émise : elle n’a pas de fichier."))
+    return send_stored(
+        storage_for(current_app, NOTES), key, filename=filename(note, which),
+        media_type=MEDIA_TYPES[which], size=getattr(note, f"{which}_size"),
+        etag=getattr(note, f"{which}_sha256"),
+        missing=_("Le fichier de cette note est introuvable dans le stockage."))

@@ -13,7 +13,8 @@ from sqlalchemy import select
 
 from ..campaigns import service as campaigns
 from ..extensions import db
-from ..models import Campaign, Milestone, Site
+from ..models import Campaign, Milestone, ProgressNote, Site
+from ..notes import service as notes
 
 
 def get_campaign_or_404(campaign_id: int) -> Campaign:
@@ -42,3 +43,12 @@ def school_site(code: str) -> Site | None:
     """The site of the user's school with this code, or None."""
     return db.session.scalar(
         select(Site).where(Site.school_id == current_user.school_id, Site.code == code))
+
+
+def get_note_or_404(campaign: Campaign, note_id: int) -> ProgressNote:
+    """One of the campaign's monthly notes; a draft does not exist for those who only read the
+    issued ones."""
+    note = db.session.get(ProgressNote, note_id)
+    if note is None or note.campaign_id != campaign.id or not notes.visible(current_user, note):
+        abort(404, _("Note introuvable."))
+    return note

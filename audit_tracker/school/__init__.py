@@ -1,0 +1,1 @@
+"""The school's presentation: its legal entity, governance, sites, staff, funders and partners."""
