@@ -56,6 +56,7 @@ def note_json(note: ProgressNote) -> dict:
           "autres comptes ne voient que les notes émises.",
           replies={200: list[schemas.ProgressNote]})
 def note_list(campaign_id: int):
+    """So a board tool can find the month's note without a browser."""
     campaign = get_campaign_or_404(campaign_id)
     issued_only = not service.can_prepare(current_user)
     return [note_json(n) for n in service.notes_of(db.session, campaign, issued_only=issued_only)]
@@ -69,6 +70,7 @@ def note_list(campaign_id: int):
           "correction qui remplace la note émise (`replaces_id`). Un mois futur est refusé.",
           body=schemas.NoteRequest, replies={201: schemas.ProgressNote})
 def note_prepare(campaign_id: int, body: schemas.NoteRequest):
+    """The figures a director would retype, computed as at the month's end, for review."""
     campaign = get_campaign_or_404(campaign_id)
     try:
         note = service.prepare(db.session, campaign, body.month.replace(day=1), current_user,
@@ -86,6 +88,7 @@ def note_prepare(campaign_id: int, body: schemas.NoteRequest):
           description="Refusé (409) pour une note déjà émise : une note émise ne change plus.",
           replies={200: schemas.ProgressNote}, errors=(409,))
 def note_issue(campaign_id: int, note_id: int):
+    """Freezing is what makes the sent note the one the board can rely on."""
     campaign = get_campaign_or_404(campaign_id)
     note = get_note_or_404(campaign, note_id)
     try:
@@ -108,6 +111,7 @@ def note_issue(campaign_id: int, note_id: int):
 @endpoint("Télécharger la note émise en PDF", description="404 tant que la note n’est pas émise.",
           replies={200: Reply(None, "Le fichier", "application/pdf")})
 def note_pdf(campaign_id: int, note_id: int):
+    """The file the board and funders receive."""
     campaign = get_campaign_or_404(campaign_id)
     return send_note_file(get_note_or_404(campaign, note_id), issuing.PDF)
 
@@ -118,5 +122,6 @@ def note_pdf(campaign_id: int, note_id: int):
           description="404 tant que la note n’est pas émise.",
           replies={200: Reply(None, "Le fichier", issuing.MEDIA_TYPES[issuing.DOCX])})
 def note_docx(campaign_id: int, note_id: int):
+    """Some funders want a document they can annotate: the same note, editable."""
     campaign = get_campaign_or_404(campaign_id)
     return send_note_file(get_note_or_404(campaign, note_id), issuing.DOCX)

@@ -30,6 +30,7 @@ class NoteStatus(enum.StrEnum):
 
     @property
     def label(self) -> str:
+        """What users read, translated; the stored value stays put when the wording changes."""
         return str(NOTE_STATUS_LABELS[self])
 
 
@@ -91,6 +92,7 @@ class ProgressNote(Model):
 
     @property
     def is_issued(self) -> bool:
+        """An issued note is frozen: pages and services refuse to edit it."""
         return self.status is NoteStatus.ISSUED
 
     def __repr__(self) -> str:

@@ -32,6 +32,7 @@ def _formatting():
 @bp.get("/")
 @requires(Permission.READ)
 def index(campaign_id: int):
+    """One note per month: where the director finds last month's and starts this one."""
     campaign = get_campaign_or_404(campaign_id)
     can_prepare = service.can_prepare(current_user)
     today = local_today()
@@ -50,6 +51,7 @@ def index(campaign_id: int):
 @bp.post("/preparer")
 @requires(Permission.PREPARE_NOTE)
 def prepare(campaign_id: int):
+    """One click from the list to a draft already filled with the month's figures."""
     campaign = get_campaign_or_404(campaign_id)
     form = PrepareForm()
     month = service.parse_month(form.month.data) if form.validate_on_submit() else None
@@ -90,6 +92,7 @@ def _render(campaign, note, form=None, status=200):
 @bp.get("/<int:note_id>")
 @requires(Permission.READ)
 def show(campaign_id: int, note_id: int):
+    """Read a note as it will be sent, or edit its free parts while it is a draft."""
     campaign = get_campaign_or_404(campaign_id)
     return _render(campaign, get_note_or_404(campaign, note_id))
 
@@ -97,6 +100,7 @@ def show(campaign_id: int, note_id: int):
 @bp.post("/<int:note_id>")
 @requires(Permission.PREPARE_NOTE)
 def save(campaign_id: int, note_id: int):
+    """The free parts are the director's words; a stale save must not overwrite a colleague's."""
     campaign = get_campaign_or_404(campaign_id)
     note = get_note_or_404(campaign, note_id)
     form = NoteForm()
@@ -125,6 +129,7 @@ def save(campaign_id: int, note_id: int):
 @bp.post("/<int:note_id>/emettre")
 @requires(Permission.ISSUE_NOTE)
 def issue(campaign_id: int, note_id: int):
+    """Issuing freezes the note and files it as a proof, so what was sent cannot drift."""
     campaign = get_campaign_or_404(campaign_id)
     note = get_note_or_404(campaign, note_id)
     form = IssueForm()
@@ -148,6 +153,7 @@ def issue(campaign_id: int, note_id: int):
 @bp.get("/<int:note_id>/pdf")
 @requires(Permission.READ)
 def download_pdf(campaign_id: int, note_id: int):
+    """The issued note as the board receives it."""
     campaign = get_campaign_or_404(campaign_id)
     return send_note_file(get_note_or_404(campaign, note_id), issuing.PDF)
 
@@ -155,5 +161,6 @@ def download_pdf(campaign_id: int, note_id: int):
 @bp.get("/<int:note_id>/docx")
 @requires(Permission.READ)
 def download_docx(campaign_id: int, note_id: int):
+    """The issued note in a form a funder's template can take."""
     campaign = get_campaign_or_404(campaign_id)
     return send_note_file(get_note_or_404(campaign, note_id), issuing.DOCX)

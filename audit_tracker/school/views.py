@@ -20,6 +20,7 @@ bp = Blueprint("school", __name__)
 @bp.route("/ecole")
 @requires(Permission.READ)
 def profile():
+    """The school's presentation, entered once, is what every dossier and note opens with."""
     shown = service.presentation(db.session, current_user.school)
     return render_template("school/profile.html", p=shown,
                            can_edit=has_permission(current_user, Permission.EDIT_SCHOOL))
@@ -28,6 +29,7 @@ def profile():
 @bp.route("/ecole/modifier", methods=["GET", "POST"])
 @requires(Permission.EDIT_SCHOOL)
 def edit_profile():
+    """Direction and quality lead keep the presentation true as sites and partners change."""
     school = current_user.school
     shown = service.presentation(db.session, school)
     form = ProfileForm(obj=shown.profile)
