@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Model, TimestampMixin
@@ -15,6 +15,8 @@ class School(TimestampMixin, Model):
     name: Mapped[str] = mapped_column(String(200))
     short_name: Mapped[str] = mapped_column(String(60), unique=True)
     city: Mapped[str | None] = mapped_column(String(120))
+    # Four-eyes review: nobody decides on a proof or a claim they submitted themselves.
+    four_eyes: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     sites: Mapped[list[Site]] = relationship(
         back_populates="school", order_by="Site.opened_on", cascade="all, delete-orphan"
