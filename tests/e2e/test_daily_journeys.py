@@ -87,7 +87,7 @@ def test_a3_missing_proof_to_linked_proof_in_three_actions(page: Page, server):
     act.click(row.get_by_test_id("add-proof-link"))
     expect(page).to_have_url(re.compile(r"/criteres/\d+#ajouter-preuve$"))
     shoot(page, "criterion-A3")
-    act.choose_files(page.get_by_label("Fichier"), [str(PDF)])
+    act.choose_files(page.get_by_label("Fichier", exact=True), [str(PDF)])
     act.click(page.get_by_role("button", name="Enregistrer et lier à A3"))
 
     expect(page.get_by_role("alert").first).to_contain_text(
@@ -119,7 +119,7 @@ def test_four_eyes_refuses_a_self_decision_in_french(page: Page, server, tmp_pat
     page.get_by_test_id("add-proof-link").first.click()
     mine = tmp_path / "auto-soumise.txt"
     mine.write_text("Soumise par la responsable qualité elle-même.\n", encoding="utf-8")
-    page.get_by_label("Fichier").set_input_files([str(mine)])
+    page.get_by_label("Fichier", exact=True).set_input_files([str(mine)])
     page.get_by_role("button", name=re.compile(r"^Enregistrer et lier")).click()
     expect(page.get_by_role("alert").first).to_contain_text("envoyée à la validation")
     page.goto(f"{server.url}/preuves/a-valider")
