@@ -428,3 +428,28 @@ def test_home_statement_counts_do_not_grow(client, auth, story, make_evidence):
     large = _count(client, "/"), _count(client, "/preuves/a-valider")
     assert large == small, (small, large)
     assert small[0] < 60, small
+
+
+# ------------------------------------------------------------------------------- everyone
+
+
+def test_campaign_page_reaches_calendar_exports_and_ical(client, auth, story):
+    auth.login_demo(story, "tpm")
+    the_campaign = campaign()
+    page = text_of(client.get(f"/campagnes/{the_campaign.id}"))
+    tools = page[page.index('data-testid="campaign-tools"'):]
+    tools = tools[:tools.index("</div>")]
+    for url in (f"/campagnes/{the_campaign.id}/calendrier", "/compte/calendrier",
+                f"/campagnes/{the_campaign.id}/actions/export"):
+        assert url in tools, url
+    for href in re.findall(r'href="([^"]+)"', tools):
+        assert client.get(href).status_code == 200, href
+
+
+def test_a_point_fort_is_not_open_in_red(client, auth, story):
+    auth.login_demo(story, "qualite")
+    page = text_of(client.get(criterion_url(criterion("A3"))))
+    findings = page[page.index('data-testid="findings"'):]
+    findings = findings[:findings.index("</ul>")]
+    assert "Point fort" in findings
+    assert "Relevé" in findings and "text-bg-danger" not in findings
