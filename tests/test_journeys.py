@@ -277,6 +277,12 @@ def test_a_refused_claim_does_not_count(story, make_evidence):
     db.session.commit()
     assert state_of(a3) is State.MISSING
     assert link.refusal_reason == "Ne parle pas d’A3"
+    # Nor does the dossier hold it as a pièce of A3.
+    from audit_tracker.dossier.collect import select_links
+
+    assert link.id not in {x.id for x in select_links(db.session, campaign(), [a3.id], (), True)}
+    assert evidence.links[0].id in {
+        x.id for x in select_links(db.session, campaign(), [criterion("A1").id], (), True)}
 
 
 def test_suggestions_are_buttons_and_their_link_waits_for_confirmation(

@@ -21,6 +21,7 @@ from ..models import (
     Action,
     ActionStatus,
     Campaign,
+    ClaimStatus,
     Criterion,
     Evidence,
     EvidenceLink,
@@ -136,6 +137,7 @@ def expiring_proofs(session: Session, campaign: Campaign, today: date,
     serves_campaign = exists().where(
         EvidenceLink.evidence_id == Evidence.id,
         EvidenceLink.criterion_id == Criterion.id,
+        EvidenceLink.status != ClaimStatus.REFUSED,
         Criterion.framework_id.in_([f.id for f in campaign.frameworks]),
     )
     proofs = session.scalars(
