@@ -467,3 +467,16 @@ def test_a_point_fort_is_not_open_in_red(client, auth, story):
     findings = findings[:findings.index("</ul>")]
     assert "Point fort" in findings
     assert "Relevé" in findings and "text-bg-danger" not in findings
+
+
+def test_api_says_a_new_link_on_a_validated_proof_is_to_confirm(client, story, make_evidence,
+                                                                token_for):
+    quality, director = user("qualite"), user("direction")
+    evidence = _validated_proof(quality, director, make_evidence, criterion("A1"))
+    response = client.post(f"/api/v1/evidence/{evidence.id}/criteria", headers=token_for(quality),
+                           json={"criterion_id": criterion("A3").id})
+    assert response.status_code in (200, 201), response.json
+    statuses = {link["code"]: link["status"] for link in
+                client.get(f"/api/v1/evidence/{evidence.id}",
+                           headers=token_for(quality)).json["links"]}
+    assert statuses == {"A1": "confirme", "A3": "a_confirmer"}
