@@ -7,7 +7,7 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test lint date-sweep messages install install-test translations fonts clean
+.PHONY: axe run test lint date-sweep messages install install-test translations fonts clean
 
 run: install fonts
 	$(FLASK) setup --demo
@@ -16,10 +16,19 @@ run: install fonts
 # Tests run on TEST_WORKERS pytest-xdist workers (one per CPU; TEST_WORKERS=0 runs them in this
 # process), each with a PostgreSQL database of its own; the browser journeys share one worker.
 TEST_WORKERS ?= auto
-test: install-test fonts
+test: install-test fonts axe
 	$(BIN)/ruff check .
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+
+# axe-core for the browser suite's accessibility check, from the npm registry into node_modules/
+# (never a CDN, never committed). Without npm the check skips, unless the browser is required.
+AXE_VERSION ?= 4.14.1
+axe: node_modules/axe-core/axe.min.js
+node_modules/axe-core/axe.min.js:
+	@if command -v npm >/dev/null 2>&1; then \
+	  npm install --no-save --no-package-lock --no-audit --no-fund axe-core@$(AXE_VERSION); \
+	else echo "npm absent: the accessibility check (tests/e2e/test_accessibility.py) will skip"; fi
 
 lint: install-test
 	$(BIN)/ruff check .

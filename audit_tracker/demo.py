@@ -243,7 +243,7 @@ def load_demo(session: Session, today: date | None = None) -> list[DemoAccount]:
     def when(day: date) -> date:
         return day + offset
 
-    school = School(name="École de la 2e Chance du Var", short_name="E2C Var")
+    school = School(name="École de la 2e Chance du Var", short_name="E2C Var", four_eyes=True)
     sites = {
         code: Site(code=code, name=name, opened_on=when(opened)) for code, name, opened in SITES
     }

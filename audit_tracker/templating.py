@@ -19,6 +19,7 @@ from markupsafe import Markup
 
 from .accounts.permissions import Permission, has_permission
 from .i18n import megabytes
+from .models import ClaimStatus, ReviewStatus
 
 # What Markdown may produce and a reader may see; everything else (script, style, on*=) goes.
 ALLOWED_TAGS = {
@@ -101,6 +102,8 @@ def init_templating(app: Flask) -> None:
     app.jinja_env.filters["date_short"] = lambda d: format_date(d, "dd/MM/yyyy") if d else ""
     app.jinja_env.globals["get_locale"] = get_locale
     app.jinja_env.globals["Permission"] = Permission
+    app.jinja_env.globals["ClaimStatus"] = ClaimStatus
+    app.jinja_env.globals["ReviewStatus"] = ReviewStatus
     app.jinja_env.globals["can"] = lambda permission: has_permission(
         current_user if current_user.is_authenticated else None, permission
     )

@@ -5,7 +5,7 @@ and the OpenAPI document both come from here. Field descriptions are the documen
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from flask_babel import lazy_gettext as _l
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
@@ -204,6 +204,9 @@ class EvidenceLink(OutputModel):
     framework: str
     framework_version: str
     note: str
+    # The claim: "confirme", or "a_confirmer" (added to an already validated proof, waiting
+    # for the director or the quality lead), or "refuse".
+    status: Literal["confirme", "a_confirmer", "refuse"]
 
 
 class Evidence(OutputModel):

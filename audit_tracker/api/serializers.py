@@ -107,6 +107,7 @@ def evidence_link(link: EvidenceLink) -> dict:
         "framework": c.framework.code,
         "framework_version": c.framework.version,
         "note": link.note,
+        "status": link.status.value,
     }
 
 

@@ -11,7 +11,8 @@ from wtforms.fields.choices import SelectChoice
 from ..accounts.permissions import Permission, requires
 from ..clock import local_today
 from ..extensions import db
-from ..models import Campaign, Milestone, MilestoneKind
+from ..models import Campaign, Milestone, MilestoneKind, Role
+from ..readiness import home
 from ..referentiel.service import list_frameworks
 from ..web.lookups import get_campaign_or_404, get_milestone_or_404
 from . import service
@@ -43,7 +44,25 @@ def _category_choices() -> list[SelectChoice]:
 @bp.route("/")
 @requires(Permission.READ)
 def index():
-    """The home page: each campaign of the school with the next date it must be ready for."""
+    """The landing page: the director's verdict, the quality lead's to-do list, or the
+    campaigns (everyone, and ``/campagnes``)."""
+    today = local_today()
+    if current_user.role in {Role.DIRECTOR, Role.QUALITY_LEAD}:
+        campaign = home.home_campaign(db.session, current_user.school_id, today)
+        if campaign is not None and current_user.role is Role.DIRECTOR:
+            return render_template(
+                "campaigns/home_director.html",
+                home=home.director_home(db.session, campaign, current_user, today))
+        if campaign is not None:
+            return render_template(
+                "campaigns/home_quality.html",
+                home=home.quality_home(db.session, campaign, current_user, today))
+    return campaign_list()
+
+
+@bp.route("/campagnes")
+@requires(Permission.READ)
+def campaign_list():
     today = local_today()
     campaigns = service.campaigns_for_school(db.session, current_user.school_id)
     cards = [(c, service.next_milestone(c, today)) for c in campaigns]

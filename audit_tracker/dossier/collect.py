@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from ..models import (
     Campaign,
+    ClaimStatus,
     Criterion,
     Evidence,
     EvidenceKind,
@@ -97,7 +98,8 @@ def select_links(session: Session, campaign: Campaign, criterion_ids: list[int],
         select(EvidenceLink).join(Evidence, EvidenceLink.evidence_id == Evidence.id)
         .where(EvidenceLink.criterion_id.in_(criterion_ids),
                Evidence.school_id == campaign.school_id,
-               Evidence.status.in_(INCLUDED_STATUSES))
+               Evidence.status.in_(INCLUDED_STATUSES),
+               EvidenceLink.status != ClaimStatus.REFUSED)  # a refused claim serves nothing
         .options(selectinload(EvidenceLink.evidence).selectinload(Evidence.versions),
                  selectinload(EvidenceLink.evidence).selectinload(Evidence.owner),
                  selectinload(EvidenceLink.evidence).selectinload(Evidence.site))
@@ -119,7 +121,8 @@ def excluded_personal_count(session: Session, campaign: Campaign, criterion_ids:
         select(Evidence.id).join(EvidenceLink, EvidenceLink.evidence_id == Evidence.id)
         .where(EvidenceLink.criterion_id.in_(criterion_ids),
                Evidence.school_id == campaign.school_id,
-               Evidence.status.in_(INCLUDED_STATUSES), Evidence.personal_data.is_(True))
+               Evidence.status.in_(INCLUDED_STATUSES), Evidence.personal_data.is_(True),
+               EvidenceLink.status != ClaimStatus.REFUSED)
         .distinct()
     )
     if site_ids:

@@ -35,6 +35,11 @@ class NewEvidenceForm(EvidenceMetadataForm):
     paper_custodian = StringField(
         _l("Personne qui la détient"), validators=[Optional(), Length(max=200)]
     )
+    # From a criterion's page: the new proof is linked to it, with its note, and sent for
+    # validation in the same step; then the user is sent back where they started.
+    criterion_id = HiddenField()
+    note = StringField(_l("Ce que cette preuve démontre"), validators=[Length(max=500)])
+    next = HiddenField()
 
 
 class EditEvidenceForm(EvidenceMetadataForm):
@@ -62,6 +67,14 @@ class ReviewForm(FlaskForm):
 class LinkForm(FlaskForm):
     criterion_id = SelectField(_l("Critère"), coerce=int, validators=[DataRequired()])
     note = StringField(_l("Ce que cette preuve démontre"), validators=[Length(max=500)])
+    next = HiddenField()
+
+
+class QueueDecisionForm(FlaskForm):
+    """One decision of the validation queue: validate in one click, or refuse with a reason."""
+
+    decision = HiddenField()
+    reason = TextAreaField(_l("Motif du refus"), validators=[Length(max=2000)])
 
 
 class SearchForm(FlaskForm):

@@ -26,9 +26,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from ..accounts.permissions import Permission, has_permission
+from ..clock import utcnow
 from ..domain.errors import DomainError, check_fresh, commit_or_conflict, flush_or_conflict
 from ..i18n import megabytes
 from ..models import (
+    Campaign,
+    ClaimStatus,
     Criterion,
     CriterionMapping,
     Evidence,
@@ -43,6 +46,7 @@ from ..models import (
     School,
     Site,
     User,
+    campaign_framework,
 )
 from ..models.evidence import SEARCH_TABLE
 from ..storage import CHUNK, Storage, StorageError, new_key
@@ -52,6 +56,19 @@ from .filetypes import Inspection, RefusedFile, check_filename, inspect_file
 
 class EvidenceError(DomainError):
     """A user-facing reason why an evidence operation was refused (French message)."""
+
+
+class DuplicateFile(EvidenceError):
+    """The same bytes (SHA-256) are already in the school's library: nothing is duplicated
+    silently; the caller offers to link the existing proof or to make it a new version."""
+
+    def __init__(self, message: str, existing: Evidence) -> None:
+        super().__init__(message)
+        self.existing = existing
+
+
+class FourEyes(EvidenceError):
+    """The school reviews with four eyes: nobody decides on what they submitted."""
 
 
 # ------------------------------------------------------------------------------------ receiving
@@ -212,11 +229,19 @@ def create_evidence(
     author: User,
     fields: EvidenceFields,
     upload: ReceivedFile | None = None,
+    criterion: Criterion | None = None,
+    note: str = "",
+    submit: bool = False,
+    refuse_duplicate: bool = False,
 ) -> Evidence:
     """A new proof: a document is committed with its first version's stored file, a link or a
     paper proof is only flushed (the caller commits).
 
-    A document given no title takes its file's name without the extension."""
+    A document given no title takes its file's name without the extension. With ``criterion``
+    the proof is linked to it in the same step, with ``note``; with ``submit`` it is sent for
+    validation at once (the criterion page's one-step add). With ``refuse_duplicate`` (the
+    upload pages), a file whose bytes are already in the school's library is refused with
+    ``DuplicateFile``, naming the existing proof."""
     if upload is not None and not (fields.title or "").strip():
         fields.title = upload.filename.rsplit(".", 1)[0]
     fields = _checked(fields, school, author)
@@ -224,14 +249,46 @@ def create_evidence(
         raise EvidenceError(
             _("Un document a besoin d’un fichier ; un lien ou une preuve papier n’en a pas.")
         )
+    if upload is not None and refuse_duplicate:
+        existing = find_duplicate(session, school, upload.sha256)
+        if existing is not None:
+            upload.discard()  # nothing is kept of a refused duplicate
+            raise DuplicateFile(
+                _(
+                    "Ce fichier est déjà dans la bibliothèque : « %(title)s ». "
+                    "Liez la preuve existante, ou faites-en une nouvelle version.",
+                    title=existing.title,
+                ),
+                existing,
+            )
+    note = _checked_note(note)
     evidence = Evidence(school=school, owner=author, kind=fields.kind, status=ReviewStatus.DRAFT)
     _apply(evidence, fields)
+    if criterion is not None:
+        evidence.links.append(EvidenceLink(criterion=criterion, note=note, created_by=author))
+    if submit:
+        evidence.status = ReviewStatus.TO_REVIEW
+        evidence.reviews.append(
+            EvidenceReview(status=ReviewStatus.TO_REVIEW, reason="", reviewer=author,
+                           version_number=1 if upload is not None else None)
+        )
     session.add(evidence)
     if upload is None:
         _flush_with_index(session, evidence)
         return evidence
     _store_and_commit(session, storage, evidence, upload, author, number=1)
     return evidence
+
+
+def find_duplicate(session: Session, school: School, sha256: str) -> Evidence | None:
+    """The school's proof one of whose versions holds exactly these bytes, if any."""
+    return session.scalar(
+        select(Evidence)
+        .join(EvidenceVersion, EvidenceVersion.evidence_id == Evidence.id)
+        .where(Evidence.school_id == school.id, EvidenceVersion.sha256 == sha256)
+        .order_by(Evidence.id)
+        .limit(1)
+    )
 
 
 def add_version(
@@ -357,9 +414,59 @@ def review(
         raise EvidenceError(_("Indiquez pourquoi la preuve est refusée."))
     if evidence.status is decision:
         raise EvidenceError(_("Cette preuve est déjà « %(status)s ».", status=decision.label))
+    if evidence.school.four_eyes and submitter_of(evidence) == reviewer.id:
+        raise FourEyes(
+            _(
+                "Principe des quatre yeux : vous avez soumis cette preuve, une autre personne "
+                "(direction ou responsable qualité) doit la valider ou la refuser."
+            )
+        )
     evidence.status = decision
     evidence.reviews.append(_trail(evidence, decision, reason, reviewer))
+    if decision is ReviewStatus.VALIDATED:
+        # Validating the proof is judging it for every criterion it is claimed for.
+        for link in evidence.links:
+            if link.status is ClaimStatus.TO_CONFIRM:
+                link.status = ClaimStatus.CONFIRMED
+                link.confirmed_by = reviewer
+                link.confirmed_at = utcnow()
     _flush_with_index(session, evidence)
+
+
+def submitter_of(evidence: Evidence) -> int | None:
+    """Who sent the proof to validation last (a submission, or a new version), if anyone."""
+    for entry in reversed(evidence.reviews):
+        if entry.status is ReviewStatus.TO_REVIEW:
+            return entry.reviewer_id
+    return None
+
+
+def decide_claim(
+    session: Session, link: EvidenceLink, reviewer: User, confirm: bool, reason: str = ""
+) -> None:
+    """Confirm that a validated proof demonstrates this criterion too, or refuse the claim
+    with a reason (the link stays, refused, so the trail says who said no and why)."""
+    if not has_permission(reviewer, Permission.REVIEW_EVIDENCE):
+        raise EvidenceError(_("Seuls la direction et le responsable qualité confirment un lien."))
+    if link.status is not ClaimStatus.TO_CONFIRM:
+        raise EvidenceError(_("Ce lien est déjà « %(status)s ».", status=link.status.label))
+    reason = (reason or "").strip()
+    if not confirm and not reason:
+        raise EvidenceError(_("Indiquez pourquoi ce lien est refusé."))
+    if len(reason) > 2000:
+        raise EvidenceError(_("Le motif ne doit pas dépasser 2000 caractères."))
+    if link.evidence.school.four_eyes and link.created_by_id == reviewer.id:
+        raise FourEyes(
+            _(
+                "Principe des quatre yeux : vous avez proposé ce lien, une autre personne "
+                "(direction ou responsable qualité) doit le confirmer ou le refuser."
+            )
+        )
+    link.status = ClaimStatus.CONFIRMED if confirm else ClaimStatus.REFUSED
+    link.refusal_reason = "" if confirm else reason
+    link.confirmed_by = reviewer
+    link.confirmed_at = utcnow()
+    session.flush()
 
 
 def _trail(evidence: Evidence, status: ReviewStatus, reason: str, user: User) -> EvidenceReview:
@@ -378,13 +485,20 @@ def _trail(evidence: Evidence, status: ReviewStatus, reason: str, user: User) ->
 def link_criterion(
     session: Session, evidence: Evidence, criterion: Criterion, note: str, author: User
 ) -> EvidenceLink:
-    """Say that this proof demonstrates ``criterion``, and what it shows there."""
-    note = (note or "").strip()
-    if len(note) > 500:
-        raise EvidenceError(_("La note ne doit pas dépasser 500 caractères."))
+    """Say that this proof demonstrates ``criterion``, and what it shows there.
+
+    The link is a claim: on a proof already validated, nobody has judged it for this criterion
+    yet, so it is « à confirmer » until the direction or the quality lead confirms it. On a
+    proof not yet validated, the proof's own review judges it."""
+    note = _checked_note(note)
     if any(link.criterion_id == criterion.id for link in evidence.links):
         raise EvidenceError(_("Cette preuve est déjà liée à ce critère."))
-    link = EvidenceLink(criterion=criterion, note=note, created_by=author)
+    status = (
+        ClaimStatus.TO_CONFIRM
+        if evidence.status is ReviewStatus.VALIDATED
+        else ClaimStatus.CONFIRMED
+    )
+    link = EvidenceLink(criterion=criterion, note=note, created_by=author, status=status)
     evidence.links.append(link)
     try:
         session.flush()
@@ -392,6 +506,13 @@ def link_criterion(
         session.rollback()
         raise EvidenceError(_("Cette preuve est déjà liée à ce critère.")) from error
     return link
+
+
+def _checked_note(note: str) -> str:
+    note = (note or "").strip()
+    if len(note) > 500:
+        raise EvidenceError(_("La note ne doit pas dépasser 500 caractères."))
+    return note
 
 
 def unlink_criterion(session: Session, evidence: Evidence, link_id: int) -> None:
@@ -626,6 +747,39 @@ def search(
         .limit(limit)
     )
     return list(session.scalars(statement))
+
+
+def school_criterion(session: Session, school_id: int, criterion_id: int) -> Criterion | None:
+    """A criterion of a framework one of the school's campaigns follows, or None."""
+    in_campaigns = (
+        select(campaign_framework.c.framework_id)
+        .join(Campaign, Campaign.id == campaign_framework.c.campaign_id)
+        .where(Campaign.school_id == school_id)
+    )
+    return session.scalar(
+        select(Criterion).where(Criterion.id == criterion_id,
+                                Criterion.framework_id.in_(in_campaigns))
+    )
+
+
+def picker_search(session: Session, user: User, query: str, limit: int = 8) -> list[Evidence]:
+    """Proofs to pick for a criterion: by title or file text (the search index), and those
+    already linked to a criterion whose code is the query (« A3 », « 30 »)."""
+    found = search(session, user, SearchFilters(query=query), limit=limit)
+    code = query.strip()
+    if code and len(code) <= 20 and " " not in code:
+        by_code = session.scalars(
+            select(Evidence)
+            .where(visible_to(user),
+                   Evidence.links.any(EvidenceLink.criterion.has(
+                       func.lower(Criterion.code) == code.lower())))
+            .options(selectinload(Evidence.links).selectinload(EvidenceLink.criterion))
+            .order_by(Evidence.updated_at.desc(), Evidence.id.desc())
+            .limit(limit)
+        )
+        seen = {e.id for e in found}
+        found += [e for e in by_code if e.id not in seen]
+    return found[:limit]
 
 
 def evidence_for_criterion(session: Session, user: User, criterion_id: int) -> list[Evidence]:

@@ -27,22 +27,26 @@ from ..domain.errors import Conflict, DomainError, commit_or_conflict
 from ..extensions import db
 from ..models import (
     Campaign,
+    ClaimStatus,
     Criterion,
     Evidence,
     EvidenceKind,
     EvidenceVersion,
     Framework,
+    MilestoneKind,
     ReviewStatus,
     campaign_framework,
 )
 from ..storage import EVIDENCE, storage_for, upload_tmp_dir
 from ..web.files import send_version
 from ..web.lookups import school_sites
-from . import service
+from ..web.navigation import local_path
+from . import queue, service
 from .forms import (
     EditEvidenceForm,
     LinkForm,
     NewEvidenceForm,
+    QueueDecisionForm,
     ReviewForm,
     SearchForm,
     VersionForm,
@@ -174,6 +178,47 @@ def index():
     )
 
 
+def _school_criterion(raw: str | int | None) -> Criterion | None:
+    """The criterion named by a form's hidden field, if it is one of the school's campaigns'
+    (None when the field is empty); a wrong value is refused with a French message."""
+    if raw in (None, ""):
+        return None
+    criterion_id = int(raw) if str(raw).isdigit() and len(str(raw)) < 10 else 0
+    criterion = service.school_criterion(db.session, current_user.school_id, criterion_id)
+    if criterion is None:
+        raise service.EvidenceError(_("Choisissez un critère des référentiels de vos campagnes."))
+    return criterion
+
+
+def _duplicate(error: service.DuplicateFile, criterion: Criterion | None, note: str,
+               back: str | None):
+    """The same file is already in the library: say so, and offer to link the existing proof
+    or to make the file a new version of it. Nothing is stored."""
+    existing = error.existing
+    may_edit = service.can_edit(current_user, existing)
+    if _wants_json():
+        return jsonify(
+            error=str(error),
+            duplicate={
+                "id": existing.id,
+                "title": existing.title,
+                "url": url_for("evidence.detail", evidence_id=existing.id),
+                "link_url": url_for("evidence.link", evidence_id=existing.id)
+                if criterion is not None and may_edit else None,
+                "version_url": url_for("evidence.add_version", evidence_id=existing.id)
+                if may_edit and existing.kind is EvidenceKind.FILE else None,
+                "already_linked": criterion is not None
+                and any(link.criterion_id == criterion.id for link in existing.links),
+            },
+        ), 409
+    return render_template(
+        "evidence/duplicate.html", message=str(error), existing=existing, criterion=criterion,
+        note=note, back=back, may_edit=may_edit, version_form=VersionForm(),
+        already_linked=criterion is not None
+        and any(link.criterion_id == criterion.id for link in existing.links),
+    ), 409
+
+
 @bp.route("/nouvelle", methods=["GET", "POST"])
 @requires(Permission.EDIT_EVIDENCE)
 def create():
@@ -183,10 +228,13 @@ def create():
     form.site_id.choices = _site_choices()
     if current_user.site_id and not form.is_submitted():
         form.site_id.data = current_user.site_id
+    back = local_path(form.next.data)
     if form.validate_on_submit():
         kind = EvidenceKind(form.kind.data)
         upload = None
+        criterion = None
         try:
+            criterion = _school_criterion(form.criterion_id.data)
             if kind is EvidenceKind.FILE:
                 file = form.file.data
                 if not file or not file.filename:
@@ -205,27 +253,67 @@ def create():
                 author=current_user,
                 fields=fields,
                 upload=upload,
+                criterion=criterion,
+                note=form.note.data or "",
+                submit=criterion is not None,
+                refuse_duplicate=True,
             )
             commit_or_conflict(db.session)
+        except service.DuplicateFile as error:
+            if upload:
+                upload.discard()
+            db.session.rollback()
+            return _duplicate(error, criterion, form.note.data or "", back)
         except DomainError as error:
             if upload:
                 upload.discard()
+            db.session.rollback()
             refused = _refuse(str(error))
             if refused:
                 return refused
+            if back:
+                return redirect(back)
         else:
             url = url_for("evidence.detail", evidence_id=evidence.id)
+            if criterion is not None:
+                flash(_("Preuve « %(title)s » enregistrée, liée à %(criterion)s et envoyée à "
+                        "la validation.", title=evidence.title, criterion=criterion.label),
+                      "success")
+            else:
+                flash(_("Preuve « %(title)s » enregistrée.", title=evidence.title), "success")
             if _wants_json():
                 return jsonify(id=evidence.id, title=evidence.title, url=url), 201
-            flash(_("Preuve « %(title)s » enregistrée.", title=evidence.title), "success")
-            return redirect(url)
+            return redirect(back or url)
     elif form.is_submitted() and _wants_json():
         errors = [
             f"{form[name].label.text} : {', '.join(str(m) for m in msgs)}"
             for name, msgs in form.errors.items()
         ]
         return jsonify(error=" ; ".join(errors)), 400
+    elif form.is_submitted() and back:
+        for name, msgs in form.errors.items():
+            flash(f"{form[name].label.text} : {', '.join(str(m) for m in msgs)}", "danger")
+        return redirect(back)
     return render_template("evidence/new.html", form=form)
+
+
+@bp.route("/choisir")
+@requires(Permission.READ)
+def picker():
+    """The search-as-you-type picker of a criterion's page: a few proofs matching a title, the
+    text of a file or a criterion's code, as JSON."""
+    query = (request.args.get("q") or "").strip()[:200]
+    wanted = request.args.get("critere", "")
+    criterion_id = int(wanted) if wanted.isdigit() and len(wanted) < 10 else None
+    found = service.picker_search(db.session, current_user, query) if query else []
+    return jsonify(results=[
+        {"id": e.id, "title": e.title, "kind": e.kind.label, "status": e.status.label,
+         "url": url_for("evidence.detail", evidence_id=e.id),
+         "link_url": url_for("evidence.link", evidence_id=e.id),
+         "criteria": sorted({link.criterion.code for link in e.links}),
+         "linked": any(link.criterion_id == criterion_id for link in e.links)}
+        for e in found
+    ])
 
 
 @bp.route("/<int:evidence_id>")
@@ -298,6 +386,7 @@ def add_version(evidence_id: int):
     """A new file never replaces the old: it becomes the next version and is reviewed again."""
     evidence = get_editable_or_403(evidence_id)
     form = VersionForm()
+    back = local_path(request.form.get("next"))
     if form.validate_on_submit():
         file = form.file.data
         upload = None
@@ -312,19 +401,26 @@ def add_version(evidence_id: int):
                 db.session, storage_for(current_app, EVIDENCE), evidence, upload, current_user
             )
         except DomainError as error:
+            if _wants_json():
+                return jsonify(error=str(error)), 400
             flash(str(error), "danger")
         else:
             flash(
                 _("Version %(n)s déposée ; la preuve est à valider de nouveau.", n=version.number),
                 "success",
             )
+            if _wants_json():
+                url = url_for("evidence.detail", evidence_id=evidence_id)
+                return jsonify(id=evidence.id, title=evidence.title, url=url), 201
         finally:
             if upload is not None:  # refused before storing (e.g. a link has no versions)
                 upload.discard()
     else:
+        if _wants_json():
+            return jsonify(error=_("Choisissez un fichier.")), 400
         for errors in form.errors.values():
             flash(" ".join(str(e) for e in errors), "danger")
-    return redirect(url_for("evidence.detail", evidence_id=evidence_id))
+    return redirect(back or url_for("evidence.detail", evidence_id=evidence_id))
 
 
 @bp.route("/<int:evidence_id>/versions/<int:number>/fichier")
@@ -408,20 +504,25 @@ def link(evidence_id: int):
     evidence = get_editable_or_403(evidence_id)
     form = LinkForm()
     form.criterion_id.choices = _criterion_choices()
+    back = local_path(form.next.data)
     if form.validate_on_submit():
         criterion = db.session.get(Criterion, form.criterion_id.data)
         try:
-            service.link_criterion(
+            link = service.link_criterion(
                 db.session, evidence, criterion, form.note.data or "", current_user
             )
             commit_or_conflict(db.session)
         except DomainError as error:
             flash(str(error), "danger")
         else:
-            flash(_("Preuve liée à %(criterion)s.", criterion=criterion.label), "success")
+            if link.status is ClaimStatus.TO_CONFIRM:
+                flash(_("Preuve liée à %(criterion)s ; ce lien est à confirmer par la direction "
+                        "ou le responsable qualité.", criterion=criterion.label), "success")
+            else:
+                flash(_("Preuve liée à %(criterion)s.", criterion=criterion.label), "success")
     else:
         flash(_("Choisissez un critère des référentiels de vos campagnes."), "danger")
-    return redirect(url_for("evidence.detail", evidence_id=evidence_id))
+    return redirect(back or url_for("evidence.detail", evidence_id=evidence_id))
 
 
 @bp.route("/<int:evidence_id>/criteres/<int:link_id>/supprimer", methods=["POST"])
@@ -437,3 +538,78 @@ def unlink(evidence_id: int, link_id: int):
     else:
         flash(_("Lien avec le critère retiré."), "info")
     return redirect(url_for("evidence.detail", evidence_id=evidence_id))
+
+
+# ------------------------------------------------------------------------- validation queue
+
+
+def _render_queue(wanted: str | None = None, form: QueueDecisionForm | None = None,
+                  status: int = 200):
+    items = queue.review_queue(db.session, current_user)
+    current = next((item for item in items if item.key == wanted), None) or (
+        items[0] if items else None)
+    following = None
+    if current is not None:
+        index = items.index(current)
+        following = items[(index + 1) % len(items)] if len(items) > 1 else None
+    today = local_today()
+    milestones = school_milestones(db.session, current_user.school_id, today)
+    return render_template(
+        "evidence/queue.html", items=items, current=current, following=following,
+        form=form or QueueDecisionForm(formdata=None),
+        warnings=service.validity_warnings(current.evidence, today, milestones)
+        if current else [],
+        milestones=[m for m in milestones if m.starts_on >= today
+                    and (m.kind.is_certification_audit
+                         or m.kind is MilestoneKind.NATIONAL_COMMISSION)]
+        if current else [],
+        previewable=previewable, today=today,
+        can_download=service.can_download(current_user, current.evidence) if current else False,
+        four_eyes=current_user.school.four_eyes,
+    ), status
+
+
+@bp.route("/a-valider")
+@requires(Permission.REVIEW_EVIDENCE)
+def review_queue():
+    wanted = (request.args.get("element") or "")[:40] or None
+    return _render_queue(wanted)
+
+
+@bp.route("/a-valider/<any(preuve, lien):kind>/<int:target_id>", methods=["POST"])
+@requires(Permission.REVIEW_EVIDENCE)
+def decide(kind: str, target_id: int):
+    """One decision from the queue, then the next item opens."""
+    form = QueueDecisionForm()
+    key = f"{kind}-{target_id}"
+    item = next((i for i in queue.review_queue(db.session, current_user) if i.key == key), None)
+    if item is None:
+        flash(_("Cet élément n’attend plus de décision."), "info")
+        return redirect(url_for(".review_queue"))
+    if not form.validate_on_submit() or form.decision.data not in {"valider", "refuser"}:
+        flash(_("Choisissez de valider ou de refuser."), "danger")
+        return _render_queue(key, form, 400)
+    accept = form.decision.data == "valider"
+    reason = (form.reason.data or "").strip()
+    if not accept and not reason:
+        form.reason.errors = [_("Indiquez le motif du refus.")]
+        return _render_queue(key, form, 400)
+    try:
+        if item.link is not None:
+            service.decide_claim(db.session, item.link, current_user, accept, reason)
+        else:
+            service.review(db.session, item.evidence, current_user,
+                           ReviewStatus.VALIDATED if accept else ReviewStatus.REFUSED, reason)
+        commit_or_conflict(db.session)
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error), "danger")
+        return _render_queue(key, form, 403 if isinstance(error, service.FourEyes) else 400)
+    if item.link is not None:
+        words = {"title": item.evidence.title, "criterion": item.link.criterion.label}
+        flash(_("Lien de « %(title)s » avec %(criterion)s confirmé.", **words) if accept
+              else _("Lien de « %(title)s » avec %(criterion)s refusé.", **words), "success")
+    else:
+        flash(_("Preuve « %(title)s » : %(status)s.", title=item.evidence.title,
+                status=item.evidence.status.label.lower()), "success")
+    return redirect(url_for(".review_queue"))

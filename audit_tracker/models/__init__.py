@@ -17,6 +17,7 @@ from .dossier import DossierBuild
 from .evidence import (
     EVIDENCE_KIND_LABELS,
     REVIEW_STATUS_LABELS,
+    ClaimStatus,
     Evidence,
     EvidenceKind,
     EvidenceLink,
@@ -79,6 +80,7 @@ __all__ = [
     "REVIEW_STATUS_LABELS",
     "Evidence",
     "EvidenceKind",
+    "ClaimStatus",
     "EvidenceLink",
     "EvidenceReview",
     "EvidenceVersion",

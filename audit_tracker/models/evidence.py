@@ -65,6 +65,25 @@ REVIEW_STATUS_LABELS = {
 }
 
 
+class ClaimStatus(enum.StrEnum):
+    """A link proof → criterion is a claim: confirmed, or waiting for a reviewer's word."""
+
+    CONFIRMED = "confirme"
+    TO_CONFIRM = "a_confirmer"
+    REFUSED = "refuse"
+
+    @property
+    def label(self) -> str:
+        return str(CLAIM_STATUS_LABELS[self])
+
+
+CLAIM_STATUS_LABELS = {
+    ClaimStatus.CONFIRMED: _l("Confirmé"),
+    ClaimStatus.TO_CONFIRM: _l("À confirmer"),
+    ClaimStatus.REFUSED: _l("Refusé"),
+}
+
+
 class Evidence(TimestampMixin, Model):
     __table_args__ = (
         CheckConstraint("kind <> 'lien' OR url IS NOT NULL", name="link_has_url"),
@@ -159,10 +178,19 @@ class EvidenceLink(Model):
     note: Mapped[str] = mapped_column(String(500), default="")
     created_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # A link added to an already validated proof is a claim someone else confirms; until then
+    # the readiness rules count it « à valider » for this criterion.
+    status: Mapped[ClaimStatus] = enum_column(
+        ClaimStatus, default=ClaimStatus.CONFIRMED, server_default=ClaimStatus.CONFIRMED.value
+    )
+    confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
+    confirmed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    refusal_reason: Mapped[str] = mapped_column(String(2000), default="", server_default="")
 
     evidence: Mapped[Evidence] = relationship(back_populates="links")
     criterion: Mapped[Criterion] = relationship()
-    created_by: Mapped[User] = relationship()
+    created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
+    confirmed_by: Mapped[User | None] = relationship(foreign_keys=[confirmed_by_id])
 
 
 class EvidenceReview(Model):

@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -29,6 +30,8 @@ class School(TimestampMixin, Model):
     name: Mapped[str] = mapped_column(String(200))
     short_name: Mapped[str] = mapped_column(String(60), unique=True)
     city: Mapped[str | None] = mapped_column(String(120))
+    # Four-eyes review: nobody decides on a proof or a claim they submitted themselves.
+    four_eyes: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     sites: Mapped[list[Site]] = relationship(
         back_populates="school", order_by="Site.opened_on", cascade="all, delete-orphan"

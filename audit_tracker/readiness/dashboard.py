@@ -21,6 +21,7 @@ from ..models import (
     Action,
     ActionStatus,
     Campaign,
+    ClaimStatus,
     Criterion,
     Evidence,
     EvidenceLink,
@@ -136,6 +137,7 @@ def expiring_proofs(session: Session, campaign: Campaign, today: date,
     serves_campaign = exists().where(
         EvidenceLink.evidence_id == Evidence.id,
         EvidenceLink.criterion_id == Criterion.id,
+        EvidenceLink.status != ClaimStatus.REFUSED,
         Criterion.framework_id.in_([f.id for f in campaign.frameworks]),
     )
     proofs = session.scalars(
@@ -220,6 +222,14 @@ class CheckItem:
     label: str
     ok: bool
     details: list[str]
+    # What fixes each detail, in the same order: ("critere", id), ("constat", id),
+    # ("action", id) or ("preuve", id); the pages turn them into links.
+    refs: list[tuple[str, int]] = field(default_factory=list)
+
+    @property
+    def fixes(self) -> list[tuple[str, tuple[str, int] | None]]:
+        refs = list(self.refs) + [None] * (len(self.details) - len(self.refs))
+        return list(zip(self.details, refs, strict=True))
 
 
 @dataclass(frozen=True)
@@ -256,21 +266,26 @@ def go_no_go(session: Session, campaign: Campaign, milestone: Milestone,
     not_ready = [c for c in readiness.criteria
                  if c.indispensable and c.state not in {State.DEMONSTRABLE, State.NOT_APPLICABLE}]
     items.append(("indispensables",
-                  [f"{c.code} · {c.title} : {c.state.label}" for c in not_ready]))
+                  [f"{c.code} · {c.title} : {c.state.label}" for c in not_ready],
+                  [("critere", c.criterion_id) for c in not_ready]))
     majors = [f for f in findings
               if f.finding_type.is_nonconformity and not f.finding_type.escalates_to]
-    items.append(("nc_majeures", [f"{f.reference} · {f.title}" for f in majors]))
+    items.append(("nc_majeures", [f"{f.reference} · {f.title}" for f in majors],
+                  [("constat", f.id) for f in majors]))
     late = late_actions(session, campaign, today)
-    items.append(("retards", [_late_words(a, today) for a in late]))
+    items.append(("retards", [_late_words(a, today) for a in late],
+                  [("action", a.id) for a in late]))
     unanswered = [f for f in findings if f.milestone.kind is MilestoneKind.PRE_AUDIT
                   and not f.actions]
-    items.append(("pre_audit", [f"{f.reference} · {f.title}" for f in unanswered]))
+    items.append(("pre_audit", [f"{f.reference} · {f.title}" for f in unanswered],
+                  [("constat", f.id) for f in unanswered]))
     expiring = expiring_proofs(session, campaign, today, {"commission": horizon})
-    items.append(("validite", [_expiry_words(p) for p in expiring]))
+    items.append(("validite", [_expiry_words(p) for p in expiring],
+                  [("preuve", p.evidence.id) for p in expiring]))
     return Checklist(
         milestone=milestone, as_of=as_of, readiness=readiness,
-        items=[CheckItem(code, str(CHECK_LABELS[code]), not details, details)
-               for code, details in items],
+        items=[CheckItem(code, str(CHECK_LABELS[code]), not details, details, refs)
+               for code, details, refs in items],
     )
 
 

@@ -38,6 +38,7 @@ from ..models import (
     ActionStatus,
     Campaign,
     CampaignCriterion,
+    ClaimStatus,
     Criterion,
     Evidence,
     EvidenceKind,
@@ -157,6 +158,9 @@ _WORDING = {
     "a_valider": lambda p: ngettext(
         "%(num)d preuve en attente de validation", "%(num)d preuves en attente de validation",
         p["count"]),
+    "lien_a_confirmer": lambda p: ngettext(
+        "%(num)d preuve validée liée à ce critère, lien à confirmer",
+        "%(num)d preuves validées liées à ce critère, liens à confirmer", p["count"]),
     "seule_preuve_expire": lambda p: gettext(
         "La seule preuve (« %(title)s ») expire le %(day)s, %(before)s",
         title=p["title"], day=_day(p["valid_until"]), before=_before(p)),
@@ -314,6 +318,12 @@ class _Proof:
     status: ReviewStatus
     valid_until: date | None
     paper_location: str | None
+    claim: ClaimStatus = ClaimStatus.CONFIRMED
+
+    @property
+    def claim_pending(self) -> bool:
+        """A validated proof newly claimed for this criterion: nobody confirmed it here yet."""
+        return self.status is ReviewStatus.VALIDATED and self.claim is ClaimStatus.TO_CONFIRM
 
 
 @dataclass
@@ -400,9 +410,10 @@ def _judge(known: _Facts, as_of: date, today: date, context: dict, *, decision, 
                                                               "reason": exemption.reason})]
 
     kept = [p for p in known.proofs if p.status is not ReviewStatus.REFUSED]
-    validated = [p for p in kept if p.status is ReviewStatus.VALIDATED]
+    validated = [p for p in kept if p.status is ReviewStatus.VALIDATED and not p.claim_pending]
     valid = [p for p in validated if p.valid_until is None or p.valid_until >= as_of]
     pending = [p for p in kept if p.status in {ReviewStatus.DRAFT, ReviewStatus.TO_REVIEW}]
+    claims = [p for p in kept if p.claim_pending]
 
     risks: list[Reason] = []
     for (_id, number, type_label, kind, milestone_kind, _site) in known.findings:
@@ -430,6 +441,8 @@ def _judge(known: _Facts, as_of: date, today: date, context: dict, *, decision, 
     notes: list[Reason] = []
     if pending:
         notes.append(Reason("a_valider", {"count": len(pending)}))
+    if claims:
+        notes.append(Reason("lien_a_confirmer", {"count": len(claims)}))
     if valid and all(p.kind is EvidenceKind.PAPER for p in valid):
         notes.append(Reason("papier_seul", {"location": valid[0].paper_location or ""}))
 
@@ -452,10 +465,12 @@ def _site_filter(column, site_id: int | None):
 def _proof_rows(session: Session, campaign: Campaign, in_campaign, site_id: int | None):
     return session.execute(
         select(EvidenceLink.criterion_id, Evidence.id, Evidence.title, Evidence.kind,
-               Evidence.status, Evidence.valid_until, Evidence.paper_location)
+               Evidence.status, Evidence.valid_until, Evidence.paper_location,
+               EvidenceLink.status)
         .join(Evidence, EvidenceLink.evidence_id == Evidence.id)
         .join(Criterion, EvidenceLink.criterion_id == Criterion.id)
         .where(in_campaign, Evidence.school_id == campaign.school_id,
+               EvidenceLink.status != ClaimStatus.REFUSED,
                _site_filter(Evidence.site_id, site_id))
         .order_by(EvidenceLink.id)
     ).all()

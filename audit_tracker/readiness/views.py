@@ -16,10 +16,11 @@ from ..accounts.permissions import Permission, has_permission, requires
 from ..charts import to_svg
 from ..clock import local_today
 from ..domain.errors import Conflict, DomainError, commit_or_conflict
-from ..evidence.service import visible_to
+from ..evidence.forms import NewEvidenceForm
+from ..evidence.service import picker_search, visible_to
 from ..extensions import db
 from ..findings.service import ActionFilters, actions_of
-from ..models import Campaign, Evidence, EvidenceLink, Site
+from ..models import Campaign, Evidence, EvidenceKind, EvidenceLink, Site
 from ..web.lookups import get_campaign_or_404, get_milestone_or_404, school_site, school_sites
 from . import decisions
 from .charts import readiness_bars, trend_chart
@@ -122,11 +123,13 @@ def _render_criterion(campaign, criterion, decision_form=None, exemption_form=No
             lock_version=decision.lock_version if decision else "")
     exemption_form = exemption_form or ExemptionForm(formdata=None)
     exemption_form.site_id.choices = _site_choices()
-    proofs = db.session.scalars(
-        select(Evidence).join(EvidenceLink)
+    links = db.session.execute(
+        select(Evidence, EvidenceLink).join(EvidenceLink)
         .where(EvidenceLink.criterion_id == criterion.id, visible_to(current_user))
         .options(selectinload(Evidence.owner), selectinload(Evidence.versions))
         .order_by(EvidenceLink.id)).all()
+    proofs = [evidence for evidence, _link in links]
+    claims = {evidence.id: link for evidence, link in links}
     findings = findings_on(db.session, campaign, criterion)
     actions = actions_of(db.session, campaign, ActionFilters(criterion_id=criterion.id))
     return render_template(
@@ -134,9 +137,28 @@ def _render_criterion(campaign, criterion, decision_form=None, exemption_form=No
         form=form, decision=decision, decision_form=decision_form,
         exemption_form=exemption_form,
         exemptions=decisions.exemptions_for(db.session, campaign, criterion),
-        proofs=proofs, findings=findings, actions=actions, today=today, as_of=as_of,
-        can_decide=has_permission(current_user, Permission.EDIT_CAMPAIGN),
+        proofs=proofs, claims=claims, findings=findings, actions=actions, today=today,
+        as_of=as_of, can_decide=has_permission(current_user, Permission.EDIT_CAMPAIGN),
+        **_workspace(campaign, criterion, {p.id for p in proofs}),
     ), status
+
+
+def _workspace(campaign: Campaign, criterion, linked_ids: set[int]) -> dict:
+    """The criterion page's « Ajouter une preuve »: a new proof linked here in one step, or an
+    existing one found by the picker (``?chercher=`` without JavaScript)."""
+    if not has_permission(current_user, Permission.EDIT_EVIDENCE):
+        return {"add_form": None}
+    back = url_for(".criterion", campaign_id=campaign.id, criterion_id=criterion.id)
+    add_form = NewEvidenceForm(formdata=None, criterion_id=criterion.id, next=back,
+                               kind=EvidenceKind.FILE.value)
+    add_form.kind.choices = [SelectChoice(k.value, k.label) for k in EvidenceKind]
+    add_form.site_id.choices = [SelectChoice(0, _("Toute l’école"))] + [
+        SelectChoice(s.id, s.name) for s in school_sites()]
+    add_form.site_id.data = current_user.site_id or 0
+    query = (request.args.get("chercher") or "").strip()[:200]
+    picked = picker_search(db.session, current_user, query) if query else []
+    return {"add_form": add_form, "back": back, "picked": picked, "picked_query": query,
+            "linked_ids": linked_ids}
 
 
 def _site_choices() -> list[SelectChoice]:

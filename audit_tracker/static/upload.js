@@ -43,6 +43,12 @@
           bar.style.width = "100%";
           state.textContent = "✓";
           resolve(true);
+        } else if (request.status === 409 && body.duplicate) {
+          bar.classList.add("bg-warning");
+          bar.style.width = "100%";
+          state.textContent = body.error;
+          offerDuplicate(body.duplicate, file, row);
+          resolve(false);
         } else {
           bar.classList.add("bg-danger");
           state.textContent = body.error || ("HTTP " + request.status);
@@ -57,6 +63,52 @@
       });
       request.send(data);
     });
+  }
+
+  // The same file is already in the library: offer its proof instead of a silent duplicate.
+  function offerDuplicate(duplicate, file, row) {
+    const actions = row.querySelector("[data-actions]");
+    if (!actions) { return; }
+    const open = document.createElement("a");
+    open.href = duplicate.url;
+    open.className = "btn btn-sm btn-link";
+    open.textContent = form.dataset.openLabel || "Voir la preuve existante";
+    if (duplicate.link_url && !duplicate.already_linked) {
+      const link = document.createElement("button");
+      link.type = "button";
+      link.className = "btn btn-sm btn-primary me-2";
+      link.textContent = form.dataset.linkLabel || "Lier la preuve existante";
+      link.addEventListener("click", function () {
+        const data = new FormData();
+        data.append("csrf_token", form.querySelector("input[name=csrf_token]").value);
+        data.append("criterion_id", form.querySelector("input[name=criterion_id]").value);
+        data.append("note", (form.querySelector("input[name=note]") || { value: "" }).value);
+        data.append("next", form.dataset.doneUrl);
+        fetch(duplicate.link_url, { method: "POST", body: data, credentials: "same-origin" })
+          .then(function () { window.location.assign(form.dataset.doneUrl); });
+      });
+      actions.appendChild(link);
+    }
+    if (duplicate.version_url) {
+      const version = document.createElement("button");
+      version.type = "button";
+      version.className = "btn btn-sm btn-outline-primary me-2";
+      version.textContent = form.dataset.versionLabel || "En faire une nouvelle version";
+      version.addEventListener("click", function () {
+        const data = new FormData();
+        data.append("csrf_token", form.querySelector("input[name=csrf_token]").value);
+        data.append("file", file, file.name);
+        const request = new XMLHttpRequest();
+        request.open("POST", duplicate.version_url);
+        request.setRequestHeader("X-Requested-With", "fetch");
+        request.addEventListener("load", function () {
+          if (request.status === 201) { window.location.assign(form.dataset.doneUrl); }
+        });
+        request.send(data);
+      });
+      actions.appendChild(version);
+    }
+    actions.appendChild(open);
   }
 
   form.addEventListener("submit", function (event) {

@@ -22,6 +22,8 @@ def test_director_sees_the_audit_countdown(page: Page, live_server, tmp_path):
     log_in(page, email, live_server.accounts[email])
 
     expect(page).to_have_url(f"{live_server.url}/")
+    expect(page.get_by_test_id("verdict")).to_be_visible()  # her home: the verdict
+    page.get_by_role("link", name="Toutes les campagnes").click()
     expect(page.get_by_role("heading", name="Campagnes de labellisation")).to_be_visible()
 
     page.get_by_role("link", name=CAMPAIGN).click()

@@ -185,10 +185,10 @@ def test_evidence_journey(page: Page, live_server, pdfs, tmp_path):
     expect(page.get_by_text("Correspondances suggérées")).to_be_visible()
     suggestions = page.get_by_test_id("suggestions").get_by_role("button")
     expect(suggestions.first).to_be_visible()
-    for suggestion in suggestions.all():
-        expect(suggestion).to_have_text(re.compile(r"^qualiopi-v9 · Indicateur \d+$"))
+    for suggestion in suggestions.all():  # a visible button that asks, never a bare link
+        expect(suggestion).to_have_text(re.compile(r"^Lier aussi qualiopi-v9 · Indicateur \d+ \?$"))
 
-    indicator = suggestions.first.inner_text().split(" · ", 1)[1]  # "Indicateur 30"
+    indicator = suggestions.first.inner_text().split(" · ", 1)[1][:-2]  # "Indicateur 30"
     suggestions.first.click()
     expect(page.get_by_role("alert")).to_contain_text(f"Preuve liée à {indicator}")
     expect(links).to_have_count(2)

@@ -38,7 +38,7 @@ def test_director_checks_readiness_for_the_commission_and_signs(page: Page, stor
     expect(page).to_have_url(re.compile(rf"/criteres\?date={commission_day}&etat=a_risque$"))
     rows = page.get_by_test_id("criterion-row")
     expect(rows.first.locator('[data-state="a_risque"]')).to_be_visible()
-    rows.filter(has_text="B1").get_by_role("link", name="B1").click()
+    rows.filter(has_text="B1").get_by_role("link", name="B1", exact=True).click()
     expect(page).to_have_url(re.compile(rf"/criteres/\d+\?date={commission_day}$"))
     verdict = page.get_by_test_id("verdict")
     expect(verdict).to_contain_text("À risque")
