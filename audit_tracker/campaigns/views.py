@@ -44,8 +44,7 @@ def _category_choices() -> list[SelectChoice]:
 @bp.route("/")
 @requires(Permission.READ)
 def index():
-    """The landing page: the director's verdict, the quality lead's to-do list, or the
-    campaigns (everyone, and ``/campagnes``)."""
+    """Each role lands on its work: the director's verdict, the quality lead's to-do, or the list."""
     today = local_today()
     if current_user.role in {Role.DIRECTOR, Role.QUALITY_LEAD}:
         campaign = home.home_campaign(db.session, current_user.school_id, today)
@@ -63,6 +62,7 @@ def index():
 @bp.route("/campagnes")
 @requires(Permission.READ)
 def campaign_list():
+    """Every campaign of the school with the next date it must be ready for."""
     today = local_today()
     campaigns = service.campaigns_for_school(db.session, current_user.school_id)
     cards = [(c, service.next_milestone(c, today)) for c in campaigns]

@@ -421,6 +421,19 @@ def review(
                 "(direction ou responsable qualité) doit la valider ou la refuser."
             )
         )
+    _decide(session, evidence, reviewer, decision, reason)
+
+
+def validate_on_issue(session: Session, evidence: Evidence, issuer: User, reason: str) -> None:
+    """A document the product wrote from recorded data and a director issued (a progress note)
+    is validated by that act: its issuer is the only author, so four-eyes has nobody to separate."""
+    if not has_permission(issuer, Permission.REVIEW_EVIDENCE):
+        raise EvidenceError(_("Seuls la direction et le responsable qualité valident les preuves."))
+    _decide(session, evidence, issuer, ReviewStatus.VALIDATED, reason)
+
+
+def _decide(session: Session, evidence: Evidence, reviewer: User, decision: ReviewStatus,
+            reason: str) -> None:
     evidence.status = decision
     evidence.reviews.append(_trail(evidence, decision, reason, reviewer))
     if decision is ReviewStatus.VALIDATED:

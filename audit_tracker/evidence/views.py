@@ -300,8 +300,7 @@ def create():
 @bp.route("/choisir")
 @requires(Permission.READ)
 def picker():
-    """The search-as-you-type picker of a criterion's page: a few proofs matching a title, the
-    text of a file or a criterion's code, as JSON."""
+    """Linking a proof the library already holds must not mean remembering its exact title."""
     query = (request.args.get("q") or "").strip()[:200]
     wanted = request.args.get("critere", "")
     criterion_id = int(wanted) if wanted.isdigit() and len(wanted) < 10 else None
@@ -572,6 +571,7 @@ def _render_queue(wanted: str | None = None, form: QueueDecisionForm | None = No
 @bp.route("/a-valider")
 @requires(Permission.REVIEW_EVIDENCE)
 def review_queue():
+    """Decisions waiting, oldest first, so the director clears them in one sitting."""
     wanted = (request.args.get("element") or "")[:40] or None
     return _render_queue(wanted)
 

@@ -74,6 +74,7 @@ class ClaimStatus(enum.StrEnum):
 
     @property
     def label(self) -> str:
+        """What users read, translated; the stored value stays put when the wording changes."""
         return str(CLAIM_STATUS_LABELS[self])
 
 

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from ..clock import utcnow
 from ..domain.errors import flush_or_conflict
 from ..evidence import service as evidence
-from ..models import Campaign, Criterion, Evidence, Framework, ProgressNote, ReviewStatus, User
+from ..models import Campaign, Criterion, Evidence, Framework, ProgressNote, User
 from ..storage import NOTES, Storage, new_key
 from . import service
 from .compute import month_end
@@ -117,5 +117,5 @@ def _file_as_proof(session: Session, storage: Storage, tmp_dir: Path, note: Prog
         evidence.link_criterion(session, proof, criterion,
                                 _("Point d’avancement présenté à la gouvernance"), director)
     evidence.submit_for_review(session, proof, director)
-    evidence.review(session, proof, director, ReviewStatus.VALIDATED)
+    evidence.validate_on_issue(session, proof, director, _("Validée par l’émission de la note"))
     return proof
