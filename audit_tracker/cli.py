@@ -28,6 +28,7 @@ evidence_cli = AppGroup("evidence", help="Bibliothèque de preuves.")
 reminders_cli = AppGroup("reminders", help="Rappels par e-mail des échéances d’actions.")
 dossier_cli = AppGroup("dossier", help="Dossier de preuves (PDF et archive ZIP).")
 readiness_cli = AppGroup("readiness", help="État de préparation : instantanés quotidiens.")
+jobs_cli = AppGroup("jobs", help="Travaux en arrière-plan (file RQ).")
 
 
 def init_commands(app: Flask) -> None:
@@ -39,6 +40,8 @@ def init_commands(app: Flask) -> None:
     app.cli.add_command(reminders_cli)
     app.cli.add_command(dossier_cli)
     app.cli.add_command(readiness_cli)
+    app.cli.add_command(jobs_cli)
+    app.cli.add_command(check)
 
 
 def _private_write(path: Path, text: str) -> None:
@@ -306,6 +309,42 @@ def dossier_worker(burst: bool) -> None:
     if lost:
         click.echo(f"{lost} construction(s) interrompue(s) marquée(s) en échec.")
     jobs.run_worker(current_app, [DOSSIER_BUILD], burst=burst)
+
+
+@click.command()
+def check() -> None:
+    """Vérifie la configuration : clé secrète, base migrée, stockage, file RQ, e-mails."""
+    from .ops.checks import everything
+
+    found = everything(current_app, db.session)
+    for item in found:
+        click.echo(f"{'OK    ' if item.ok else 'ERREUR'}  {item.message}", err=not item.ok)
+    failed = sum(not item.ok for item in found)
+    if failed:
+        click.echo(f"{failed} problème(s) de configuration : corrigez-les avant de servir.",
+                   err=True)
+        raise SystemExit(1)
+    click.echo("Configuration prête pour la production.")
+
+
+@jobs_cli.command("worker")
+@click.option("--burst", is_flag=True, help="S’arrêter quand les files sont vides.")
+def jobs_worker(burst: bool) -> None:
+    """Sert les files RQ de tous les travaux en arrière-plan réglés sur « rq » (dossiers…)."""
+    from . import jobs
+
+    kinds = [kind for kind in jobs.registry(current_app).kinds.values()
+             if jobs.settings(current_app, kind).queue == jobs.RQ]
+    if not kinds:
+        raise click.ClickException(
+            "Aucun travail n’est réglé sur la file RQ : ils s’exécutent dans le serveur web. "
+            "Réglez par exemple AUDIT_TRACKER_DOSSIER_QUEUE=rq et AUDIT_TRACKER_REDIS_URL.")
+    lost = jobs.recover_lost(db.session, current_app)
+    if lost:
+        click.echo(f"{lost} travail(s) interrompu(s) marqué(s) en échec.")
+    click.echo("File(s) servie(s) : " + ", ".join(
+        jobs.settings(current_app, kind).rq_queue for kind in kinds))
+    jobs.run_worker(current_app, kinds, burst=burst)
 
 
 @readiness_cli.command("snapshot")

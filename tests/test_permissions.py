@@ -28,6 +28,8 @@ PUBLIC = "public"
 MATRIX: dict[str, frozenset[str] | str] = {
     "accounts.login": PUBLIC,
     "accounts.language": PUBLIC,
+    "ops.healthz": PUBLIC,
+    "ops.readyz": PUBLIC,
     "api.openapi": PUBLIC,
     "accounts.logout": EVERYONE,
     "accounts.users": ADMIN,
