@@ -34,6 +34,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     configure(app, test_config)
     register_clock(app)
     register_request_log(app)
+    register_uploads(app)
     register_extensions(app)
     register_security(app)
     register_proxies(app)
@@ -85,6 +86,12 @@ def register_request_log(app: Flask) -> None:
     from .requestlog import init_request_log
 
     init_request_log(app)
+
+
+def register_uploads(app: Flask) -> None:
+    from .uploads import init_uploads
+
+    init_uploads(app)
 
 
 def register_extensions(app: Flask) -> None:
