@@ -28,6 +28,7 @@ evidence_cli = AppGroup("evidence", help="Bibliothèque de preuves.")
 reminders_cli = AppGroup("reminders", help="Rappels par e-mail des échéances d’actions.")
 dossier_cli = AppGroup("dossier", help="Dossier de preuves (PDF et archive ZIP).")
 readiness_cli = AppGroup("readiness", help="État de préparation : instantanés quotidiens.")
+schools_cli = AppGroup("schools", help="Écoles du réseau sur cette instance.")
 jobs_cli = AppGroup("jobs", help="Travaux en arrière-plan (file RQ).")
 
 
@@ -41,6 +42,7 @@ def init_commands(app: Flask) -> None:
     app.cli.add_command(dossier_cli)
     app.cli.add_command(readiness_cli)
     app.cli.add_command(jobs_cli)
+    app.cli.add_command(schools_cli)
     app.cli.add_command(check)
 
 
@@ -309,6 +311,44 @@ def dossier_worker(burst: bool) -> None:
     if lost:
         click.echo(f"{lost} construction(s) interrompue(s) marquée(s) en échec.")
     jobs.run_worker(current_app, [DOSSIER_BUILD], burst=burst)
+
+
+@schools_cli.command("create")
+@click.argument("name")
+@click.option("--short-name", required=True, help="Nom court, unique (ex. « E2C Var »).")
+@click.option("--city", default="", help="Ville du siège.")
+@click.option("--site", "sites", multiple=True, required=True, metavar="CODE=NOM",
+              help="Un site (répéter l’option pour chaque site).")
+@click.option("--director", "director_email", required=True,
+              help="Adresse e-mail du premier compte (direction).")
+@click.option("--director-name", default="", help="Nom affiché du premier compte.")
+def schools_create(name: str, short_name: str, city: str, sites: tuple[str, ...],
+                   director_email: str, director_name: str) -> None:
+    """Crée une école, ses sites et son compte de direction (mot de passe affiché une fois)."""
+    from .accounts.schools import NewSchool, SchoolError, create_school, parse_sites
+
+    try:
+        created = create_school(db.session, NewSchool(
+            name=name, short_name=short_name, city=city, sites=parse_sites("\n".join(sites)),
+            director_email=director_email, director_name=director_name))
+    except SchoolError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    codes = ", ".join(site.code for site in created.school.sites)
+    click.echo(f"École créée : {created.school.name} ({codes}).")
+    click.echo(f"Compte de direction : {created.director.email}  mot de passe : "
+               f"{created.password}  (affiché une seule fois)")
+
+
+@schools_cli.command("list")
+def schools_list() -> None:
+    """Les écoles de l’instance, avec leurs sites et comptes."""
+    from .accounts.schools import schools_overview
+
+    for school, n_sites, n_users in schools_overview(db.session):
+        click.echo(f"{school.short_name:<24} {school.name}  ({n_sites} site(s), "
+                   f"{n_users} compte(s))")
 
 
 @click.command()

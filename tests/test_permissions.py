@@ -33,6 +33,7 @@ MATRIX: dict[str, frozenset[str] | str] = {
     "api.openapi": PUBLIC,
     "accounts.logout": EVERYONE,
     "accounts.users": ADMIN,
+    "accounts.schools": ADMIN,
     "campaigns.index": EVERYONE,
     "campaigns.detail": EVERYONE,
     "campaigns.create": EDITORS,

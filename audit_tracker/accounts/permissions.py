@@ -26,6 +26,7 @@ class Permission(enum.StrEnum):
     BUILD_DOSSIER = "build_dossier"  # build the evidence dossier (PDF and ZIP) for the auditor
     SIGN_OFF = "sign_off"  # sign the readiness at a date: the director's call alone
     MANAGE_USERS = "manage_users"
+    MANAGE_SCHOOLS = "manage_schools"  # create the network's schools (the platform admin)
 
 
 _EVERYONE = {Permission.PUBLIC, Permission.READ}
