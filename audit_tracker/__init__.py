@@ -139,12 +139,14 @@ def register_blueprints(app: Flask) -> None:
     from .findings.exports import exports_bp
     from .findings.views import bp as findings_bp
     from .indicators.views import bp as indicators_bp
+    from .network.views import bp as network_bp
     from .ops.views import bp as ops_bp
     from .readiness.views import bp as readiness_bp
     from .referentiel.views import bp as referentiel_bp
 
     app.register_blueprint(accounts_bp)
     app.register_blueprint(ops_bp)
+    app.register_blueprint(network_bp)
     app.register_blueprint(campaigns_bp)
     app.register_blueprint(referentiel_bp, url_prefix="/referentiels")
     app.register_blueprint(evidence_bp, url_prefix="/preuves")

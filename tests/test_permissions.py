@@ -34,6 +34,7 @@ MATRIX: dict[str, frozenset[str] | str] = {
     "accounts.logout": EVERYONE,
     "accounts.users": ADMIN,
     "accounts.schools": ADMIN,
+    "network.index": ADMIN,  # and the référent réseau (tests/test_network.py)
     "campaigns.index": EVERYONE,
     "campaigns.detail": EVERYONE,
     "campaigns.create": EDITORS,
