@@ -4,18 +4,24 @@ of SQL statements that does not grow with the network."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 import pytest
 from sqlalchemy import event
 
 from audit_tracker.clock import local_today
 from audit_tracker.extensions import db
-from audit_tracker.models import Action, ActionStatus, ReadinessSnapshot, Role
-from audit_tracker.network.service import network_overview
+from audit_tracker.models import Action, ActionStatus, IndicatorEntry, ReadinessSnapshot, Role
+from audit_tracker.network.service import network_overview, network_total
 from audit_tracker.readiness.snapshots import DAILY
 
-from .factories import CampaignFactory, MilestoneFactory, SchoolFactory, UserFactory
+from .factories import (
+    CampaignFactory,
+    MilestoneFactory,
+    SchoolFactory,
+    SiteFactory,
+    UserFactory,
+)
 
 
 def _school(n: int, *, late: int = 0, share: tuple[int, int] | None = None):
@@ -84,7 +90,7 @@ def test_the_overview_costs_the_same_statements_for_one_school_or_twelve(app):
     for n in range(2, 13):
         _school(n, late=n % 3, share=(n, 20))
     db.session.expire_all()
-    assert _statements(app, local_today()) == small == 5
+    assert _statements(app, local_today()) == small == 6
 
 
 @pytest.mark.parametrize(("role", "allowed"), [
@@ -118,3 +124,35 @@ def test_the_referent_reads_but_never_edits_proofs(app, client, auth):
     assert client.get("/preuves/nouvelle").status_code == 403
     assert client.get("/comptes").status_code == 403
     assert client.get("/ecoles").status_code == 403
+
+
+def test_the_network_total_of_key_figures_is_weighted_and_each_school_has_its_own(app, client,
+                                                                                 auth):
+    """40 entries of which 4 from the QPV (10 %) and 10 of which 5 (50 %): the network is 9/50 =
+    18 %, not the mean of the percentages (30 %); months outside the 12 are left out."""
+    from audit_tracker.indicators.service import month_start
+
+    today = local_today()
+    big, small = _school(1), _school(2)
+    this_month = month_start(today)
+    sites = {school.id: SiteFactory(school=school) for school in (big, small)}
+    db.session.flush()
+    for school, entries, qpv in ((big, 40, 4), (small, 10, 5)):
+        db.session.add(IndicatorEntry(school_id=school.id, site_id=sites[school.id].id,
+                                      period=this_month, entries=entries, from_qpv=qpv,
+                                      without_diploma=entries, exits=4, exits_employment=1))
+    db.session.add(IndicatorEntry(school_id=big.id, site_id=sites[big.id].id,
+                                  period=date(this_month.year - 2, this_month.month, 1),
+                                  entries=100, from_qpv=100))
+    referent = UserFactory(school=SchoolFactory(name="Réseau E2C France"),
+                           role=Role.NETWORK_REFERENT)
+    db.session.commit()
+    lines = network_overview(db.session, today)
+    entries = {line.school.id: line.counts.entries for line in lines}
+    assert (entries[big.id], entries[small.id], len(lines)) == (40, 10, 3)
+    assert network_total(lines).entries == 50 and network_total(lines).from_qpv == 9
+    auth.login(referent)
+    body = client.get("/reseau").get_data(as_text=True)
+    total = body[body.index('data-testid="network-total"'):]
+    assert "18 %" in total.split("</tr>")[0] and "30 %" not in total.split("</tr>")[0]
+    assert "10 %" in body and "50 %" in body

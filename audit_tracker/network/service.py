@@ -11,7 +11,17 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..models import Action, ActionStatus, Campaign, Milestone, ReadinessSnapshot, School
+from ..indicators.service import INDICATORS, Counts, month_start
+from ..models import (
+    COUNT_COLUMNS,
+    Action,
+    ActionStatus,
+    Campaign,
+    IndicatorEntry,
+    Milestone,
+    ReadinessSnapshot,
+    School,
+)
 from ..readiness.snapshots import DAILY, TrendPoint
 
 OPEN_ACTIONS = (ActionStatus.TODO, ActionStatus.IN_PROGRESS)
@@ -31,6 +41,28 @@ class CampaignLine:
 class SchoolLine:
     school: School
     campaigns: list[CampaignLine]
+    counts: Counts  # key figures summed over the last INDICATOR_MONTHS months
+
+
+INDICATOR_MONTHS = 12
+# The network's indicators beside each school: rates over counts, weighted by construction.
+NETWORK_INDICATORS = [INDICATORS[code] for code in
+                      ("qpv_rate", "without_diploma_rate", "positive_exit_rate")]
+
+
+def first_month(today: date, months: int = INDICATOR_MONTHS) -> date:
+    """The first day of the window of ``months`` months ending with today's month."""
+    start = month_start(today)
+    index = start.year * 12 + start.month - 1 - (months - 1)
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def network_total(lines: list[SchoolLine]) -> Counts:
+    """Every school's counts added up: the network's rates are weighted, never a mean of rates."""
+    total = Counts()
+    for line in lines:
+        total.add(line.counts)
+    return total
 
 
 def network_overview(session: Session, today: date) -> list[SchoolLine]:
@@ -57,6 +89,16 @@ def network_overview(session: Session, today: date) -> list[SchoolLine]:
         select(Action.campaign_id, func.count(Action.id))
         .where(Action.due_on < today, Action.status.in_(OPEN_ACTIONS))
         .group_by(Action.campaign_id))}
+    columns = [func.sum(getattr(IndicatorEntry, name)) for name in COUNT_COLUMNS]
+    figures: dict[int, Counts] = {}
+    for school_id, months, *sums in session.execute(
+            select(IndicatorEntry.school_id, func.count(func.distinct(IndicatorEntry.period)),
+                   *columns)
+            .where(IndicatorEntry.period >= first_month(today),
+                   IndicatorEntry.period <= month_start(today))
+            .group_by(IndicatorEntry.school_id)):
+        figures[school_id] = Counts(**dict(zip(COUNT_COLUMNS, (int(v or 0) for v in sums),
+                                              strict=True)), months=int(months))
     by_school: dict[int, list[CampaignLine]] = defaultdict(list)
     for campaign in campaigns:
         milestone = upcoming.get(campaign.id)
@@ -69,4 +111,5 @@ def network_overview(session: Session, today: date) -> list[SchoolLine]:
             snapshot_day=snapshot[0] if snapshot else None,
             late_actions=int(late.get(campaign.id, 0)),
         ))
-    return [SchoolLine(school, by_school.get(school.id, [])) for school in schools]
+    return [SchoolLine(school, by_school.get(school.id, []), figures.get(school.id, Counts()))
+            for school in schools]

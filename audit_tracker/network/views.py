@@ -7,7 +7,7 @@ from flask import Blueprint, render_template
 from ..accounts.permissions import Permission, requires
 from ..clock import local_today
 from ..extensions import db
-from .service import network_overview
+from .service import INDICATOR_MONTHS, NETWORK_INDICATORS, network_overview, network_total
 
 bp = Blueprint("network", __name__)
 
@@ -16,5 +16,7 @@ bp = Blueprint("network", __name__)
 @requires(Permission.VIEW_NETWORK)
 def index():
     today = local_today()
-    return render_template("network/index.html", schools=network_overview(db.session, today),
-                           today=today)
+    schools = network_overview(db.session, today)
+    return render_template("network/index.html", schools=schools, today=today,
+                           total=network_total(schools), indicators=NETWORK_INDICATORS,
+                           months=INDICATOR_MONTHS)
