@@ -7,11 +7,18 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import pytest
-from sqlalchemy import event
+from sqlalchemy import event, select
 
 from audit_tracker.clock import local_today
 from audit_tracker.extensions import db
-from audit_tracker.models import Action, ActionStatus, IndicatorEntry, ReadinessSnapshot, Role
+from audit_tracker.models import (
+    Action,
+    ActionStatus,
+    Campaign,
+    IndicatorEntry,
+    ReadinessSnapshot,
+    Role,
+)
 from audit_tracker.network.service import network_overview, network_total
 from audit_tracker.readiness.snapshots import DAILY
 
@@ -156,3 +163,33 @@ def test_the_network_total_of_key_figures_is_weighted_and_each_school_has_its_ow
     total = body[body.index('data-testid="network-total"'):]
     assert "18 %" in total.split("</tr>")[0] and "30 %" not in total.split("</tr>")[0]
     assert "10 %" in body and "50 %" in body
+
+
+def test_a_school_sees_its_figures_beside_the_network_total_never_another_school(app, client,
+                                                                               auth):
+    from audit_tracker.indicators.service import month_start
+
+    this_month = month_start(local_today())
+    mine, other = _school(1), _school(2)
+    other.name = "École voisine"
+    sites = {}
+    for school, code, entries, qpv in ((mine, "MINE", 40, 4), (other, "VOISIN", 10, 5)):
+        sites[school.id] = SiteFactory(school=school, code=code, name=f"Site {code}")
+        db.session.flush()
+        db.session.add(IndicatorEntry(school_id=school.id, site_id=sites[school.id].id,
+                                      period=this_month, entries=entries, from_qpv=qpv,
+                                      without_diploma=entries))
+    quality = UserFactory(school=mine, role=Role.QUALITY_LEAD)
+    db.session.commit()
+    campaign_id = db.session.scalar(select(Campaign.id).where(Campaign.school_id == mine.id))
+    auth.login(quality)
+    body = client.get(f"/campagnes/{campaign_id}/indicateurs/").get_data(as_text=True)
+    network = body[body.index('data-testid="row-network"'):].split("</tr>")[0]
+    assert "Réseau (total pondéré de 2 écoles)" in network
+    assert ">50<" in network and "18 %" in network  # 9 / 50, weighted
+    assert "Site VOISIN" not in body and "École voisine" not in body and ">10<" not in body
+    # Alone on the instance, a school sees no network row.
+    db.session.delete(db.session.get(IndicatorEntry, 2))
+    db.session.commit()
+    alone = client.get(f"/campagnes/{campaign_id}/indicateurs/").get_data(as_text=True)
+    assert 'data-testid="row-network"' not in alone

@@ -113,3 +113,18 @@ def network_overview(session: Session, today: date) -> list[SchoolLine]:
         ))
     return [SchoolLine(school, by_school.get(school.id, []), figures.get(school.id, Counts()))
             for school in schools]
+
+
+def network_counts(session: Session, start: date | None, end: date | None
+                   ) -> tuple[Counts, int]:
+    """Every school's counts added up over the months ``start`` to ``end`` (None: open), and how
+    many schools reported: what a school's own table shows beside its total. One statement."""
+    statement = select(func.count(func.distinct(IndicatorEntry.school_id)),
+                       *[func.sum(getattr(IndicatorEntry, name)) for name in COUNT_COLUMNS])
+    if start is not None:
+        statement = statement.where(IndicatorEntry.period >= month_start(start))
+    if end is not None:
+        statement = statement.where(IndicatorEntry.period <= month_start(end))
+    schools, *sums = session.execute(statement).one()
+    return Counts(**dict(zip(COUNT_COLUMNS, (int(v or 0) for v in sums), strict=True))), int(
+        schools)
