@@ -123,7 +123,9 @@ def main() -> None:
         if job["status"] in {"done", "failed"}:
             break
         time.sleep(1)
-    check(job.get("status") == "done", f"the build is followed on B until done ({job})")
+    check(job.get("status") == "done",
+          f"the build is followed on B until done ({job.get('status')}, "
+          f"{job.get('page_count')} pages, error: {job.get('error')})")
     status, headers, pdf = b.request("GET", urlsplit(job["pdf_url"]).path, headers=api)
     check(status == 200 and pdf.startswith(b"%PDF-") and len(pdf) > 10_000,
           f"the dossier PDF is downloaded from B ({len(pdf)} bytes)")
