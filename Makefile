@@ -7,11 +7,24 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: axe run test lint date-sweep messages install install-test translations fonts clean
+.PHONY: axe run serve install-serve test lint date-sweep messages install install-test translations fonts clean
 
 run: install fonts
 	$(FLASK) setup --demo
 	$(FLASK) run --host $(HOST) --port $(PORT)
+
+# Production: gunicorn (gunicorn.conf.py) with the PostgreSQL, S3 and RQ extras, configured by
+# AUDIT_TRACKER_* settings only (README « Mise en production »). Migrates, never loads the demo.
+serve: install-serve fonts
+	$(FLASK) setup
+	$(FLASK) check
+	$(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
+
+install-serve: $(VENV)/.installed-serve translations
+
+$(VENV)/.installed-serve: $(VENV)/bin/python setup.cfg pyproject.toml
+	$(BIN)/python -m pip install --quiet -e '.[pg,s3,queue]'
+	touch $(VENV)/.installed $@
 
 # Tests run on TEST_WORKERS pytest-xdist workers (one per CPU; TEST_WORKERS=0 runs them in this
 # process), each with a PostgreSQL database of its own; the browser journeys share one worker.

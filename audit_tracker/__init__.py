@@ -33,8 +33,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     )
     configure(app, test_config)
     register_clock(app)
+    register_request_log(app)
+    register_uploads(app)
     register_extensions(app)
     register_security(app)
+    register_proxies(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_template_helpers(app)
@@ -67,6 +70,7 @@ def configure(app: Flask, test_config: Mapping[str, Any] | None) -> None:
         app.config["SQLALCHEMY_DATABASE_URI"] = (
             f"sqlite:///{Path(app.instance_path) / 'audit_tracker.sqlite3'}"
         )
+    app.config.setdefault("REMEMBER_COOKIE_SECURE", app.config["SESSION_COOKIE_SECURE"])
     if not app.config.get("SECRET_KEY"):
         # Made by ``flask setup`` on first run; there is deliberately no built-in fallback.
         app.config["SECRET_KEY"] = config.instance_secret_key(app.instance_path, create=False)
@@ -76,6 +80,18 @@ def register_clock(app: Flask) -> None:
     from .clock import init_clock
 
     init_clock(app)
+
+
+def register_request_log(app: Flask) -> None:
+    from .requestlog import init_request_log
+
+    init_request_log(app)
+
+
+def register_uploads(app: Flask) -> None:
+    from .uploads import init_uploads
+
+    init_uploads(app)
 
 
 def register_extensions(app: Flask) -> None:
@@ -102,6 +118,17 @@ def register_security(app: Flask) -> None:
     init_security(app)
 
 
+def register_proxies(app: Flask) -> None:
+    """Believe ``X-Forwarded-*`` only from the number of proxies the settings name."""
+    trusted = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if trusted > 0:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=trusted, x_proto=trusted, x_host=trusted, x_port=trusted
+        )
+
+
 def register_blueprints(app: Flask) -> None:
     from .accounts.views import bp as accounts_bp
     from .api import bp as api_bp
@@ -112,12 +139,16 @@ def register_blueprints(app: Flask) -> None:
     from .findings.exports import exports_bp
     from .findings.views import bp as findings_bp
     from .indicators.views import bp as indicators_bp
+    from .network.views import bp as network_bp
     from .notes.views import bp as notes_bp
+    from .ops.views import bp as ops_bp
     from .readiness.views import bp as readiness_bp
     from .referentiel.views import bp as referentiel_bp
     from .school.views import bp as school_bp
 
     app.register_blueprint(accounts_bp)
+    app.register_blueprint(ops_bp)
+    app.register_blueprint(network_bp)
     app.register_blueprint(campaigns_bp)
     app.register_blueprint(referentiel_bp, url_prefix="/referentiels")
     app.register_blueprint(school_bp)

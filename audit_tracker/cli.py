@@ -28,6 +28,8 @@ evidence_cli = AppGroup("evidence", help="Bibliothèque de preuves.")
 reminders_cli = AppGroup("reminders", help="Rappels par e-mail des échéances d’actions.")
 dossier_cli = AppGroup("dossier", help="Dossier de preuves (PDF et archive ZIP).")
 readiness_cli = AppGroup("readiness", help="État de préparation : instantanés quotidiens.")
+schools_cli = AppGroup("schools", help="Écoles du réseau sur cette instance.")
+jobs_cli = AppGroup("jobs", help="Travaux en arrière-plan (file RQ).")
 
 
 def init_commands(app: Flask) -> None:
@@ -39,6 +41,9 @@ def init_commands(app: Flask) -> None:
     app.cli.add_command(reminders_cli)
     app.cli.add_command(dossier_cli)
     app.cli.add_command(readiness_cli)
+    app.cli.add_command(jobs_cli)
+    app.cli.add_command(schools_cli)
+    app.cli.add_command(check)
 
 
 def _private_write(path: Path, text: str) -> None:
@@ -306,6 +311,80 @@ def dossier_worker(burst: bool) -> None:
     if lost:
         click.echo(f"{lost} construction(s) interrompue(s) marquée(s) en échec.")
     jobs.run_worker(current_app, [DOSSIER_BUILD], burst=burst)
+
+
+@schools_cli.command("create")
+@click.argument("name")
+@click.option("--short-name", required=True, help="Nom court, unique (ex. « E2C Var »).")
+@click.option("--city", default="", help="Ville du siège.")
+@click.option("--site", "sites", multiple=True, required=True, metavar="CODE=NOM",
+              help="Un site (répéter l’option pour chaque site).")
+@click.option("--director", "director_email", required=True,
+              help="Adresse e-mail du premier compte (direction).")
+@click.option("--director-name", default="", help="Nom affiché du premier compte.")
+def schools_create(name: str, short_name: str, city: str, sites: tuple[str, ...],
+                   director_email: str, director_name: str) -> None:
+    """Crée une école, ses sites et son compte de direction (mot de passe affiché une fois)."""
+    from .accounts.schools import NewSchool, SchoolError, create_school, parse_sites
+
+    try:
+        created = create_school(db.session, NewSchool(
+            name=name, short_name=short_name, city=city, sites=parse_sites("\n".join(sites)),
+            director_email=director_email, director_name=director_name))
+    except SchoolError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    codes = ", ".join(site.code for site in created.school.sites)
+    click.echo(f"École créée : {created.school.name} ({codes}).")
+    click.echo(f"Compte de direction : {created.director.email}  mot de passe : "
+               f"{created.password}  (affiché une seule fois)")
+
+
+@schools_cli.command("list")
+def schools_list() -> None:
+    """Les écoles de l’instance, avec leurs sites et comptes."""
+    from .accounts.schools import schools_overview
+
+    for school, n_sites, n_users in schools_overview(db.session):
+        click.echo(f"{school.short_name:<24} {school.name}  ({n_sites} site(s), "
+                   f"{n_users} compte(s))")
+
+
+@click.command()
+def check() -> None:
+    """Vérifie la configuration : clé secrète, base migrée, stockage, file RQ, e-mails."""
+    from .ops.checks import everything
+
+    found = everything(current_app, db.session)
+    for item in found:
+        click.echo(f"{'OK    ' if item.ok else 'ERREUR'}  {item.message}", err=not item.ok)
+    failed = sum(not item.ok for item in found)
+    if failed:
+        click.echo(f"{failed} problème(s) de configuration : corrigez-les avant de servir.",
+                   err=True)
+        raise SystemExit(1)
+    click.echo("Configuration prête pour la production.")
+
+
+@jobs_cli.command("worker")
+@click.option("--burst", is_flag=True, help="S’arrêter quand les files sont vides.")
+def jobs_worker(burst: bool) -> None:
+    """Sert les files RQ de tous les travaux en arrière-plan réglés sur « rq » (dossiers…)."""
+    from . import jobs
+
+    kinds = [kind for kind in jobs.registry(current_app).kinds.values()
+             if jobs.settings(current_app, kind).queue == jobs.RQ]
+    if not kinds:
+        raise click.ClickException(
+            "Aucun travail n’est réglé sur la file RQ : ils s’exécutent dans le serveur web. "
+            "Réglez par exemple AUDIT_TRACKER_DOSSIER_QUEUE=rq et AUDIT_TRACKER_REDIS_URL.")
+    lost = jobs.recover_lost(db.session, current_app)
+    if lost:
+        click.echo(f"{lost} travail(s) interrompu(s) marqué(s) en échec.")
+    click.echo("File(s) servie(s) : " + ", ".join(
+        jobs.settings(current_app, kind).rq_queue for kind in kinds))
+    jobs.run_worker(current_app, kinds, burst=burst)
 
 
 @readiness_cli.command("snapshot")

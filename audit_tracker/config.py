@@ -46,12 +46,25 @@ DEFAULTS: dict[str, Any] = {
     "MAIL_PASSWORD": None,
     "MAIL_FROM": "audit_tracker <no-reply@localhost>",
     "BASE_URL": "http://127.0.0.1:5000",  # where the application is reached, for e-mail links
+    # Production (``make serve``): how many reverse proxies stand in front and may be believed
+    # about the client's address, scheme and host (werkzeug's ProxyFix); 0 believes none.
+    "TRUSTED_PROXIES": 0,
+    # Cookies only over HTTPS: set AUDIT_TRACKER_SESSION_COOKIE_SECURE=1 behind TLS; the
+    # "remember me" cookie follows unless REMEMBER_COOKIE_SECURE says otherwise.
+    "SESSION_COOKIE_SECURE": False,
 }
 
 # Values read from the environment are strings; these are turned into their real type.
-_INT_KEYS = {"MAX_CONTENT_LENGTH", "WTF_CSRF_TIME_LIMIT", "PERMANENT_SESSION_LIFETIME", "MAIL_PORT"}
+_INT_KEYS = {
+    "MAX_CONTENT_LENGTH",
+    "WTF_CSRF_TIME_LIMIT",
+    "PERMANENT_SESSION_LIFETIME",
+    "MAIL_PORT",
+    "TRUSTED_PROXIES",
+}
 _BOOL_KEYS = {
     "SESSION_COOKIE_SECURE",
+    "REMEMBER_COOKIE_SECURE",
     "TESTING",
     "WTF_CSRF_ENABLED",
     "MAIL_USE_TLS",

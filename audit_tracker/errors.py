@@ -11,6 +11,7 @@ from werkzeug.exceptions import HTTPException
 
 from .extensions import db
 from .i18n import megabytes, wants_json
+from .requestlog import request_id
 
 MESSAGES = {
     400: _l("La requête est invalide."),
@@ -30,7 +31,8 @@ MESSAGES = {
 def _respond(status: int, message: str) -> ResponseReturnValue:
     if wants_json():
         return jsonify(error=message), status
-    return render_template("errors/error.html", status=status, message=message), status
+    return render_template("errors/error.html", status=status, message=message,
+                           request_id=request_id()), status
 
 
 def init_errorhandlers(app: Flask) -> None:
@@ -61,7 +63,7 @@ def init_errorhandlers(app: Flask) -> None:
     @app.errorhandler(Exception)
     def internal_error(error: Exception) -> ResponseReturnValue:
         db.session.rollback()
-        app.logger.exception("Unhandled error", exc_info=error)
+        app.logger.exception("Unhandled error (rid=%s)", request_id(), exc_info=error)
         return _respond(500, str(MESSAGES[500]))
 
 

@@ -35,6 +35,8 @@ WEB_SHELL = {
     f"{ROOT}.i18n",
     f"{ROOT}.templating",
     f"{ROOT}.accounts.security",
+    f"{ROOT}.requestlog",
+    f"{ROOT}.uploads",
 }
 # Where views share their helpers: a layer of its own, above the services.
 WEB_LAYER = f"{ROOT}.web"

@@ -29,9 +29,13 @@ PUBLIC = "public"
 MATRIX: dict[str, frozenset[str] | str] = {
     "accounts.login": PUBLIC,
     "accounts.language": PUBLIC,
+    "ops.healthz": PUBLIC,
+    "ops.readyz": PUBLIC,
     "api.openapi": PUBLIC,
     "accounts.logout": EVERYONE,
     "accounts.users": ADMIN,
+    "accounts.schools": ADMIN,
+    "network.index": ADMIN,  # and the référent réseau (tests/test_network.py)
     "campaigns.index": EVERYONE,
     "campaigns.detail": EVERYONE,
     "campaigns.campaign_list": EVERYONE,

@@ -1,6 +1,13 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField, SelectField, StringField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    PasswordField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional
 
@@ -25,3 +32,17 @@ class UserForm(FlaskForm):
     password = PasswordField(
         _l("Mot de passe initial"), validators=[DataRequired(), Length(min=10, max=200)]
     )
+
+
+class SchoolForm(FlaskForm):
+    name = StringField(_l("Nom de l’école"), validators=[DataRequired(), Length(max=200)])
+    short_name = StringField(_l("Nom court (unique)"), validators=[DataRequired(), Length(max=60)])
+    city = StringField(_l("Ville"), validators=[Optional(), Length(max=120)])
+    sites = TextAreaField(
+        _l("Sites, un par ligne : CODE ; Nom"), validators=[DataRequired(), Length(max=4000)]
+    )
+    director_email = EmailField(
+        _l("Adresse e-mail de la direction"), validators=[DataRequired(), Email(), Length(max=254)]
+    )
+    director_name = StringField(_l("Nom affiché de la direction"),
+                                validators=[Optional(), Length(max=200)])

@@ -29,6 +29,8 @@ class Permission(enum.StrEnum):
     PREPARE_NOTE = "prepare_note"  # prepare and edit the monthly progress note's drafts
     ISSUE_NOTE = "issue_note"  # issue the monthly progress note: the director's call alone
     MANAGE_USERS = "manage_users"
+    MANAGE_SCHOOLS = "manage_schools"  # create the network's schools (the platform admin)
+    VIEW_NETWORK = "view_network"  # every school's campaigns on one page (référent réseau)
 
 
 _EVERYONE = {Permission.PUBLIC, Permission.READ}
@@ -62,6 +64,9 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
         | {Permission.EDIT_EVIDENCE, Permission.UPDATE_ACTIONS, Permission.EDIT_INDICATORS}
     ),
     Role.AUDITOR: frozenset(_EVERYONE),
+    # The network's référent reads every school's state on the network page; in a school it
+    # reads like an auditor, never edits proofs.
+    Role.NETWORK_REFERENT: frozenset(_EVERYONE | {Permission.VIEW_NETWORK}),
 }
 
 F = TypeVar("F", bound=Callable)

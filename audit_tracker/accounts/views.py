@@ -4,20 +4,21 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from ..extensions import db
-from ..models import Role, User
-from ..web.lookups import school_sites
-from .forms import LanguageForm, LoginForm, UserForm
+from ..models import Role, School, Site, User
+from .forms import LanguageForm, LoginForm, SchoolForm, UserForm
 from .permissions import Permission, public, requires
+from .schools import NewSchool, SchoolError, create_school, parse_sites, schools_overview
 from .service import AccountError, authenticate, create_user
 
 bp = Blueprint("accounts", __name__)
+MAX_ID = 2_147_483_647  # what the database holds: a larger ?ecole= is a 404, never a 500
 
 
 def _safe_next(target: str | None) -> str:
@@ -79,9 +80,16 @@ def language():
 def users():
     """The admin creates the school's accounts here; there is no self sign-up."""
     school = current_user.school
+    chosen = request.args.get("ecole", type=int)
+    if chosen is not None and chosen != school.id:
+        # The platform admin runs every school's accounts (a new school's first ones too).
+        school = db.session.get(School, chosen) if 0 < chosen <= MAX_ID else None
+        if school is None:
+            abort(404)
     form = UserForm()
     form.role.choices = [SelectChoice(r.value, r.label) for r in Role]
-    sites = school_sites()
+    sites = list(db.session.scalars(
+        select(Site).where(Site.school_id == school.id).order_by(Site.name)))
     form.site_id.choices = [SelectChoice(0, "—")] + [SelectChoice(s.id, s.name) for s in sites]
     if form.validate_on_submit():
         site = next((s for s in sites if s.id == form.site_id.data), None)
@@ -108,8 +116,34 @@ def users():
         else:
             db.session.commit()
             flash(_("Compte créé : %(email)s.", email=user.email), "success")
-            return redirect(url_for("accounts.users"))
+            return redirect(url_for("accounts.users",
+                                    ecole=None if school.id == current_user.school_id
+                                    else school.id))
     accounts = db.session.scalars(
         select(User).where(User.school_id == school.id).order_by(User.role, User.email)
     )
-    return render_template("accounts/users.html", form=form, accounts=list(accounts))
+    return render_template("accounts/users.html", form=form, accounts=list(accounts),
+                           school=school)
+
+
+@bp.route("/ecoles", methods=["GET", "POST"])
+@requires(Permission.MANAGE_SCHOOLS)
+def schools():
+    """The network's schools; a new one with its sites and its director's account."""
+    form = SchoolForm()
+    created = None
+    if form.validate_on_submit():
+        try:
+            created = create_school(db.session, NewSchool(
+                name=form.name.data, short_name=form.short_name.data, city=form.city.data or "",
+                sites=parse_sites(form.sites.data), director_email=form.director_email.data,
+                director_name=form.director_name.data or ""))
+        except SchoolError as error:
+            db.session.rollback()
+            flash(str(error), "danger")
+        else:
+            db.session.commit()
+            # Rendered, not redirected: the password is shown once and never put in the session.
+            form = SchoolForm(formdata=None)
+    return render_template("accounts/schools.html", form=form, created=created,
+                           schools=schools_overview(db.session))

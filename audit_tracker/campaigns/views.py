@@ -44,7 +44,7 @@ def _category_choices() -> list[SelectChoice]:
 @bp.route("/")
 @requires(Permission.READ)
 def index():
-    """Each role lands on its work: the director's verdict, the quality lead's to-do, or the list."""
+    """Each role lands on its work: the director's verdict, the quality lead's to-do, the list."""
     today = local_today()
     if current_user.role in {Role.DIRECTOR, Role.QUALITY_LEAD}:
         campaign = home.home_campaign(db.session, current_user.school_id, today)

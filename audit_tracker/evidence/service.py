@@ -51,6 +51,7 @@ from ..models import (
 from ..models.evidence import SEARCH_TABLE
 from ..storage import CHUNK, Storage, StorageError, new_key
 from ..storage.digest import digest_chunks
+from ..storage.spool import SpooledPart
 from .filetypes import Inspection, RefusedFile, check_filename, inspect_file
 
 
@@ -95,6 +96,8 @@ def receive_file(stream: BinaryIO, filename: str, tmp_dir: Path, max_size: int) 
     badly named or of a type that is not accepted.
     """
     name = check_filename(filename)
+    if isinstance(stream, SpooledPart):
+        return _received_in_place(stream, name, max_size)
     fd, raw_path = tempfile.mkstemp(dir=tmp_dir, prefix="upload-")
     path = Path(raw_path)
     try:
@@ -105,6 +108,21 @@ def receive_file(stream: BinaryIO, filename: str, tmp_dir: Path, max_size: int) 
         path.unlink(missing_ok=True)
         raise
     return ReceivedFile(path, name, digest.size, digest.sha256, inspection)
+
+
+def _received_in_place(part: SpooledPart, name: str, max_size: int) -> ReceivedFile:
+    """A part the request already streamed into the spool folder and hashed: no second copy."""
+    digest = part.digest
+    try:
+        if digest.size > max_size:
+            raise RefusedFile(_("« %(name)s » dépasse la taille maximale de %(limit)s Mo.",
+                                name=name, limit=megabytes(max_size)))
+        part.flush()
+        inspection = inspect_file(part.path, name)
+    except BaseException:
+        part.discard()
+        raise
+    return ReceivedFile(part.path, name, digest.size, digest.sha256, inspection)
 
 
 def _at_most(stream: BinaryIO, max_size: int, name: str) -> Iterator[bytes]:

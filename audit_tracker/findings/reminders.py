@@ -272,6 +272,17 @@ def send_digests(app: Flask, today: date, dry_run: bool = False) -> SendReport:
     return report
 
 
+def check_connection(config) -> None:
+    """Open and close a connection to the relay as ``send_digests`` would (``flask check``);
+    raises ReminderError with the French reason when it fails."""
+    try:
+        _quit(_connect(config))
+    except (smtplib.SMTPException, OSError) as error:
+        raise ReminderError(
+            f"la connexion au serveur SMTP {config['MAIL_SERVER']}:{config['MAIL_PORT']} a "
+            f"échoué ({_reason(error)}).") from error
+
+
 def _connect(config) -> smtplib.SMTP:
     host, port = config["MAIL_SERVER"], int(config["MAIL_PORT"])
     where = f"{host}:{port}"

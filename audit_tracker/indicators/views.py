@@ -32,6 +32,7 @@ from ..clock import local_today
 from ..domain.errors import Conflict, DomainError, commit_or_conflict
 from ..extensions import db
 from ..models import COUNT_COLUMNS, Campaign, Comparison, Role, Site
+from ..network.service import network_counts
 from ..storage import EVIDENCE, storage_for, upload_tmp_dir
 from ..web.lookups import get_campaign_or_404
 from . import display, importer, service
@@ -95,6 +96,8 @@ def index(campaign_id: int):
     campaign = get_campaign_or_404(campaign_id)
     start, end = _period()
     table = service.indicator_table(campaign.school, start=start, end=end)
+    # Beside the school's total, the network's (weighted): never another school's figures.
+    network, reporting = network_counts(db.session, start, end)
     charts = [
         to_svg(indicator_chart(table, code), str(INDICATORS[code].label))
         for code in INDICATORS
@@ -103,6 +106,9 @@ def index(campaign_id: int):
         "indicators/index.html",
         campaign=campaign,
         table=table,
+        network=network if reporting > 1 else None,
+        network_schools=reporting,
+        indicators=INDICATORS,
         charts=charts,
         site_names={s.id: s.name for s in table.sites},
         can_edit=has_permission(current_user, Permission.EDIT_INDICATORS),

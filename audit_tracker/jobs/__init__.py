@@ -18,7 +18,7 @@ Its runner is then set by ``<NAME>_QUEUE``, ``<NAME>_WORKERS``, ``<NAME>_RQ_QUEU
 ``<NAME>_JOB_TIMEOUT`` (``DOSSIER_QUEUE`` and so on for the dossier).
 """
 
-from .kinds import INPROCESS, RQ, JobContext, JobError, JobKind, init_jobs, settings
+from .kinds import INPROCESS, RQ, JobContext, JobError, JobKind, init_jobs, registry, settings
 from .progress import Progress
 from .recovery import (
     RQ_GRACE,
@@ -48,6 +48,7 @@ __all__ = [
     "lost_reason",
     "recover_lost",
     "redis_connection",
+    "registry",
     "rq_queue",
     "run_in_app",
     "run_worker",

@@ -23,6 +23,7 @@ class Role(enum.StrEnum):
     QUALITY_LEAD = "qualite"
     SITE_MANAGER = "site"
     AUDITOR = "auditeur"
+    NETWORK_REFERENT = "referent"
 
     @property
     def label(self) -> str:
@@ -36,6 +37,7 @@ ROLE_LABELS = {
     Role.QUALITY_LEAD: _l("Responsable qualité"),
     Role.SITE_MANAGER: _l("Responsable de site"),
     Role.AUDITOR: _l("Auditeur (lecture seule)"),
+    Role.NETWORK_REFERENT: _l("Référent réseau"),
 }
 
 

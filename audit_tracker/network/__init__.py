@@ -1,0 +1,1 @@
+"""The network's view across schools: the référent réseau's page."""
