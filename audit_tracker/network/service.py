@@ -101,12 +101,12 @@ def network_overview(session: Session, today: date) -> list[SchoolLine]:
                                               strict=True)), months=int(months))
     by_school: dict[int, list[CampaignLine]] = defaultdict(list)
     for campaign in campaigns:
-        milestone = upcoming.get(campaign.id)
+        coming = upcoming.get(campaign.id)
         snapshot = snapshots.get(campaign.id)
         by_school[campaign.school_id].append(CampaignLine(
             campaign=campaign,
-            next_milestone=milestone,
-            days_left=(milestone.starts_on - today).days if milestone else None,
+            next_milestone=coming,
+            days_left=(coming.starts_on - today).days if coming else None,
             share_demonstrable=TrendPoint(*snapshot).share_demonstrable if snapshot else None,
             snapshot_day=snapshot[0] if snapshot else None,
             late_actions=int(late.get(campaign.id, 0)),

@@ -15,6 +15,7 @@ bp = Blueprint("network", __name__)
 @bp.route("/reseau")
 @requires(Permission.VIEW_NETWORK)
 def index():
+    """The référent sees which school audits when and which is at risk, without opening each."""
     today = local_today()
     schools = network_overview(db.session, today)
     return render_template("network/index.html", schools=schools, today=today,
