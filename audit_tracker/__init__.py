@@ -83,6 +83,9 @@ def register_extensions(app: Flask) -> None:
     from .i18n import select_locale, select_timezone
 
     db.init_app(app)
+    from .journal.hooks import install as journal_every_flush
+
+    journal_every_flush(db.session)  # every change of every model, in its own transaction
     migrate.init_app(app, db, directory=str(PROJECT_DIR / "migrations"),
                      include_object=include_in_migrations)
     csrf.init_app(app)
@@ -112,6 +115,7 @@ def register_blueprints(app: Flask) -> None:
     from .findings.exports import exports_bp
     from .findings.views import bp as findings_bp
     from .indicators.views import bp as indicators_bp
+    from .journal.views import bp as journal_bp
     from .readiness.views import bp as readiness_bp
     from .referentiel.views import bp as referentiel_bp
 
@@ -125,6 +129,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(indicators_bp, url_prefix="/campagnes/<int:campaign_id>/indicateurs")
     app.register_blueprint(dossier_bp, url_prefix="/campagnes/<int:campaign_id>/dossier")
     app.register_blueprint(readiness_bp, url_prefix="/campagnes/<int:campaign_id>/preparation")
+    app.register_blueprint(journal_bp, url_prefix="/journal")
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     csrf.exempt(api_bp)  # bearer tokens only, never cookies: see api/auth.py
 

@@ -26,11 +26,14 @@ class Permission(enum.StrEnum):
     BUILD_DOSSIER = "build_dossier"  # build the evidence dossier (PDF and ZIP) for the auditor
     SIGN_OFF = "sign_off"  # sign the readiness at a date: the director's call alone
     MANAGE_USERS = "manage_users"
+    VIEW_HISTORY = "view_history"  # a record's « Historique »: who changed what, when
+    READ_JOURNAL = "read_journal"  # the whole journal, its filters and its CSV export
 
 
 _EVERYONE = {Permission.PUBLIC, Permission.READ}
 
 _QUALITY_WORK = {
+    Permission.VIEW_HISTORY,
     Permission.EDIT_CAMPAIGN,
     Permission.EDIT_INDICATORS,
     Permission.BUILD_DOSSIER,
@@ -44,7 +47,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     # The platform admin runs accounts and référentiels; judging a school's proofs and signing
     # its readiness are the quality lead's and the director's calls, so not the admin's.
     Role.ADMIN: frozenset(set(Permission) - {Permission.REVIEW_EVIDENCE, Permission.SIGN_OFF}),
-    Role.DIRECTOR: frozenset(_EVERYONE | _QUALITY_WORK | {Permission.SIGN_OFF}),
+    Role.DIRECTOR: frozenset(_EVERYONE | _QUALITY_WORK | {Permission.SIGN_OFF,
+                                                          Permission.READ_JOURNAL}),
     Role.QUALITY_LEAD: frozenset(_EVERYONE | _QUALITY_WORK),
     Role.SITE_MANAGER: frozenset(
         _EVERYONE

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Flask, abort, current_app, flash, jsonify, redirect, request, url_for
+from flask import Flask, abort, current_app, flash, g, jsonify, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
 from ..extensions import db, login_manager
+from ..journal.context import API, PAGE, Actor, set_request_actor
 from ..models import ApiToken, User
 from .permissions import Permission, has_permission
 
@@ -42,11 +43,15 @@ def load_token_user(req) -> User | None:
     scheme, _sep, token = req.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return None
-    return db.session.scalar(
-        select(User)
+    row = db.session.execute(
+        select(User, ApiToken.id)
         .join(ApiToken, ApiToken.user_id == User.id)
         .where(ApiToken.token_hash == ApiToken.hash(token.strip()), ApiToken.revoked_at.is_(None))
-    )
+    ).first()
+    if row is None:
+        return None
+    g.api_token_id = row[1]  # the journal says which token acted
+    return row[0]
 
 
 def unauthorized():
@@ -60,12 +65,25 @@ def unauthorized():
     return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
 
 
+def request_actor() -> Actor:
+    """Who acts in this request, for the journal: the user, the page or the API and its token,
+    the client's address."""
+    address = (request.remote_addr or "")[:64]
+    origin = API if is_api_request() else PAGE
+    if not current_user.is_authenticated:
+        return Actor(origin=origin, address=address)
+    return Actor(origin=origin, user_id=current_user.id, email=current_user.email,
+                 school_id=current_user.school_id, token_id=g.get("api_token_id"),
+                 address=address)
+
+
 def enforce_permissions():
     """Refuse any request whose view is undeclared or needs a permission the user lacks."""
     endpoint = request.endpoint
     if endpoint is None or endpoint in _STATIC_ENDPOINTS:
         return None  # 404 or a static file
     view = current_app.view_functions[endpoint]
+    set_request_actor(request_actor())
     permission = getattr(view, "required_permission", None)
     if permission is None:
         current_app.logger.error("View %s declares no permission: refused.", endpoint)

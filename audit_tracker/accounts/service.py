@@ -25,6 +25,11 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
     return user
 
 
+def account_named(session: Session, email: str) -> User | None:
+    """The account an e-mail names, active or not (to file a refused login under it)."""
+    return session.scalar(select(User).where(User.email == email.strip().lower()))
+
+
 class AccountError(ValueError):
     """A user-facing reason why an account cannot be created."""
 

@@ -11,11 +11,13 @@ from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
 from ..extensions import db
+from ..journal import service as journal
+from ..journal.context import PAGE, Actor
 from ..models import Role, User
 from ..web.lookups import school_sites
 from .forms import LanguageForm, LoginForm, UserForm
 from .permissions import Permission, public, requires
-from .service import AccountError, authenticate, create_user
+from .service import AccountError, account_named, authenticate, create_user
 
 bp = Blueprint("accounts", __name__)
 
@@ -45,8 +47,19 @@ def login():
     if form.validate_on_submit():
         user = authenticate(db.session, form.email.data, form.password.data)
         if user is None:
+            target = account_named(db.session, form.email.data or "")
+            journal.record_event(db.session, journal.LOGIN_FAILED,
+                                 table_name="user" if target else "",
+                                 record_id=target.id if target else "",
+                                 school_id=target.school_id if target else None,
+                                 detail={"email": (form.email.data or "").strip()[:254]})
+            db.session.commit()
             flash(_("Adresse e-mail ou mot de passe incorrect."), "danger")
         else:
+            journal.record_event(db.session, journal.LOGIN, table_name="user", record_id=user.id,
+                                 actor=Actor(origin=PAGE, user_id=user.id, email=user.email,
+                                             school_id=user.school_id,
+                                             address=(request.remote_addr or "")[:64]))
             db.session.commit()
             session.permanent = True
             login_user(user, remember=form.remember.data)
@@ -57,6 +70,8 @@ def login():
 @bp.route("/deconnexion", methods=["POST"])
 @requires(Permission.READ)
 def logout():
+    journal.record_event(db.session, journal.LOGOUT, table_name="user", record_id=current_user.id)
+    db.session.commit()
     logout_user()
     flash(_("Vous êtes déconnecté."), "info")
     return redirect(url_for("accounts.login"))

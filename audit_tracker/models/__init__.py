@@ -43,6 +43,7 @@ from .indicators import (
     IndicatorTarget,
 )
 from .jobs import BUILD_STATUS_LABELS, BuildStatus, JobRow
+from .journal import JournalEntry, JournalHead
 from .readiness import CampaignCriterion, ReadinessSignOff, ReadinessSnapshot, SiteExemption
 from .referentiel import (
     Criterion,
@@ -60,6 +61,8 @@ __all__ = [
     "BuildStatus",
     "DossierBuild",
     "JobRow",
+    "JournalEntry",
+    "JournalHead",
     "ACTION_STATUS_LABELS",
     "COMMISSION_DECISION_LABELS",
     "FINDING_STATUS_LABELS",

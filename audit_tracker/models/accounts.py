@@ -44,6 +44,9 @@ class User(UserMixin, TimestampMixin, Model):
         CheckConstraint("role <> 'site' OR site_id IS NOT NULL", name="site_role_has_site"),
     )
 
+    # A login is journaled as such; its timestamp is not a change of the account.
+    __journal_ignore__ = frozenset({"last_login_at"})
+
     id: Mapped[int] = mapped_column(primary_key=True)
     school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
     site_id: Mapped[int | None] = mapped_column(ForeignKey("site.id"))
