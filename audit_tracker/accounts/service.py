@@ -22,6 +22,8 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
     if not user.check_password(password) or not user.active:
         return None
     user.last_login_at = utcnow()
+    if not user.session_token:  # the first login since the account was made or upgraded
+        user.end_sessions()
     return user
 
 

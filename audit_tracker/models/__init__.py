@@ -1,6 +1,6 @@
 """Every model, importable from one place (and all registered before Alembic compares)."""
 
-from .accounts import ROLE_LABELS, ApiToken, Role, User
+from .accounts import ROLE_LABELS, ApiToken, LoginThrottle, Role, User
 from .campaign import (
     COMMISSION_DECISION_LABELS,
     MEETING_KIND_LABELS,
@@ -86,6 +86,7 @@ __all__ = [
     "MEETING_KIND_LABELS",
     "MILESTONE_KIND_LABELS",
     "ApiToken",
+    "LoginThrottle",
     "Campaign",
     "COMPARISON_LABELS",
     "COUNT_COLUMNS",

@@ -1,4 +1,5 @@
-"""journal: every change, login and download, hash-chained; its head, locked by each writer
+"""journal (every change, login and download, hash-chained; its head, locked by each writer),
+revocable sessions (user.session_token) and the login brake (login_throttle)
 
 Revision ID: 0008
 Revises: 0006
@@ -51,8 +52,21 @@ def upgrade():
                             sa.column('seq', sa.Integer()), sa.column('hash', sa.String())),
                    [{'id': 1, 'seq': 0, 'hash': '0' * 64}])
 
+    op.create_table('login_throttle',
+    sa.Column('key', sa.String(length=300), nullable=False),
+    sa.Column('failures', sa.Integer(), nullable=False),
+    sa.Column('window_start', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('blocked_until', sa.DateTime(timezone=True), nullable=True),
+    sa.PrimaryKeyConstraint('key', name=op.f('pk_login_throttle'))
+    )
+    with op.batch_alter_table('user', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('session_token', sa.String(length=64), nullable=True))
+
 
 def downgrade():
+    with op.batch_alter_table('user', schema=None) as batch_op:
+        batch_op.drop_column('session_token')
+    op.drop_table('login_throttle')
     op.drop_table('journal_head')
     with op.batch_alter_table('journal_entry', schema=None) as batch_op:
         batch_op.drop_index('ix_journal_entry_record')
