@@ -295,3 +295,12 @@ def test_postgresql_locks_the_head_until_commit(app):
     with db.engine.connect() as other:  # free again
         other.execute(text("SET lock_timeout = '200ms'"))
         assert other.scalar(text("SELECT seq FROM journal_head WHERE id = 1 FOR UPDATE")) == 2
+
+
+def test_the_text_of_a_file_never_enters_the_journal(app, make_user, make_evidence):
+    """Search text may hold learners' personal data; the journal cannot forget it."""
+    evidence = make_evidence(make_user(Role.QUALITY_LEAD), fixture="preuve.pdf")
+    assert evidence.search_text
+    details = " ".join(e.detail for e in _entries())
+    assert "search_text" not in details and "extracted_text" not in details
+    assert json.loads(_entries(table_name="evidence")[0].detail)["fields"]["title"][1] == "preuve"
