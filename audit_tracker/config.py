@@ -39,7 +39,10 @@ DEFAULTS: dict[str, Any] = {
     # Cookies sent over HTTPS only: set AUDIT_TRACKER_SECURE_COOKIES=1 behind HTTPS (the
     # default serves ``make run``'s plain http://127.0.0.1).
     "SECURE_COOKIES": False,
-    "REMEMBER_DAYS": 14,  # « se souvenir de moi »: refused by the server after this many days
+    "REMEMBER_DAYS": 14,
+    # The key of the seals (sign-offs): kept outside the database; derived from the secret key,
+    # with a warning, when not set (audit_tracker/signing.py).
+    "SIGNING_KEY": None,  # « se souvenir de moi »: refused by the server after this many days
     # The brake on guessed passwords (accounts/throttle.py): failures within the window before
     # the account, or the address, is blocked for LOGIN_BLOCK_MINUTES.
     "LOGIN_MAX_FAILURES": 5,
