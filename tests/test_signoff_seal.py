@@ -113,3 +113,35 @@ def test_a_signoff_from_before_the_seals_says_so(app, signed):
                        .values(seal=None))
     db.session.commit()
     assert seal_state(_reload(signed.id)) == "unsealed"
+
+
+# --- the same for dossier builds ------------------------------------------------------------
+
+@pytest.mark.parametrize("column,value", [("sha256", "0" * 64), ("created_by_id", None),
+                                          ("options", {"with_zip": False}), ("size", 1)])
+def test_a_dossier_build_changed_in_the_database_shows_altered(app, client, auth, demo, column,
+                                                               value):
+    from audit_tracker.dossier.builds import build_seal_state, seal_build
+    from audit_tracker.models import BuildStatus, DossierBuild
+
+    app.config["SIGNING_KEY"] = "clé-de-scellement-de-test"
+    campaign = db.session.scalar(select(Campaign).limit(1))
+    director = db.session.scalar(select(User).where(User.email == "direction@e2c-var.example"))
+    build = DossierBuild(campaign_id=campaign.id, created_by_id=director.id,
+                         options={"with_zip": True}, status=BuildStatus.DONE, progress=100,
+                         pdf_key="cle-opaque", sha256="a" * 64, size=1234, page_count=3,
+                         piece_count=1)
+    db.session.add(build)
+    db.session.flush()
+    seal_build(build)
+    db.session.commit()
+    url = f"/campagnes/{campaign.id}/dossier/{build.id}"
+    auth.login_demo(demo, "direction")
+    assert 'data-testid="seal">intègre<' in client.get(url).get_data(as_text=True)
+
+    db.session.execute(update(DossierBuild).where(DossierBuild.id == build.id)
+                       .values({column: value}))
+    db.session.commit()
+    db.session.expire_all()
+    assert build_seal_state(db.session.get(DossierBuild, build.id)) == "altered"
+    assert 'data-testid="seal">altéré' in client.get(url).get_data(as_text=True)

@@ -1,5 +1,5 @@
 """journal (every change, login and download, hash-chained; its head, locked by each writer),
-revocable sessions (user.session_token), the login brake (login_throttle) and the sign-off seal
+revocable sessions (user.session_token), the login brake (login_throttle) and the sign-off and dossier seals
 
 Revision ID: 0008
 Revises: 0006
@@ -63,9 +63,13 @@ def upgrade():
         batch_op.add_column(sa.Column('session_token', sa.String(length=64), nullable=True))
     with op.batch_alter_table('readiness_sign_off', schema=None) as batch_op:
         batch_op.add_column(sa.Column('seal', sa.String(length=64), nullable=True))
+    with op.batch_alter_table('dossier_build', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('seal', sa.String(length=64), nullable=True))
 
 
 def downgrade():
+    with op.batch_alter_table('dossier_build', schema=None) as batch_op:
+        batch_op.drop_column('seal')
     with op.batch_alter_table('readiness_sign_off', schema=None) as batch_op:
         batch_op.drop_column('seal')
     with op.batch_alter_table('user', schema=None) as batch_op:
