@@ -304,3 +304,13 @@ def test_the_text_of_a_file_never_enters_the_journal(app, make_user, make_eviden
     details = " ".join(e.detail for e in _entries())
     assert "search_text" not in details and "extracted_text" not in details
     assert json.loads(_entries(table_name="evidence")[0].detail)["fields"]["title"][1] == "preuve"
+
+
+def test_a_command_entry_is_filed_under_the_school_of_its_parent(app, school):
+    """The demo and other commands act as nobody: their entries still reach the school's
+    journal through the row's own school or a loaded parent's."""
+    campaign = factories.CampaignFactory(school=school)
+    milestone = factories.MilestoneFactory(campaign=campaign)
+    db.session.commit()
+    entry = _entries(table_name="milestone", record_id=str(milestone.id))[0]
+    assert entry.actor_id is None and entry.school_id == school.id

@@ -69,6 +69,7 @@ def detail(campaign_id: int):
 @bp.get("/campagnes/<int:campaign_id>/historique")
 @requires(Permission.VIEW_HISTORY)
 def history(campaign_id: int):
+    """Who changed this campaign, when and from where, from the journal."""
     campaign = get_campaign_or_404(campaign_id)
     return render_history("campaign", campaign.id, title=campaign.name,
                           back_url=url_for("campaigns.detail", campaign_id=campaign.id))

@@ -261,6 +261,7 @@ def detail(evidence_id: int):
 @bp.get("/<int:evidence_id>/historique")
 @requires(Permission.VIEW_HISTORY)
 def history(evidence_id: int):
+    """Who changed this proof, when and from where, for those who run the quality work."""
     evidence = get_evidence_or_404(evidence_id)
     return render_history("evidence", evidence.id, title=evidence.title,
                           back_url=url_for("evidence.detail", evidence_id=evidence.id))

@@ -413,6 +413,7 @@ def finding(campaign_id: int, finding_id: int):
 @bp.get("/constats/<int:finding_id>/historique")
 @requires(Permission.VIEW_HISTORY)
 def finding_history(campaign_id: int, finding_id: int):
+    """Who changed this finding, when and from where, from the journal."""
     record = get_finding_or_404(get_campaign_or_404(campaign_id), finding_id)
     return render_history("finding", record.id, title=record.title,
                           back_url=url_for("findings.finding", campaign_id=campaign_id,
@@ -626,6 +627,7 @@ def action(campaign_id: int, action_id: int):
 @bp.get("/actions/<int:action_id>/historique")
 @requires(Permission.VIEW_HISTORY)
 def action_history(campaign_id: int, action_id: int):
+    """Who changed this action, when and from where, from the journal."""
     record = get_action_or_404(get_campaign_or_404(campaign_id), action_id)
     return render_history("action", record.id, title=record.title,
                           back_url=url_for("findings.action", campaign_id=campaign_id,

@@ -23,7 +23,7 @@ from typing import Any
 from sqlalchemy import event, inspect
 from sqlalchemy.orm import ColumnProperty, RelationshipProperty, Session, scoped_session
 from sqlalchemy.orm.attributes import NO_VALUE
-from sqlalchemy.orm.interfaces import MANYTOMANY
+from sqlalchemy.orm.interfaces import MANYTOMANY, MANYTOONE
 
 from ..clock import as_utc, utcnow
 from . import chain
@@ -78,7 +78,7 @@ def _entry(actor: Any, now: datetime, kind: str, obj: Any,
            detail: dict[str, Any]) -> dict[str, Any]:
     mapper = inspect(obj).mapper
     identity = mapper.primary_key_from_instance(obj)
-    school_id = actor.school_id if actor.user_id else getattr(obj, "school_id", None)
+    school_id = actor.school_id if actor.user_id else _school_of(obj)
     return {
         "at": now, "kind": kind, "actor_id": actor.user_id, "actor_email": actor.email,
         "origin": actor.origin, "token_id": actor.token_id, "address": actor.address,
@@ -87,6 +87,23 @@ def _entry(actor: Any, now: datetime, kind: str, obj: Any,
         "record_id": "-".join(str(part) for part in identity)[:80],
         "detail": chain.canonical_json(detail),
     }
+
+
+def _school_of(obj: Any, depth: int = 3) -> int | None:
+    """The school a row belongs to, for a command's entry: its own ``school_id``, or that of a
+    parent already loaded (a finding's milestone's campaign), read without any query."""
+    state = inspect(obj)
+    own = state.dict.get("school_id")
+    if isinstance(own, int) or depth == 0:
+        return own if isinstance(own, int) else None
+    for prop in state.mapper.relationships:
+        if prop.direction is MANYTOONE:
+            parent = state.dict.get(prop.key)
+            if parent is not None and parent is not NO_VALUE:
+                found = _school_of(parent, depth - 1)
+                if found is not None:
+                    return found
+    return None
 
 
 def _changes(obj: Any, kind: str) -> dict[str, list[Any]]:

@@ -48,6 +48,7 @@ def _filters(form: JournalFilterForm) -> service.Filters:
 @bp.get("/")
 @requires(Permission.READ_JOURNAL)
 def index():
+    """The direction's and admin's view of everything journaled in their school."""
     form = _form()
     filters = _filters(form)
     page = form.page.data if form.page.data and not form.page.errors else 1
@@ -64,6 +65,7 @@ def index():
 @bp.get("/export.csv")
 @requires(Permission.READ_JOURNAL)
 def export():
+    """The filtered journal as CSV, streamed and bounded, for an auditor or a spreadsheet."""
     filters = _filters(_form())
     school_id = current_user.school_id
 

@@ -78,9 +78,9 @@ class User(UserMixin, TimestampMixin, Model):
         self.session_token = secrets.token_urlsafe(32)
 
     def get_id(self) -> str:
-        """What the session and the remember-me cookie hold: the id, the account's session
-        token and the login's time (in seconds), so each login gives a new cookie, which the
-        server refuses once the token changed or the remember-me duration has passed."""
+        """The cookies' id: account, session token and login time, so logout and age end it."""
+        # Each login gives a new cookie, which the server refuses once the token changed or
+        # the remember-me duration has passed (accounts.security.load_session_user).
         return f"{self.id}:{self.session_token or ''}:{int(utcnow().timestamp())}"
 
     def check_password(self, password: str) -> bool:
