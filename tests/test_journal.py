@@ -314,3 +314,14 @@ def test_a_command_entry_is_filed_under_the_school_of_its_parent(app, school):
     db.session.commit()
     entry = _entries(table_name="milestone", record_id=str(milestone.id))[0]
     assert entry.actor_id is None and entry.school_id == school.id
+
+
+def test_the_csv_export_is_bounded(app, school):
+    from audit_tracker.journal import service
+
+    for n in range(4):
+        factories.CampaignFactory(school=school, name=f"Campagne {n}")
+        db.session.commit()
+    rows = list(service.export_rows(db.session, school.id, service.Filters(), limit=2))
+    assert len(rows) == 3 and rows[0][0] == "seq"  # the header, then the 2 most recent
+    assert [int(r[0]) for r in rows[1:]] == sorted((int(r[0]) for r in rows[1:]), reverse=True)
