@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -66,6 +67,11 @@ def configure(app: Flask, test_config: Mapping[str, Any] | None) -> None:
     if test_config:
         app.config.from_mapping(test_config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    # Cookies: Secure when configured, the remember-me one short-lived (the server refuses it
+    # after REMEMBER_DAYS too: see accounts.security.load_session_user).
+    if app.config["SECURE_COOKIES"]:
+        app.config.update(SESSION_COOKIE_SECURE=True, REMEMBER_COOKIE_SECURE=True)
+    app.config["REMEMBER_COOKIE_DURATION"] = timedelta(days=int(app.config["REMEMBER_DAYS"]))
     if not app.config["SQLALCHEMY_DATABASE_URI"]:
         app.config["SQLALCHEMY_DATABASE_URI"] = (
             f"sqlite:///{Path(app.instance_path) / 'audit_tracker.sqlite3'}"
@@ -99,6 +105,9 @@ def register_extensions(app: Flask) -> None:
     from .i18n import select_locale, select_timezone
 
     db.init_app(app)
+    from .journal.hooks import install as journal_every_flush
+
+    journal_every_flush(db.session)  # every change of every model, in its own transaction
     migrate.init_app(app, db, directory=str(PROJECT_DIR / "migrations"),
                      include_object=include_in_migrations)
     csrf.init_app(app)
@@ -139,6 +148,7 @@ def register_blueprints(app: Flask) -> None:
     from .findings.exports import exports_bp
     from .findings.views import bp as findings_bp
     from .indicators.views import bp as indicators_bp
+    from .journal.views import bp as journal_bp
     from .network.views import bp as network_bp
     from .notes.views import bp as notes_bp
     from .ops.views import bp as ops_bp
@@ -160,6 +170,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(dossier_bp, url_prefix="/campagnes/<int:campaign_id>/dossier")
     app.register_blueprint(readiness_bp, url_prefix="/campagnes/<int:campaign_id>/preparation")
     app.register_blueprint(notes_bp, url_prefix="/campagnes/<int:campaign_id>/notes")
+    app.register_blueprint(journal_bp, url_prefix="/journal")
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     csrf.exempt(api_bp)  # bearer tokens only, never cookies: see api/auth.py
 

@@ -30,6 +30,7 @@ dossier_cli = AppGroup("dossier", help="Dossier de preuves (PDF et archive ZIP).
 readiness_cli = AppGroup("readiness", help="État de préparation : instantanés quotidiens.")
 schools_cli = AppGroup("schools", help="Écoles du réseau sur cette instance.")
 jobs_cli = AppGroup("jobs", help="Travaux en arrière-plan (file RQ).")
+journal_cli = AppGroup("journal", help="Journal chaîné : vérification et tête de chaîne.")
 
 
 def init_commands(app: Flask) -> None:
@@ -44,6 +45,7 @@ def init_commands(app: Flask) -> None:
     app.cli.add_command(jobs_cli)
     app.cli.add_command(schools_cli)
     app.cli.add_command(check)
+    app.cli.add_command(journal_cli)
 
 
 def _private_write(path: Path, text: str) -> None:
@@ -470,3 +472,29 @@ def dossier_build(campaign_id: int, output: Path, zip_file: Path | None, sans_an
                f"{result.piece_count} pièces, {result.size} octets, SHA-256 {result.sha256}).")
     if result.zip_path:
         click.echo(f"Archive écrite : {result.zip_path}.")
+
+
+@journal_cli.command("verify")
+def journal_verify() -> None:
+    """Walk the journal's chain: exit code 1 on any altered, deleted or inserted entry."""
+    from .journal.chain import verify
+
+    with db.engine.connect() as connection:
+        verdict = verify(connection)
+    for problem in verdict.problems:
+        click.echo(f"ALTÉRÉ : {problem}", err=True)
+    if not verdict.ok:
+        click.echo(f"Journal altéré : {len(verdict.problems)} problème(s) sur "
+                   f"{verdict.checked} entrées.", err=True)
+        raise SystemExit(1)
+    click.echo(f"Journal intègre : {verdict.checked} entrées, tête n° {verdict.head_seq} "
+               f"{verdict.head_hash}.")
+
+
+@journal_cli.command("head")
+def journal_head() -> None:
+    """Print the chain's head (position and hash), to note outside the database."""
+    from .journal.service import head
+
+    seq, digest = head(db.session)
+    click.echo(f"{seq} {digest}")

@@ -35,6 +35,20 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    # Cookies sent over HTTPS only: set AUDIT_TRACKER_SECURE_COOKIES=1 behind HTTPS (the
+    # default serves ``make run``'s plain http://127.0.0.1).
+    "SECURE_COOKIES": False,
+    "REMEMBER_DAYS": 14,
+    # The key of the seals (sign-offs): kept outside the database; derived from the secret key,
+    # with a warning, when not set (audit_tracker/signing.py).
+    "SIGNING_KEY": None,  # « se souvenir de moi »: refused by the server after this many days
+    # The brake on guessed passwords (accounts/throttle.py): failures within the window before
+    # the account, or the address, is blocked for LOGIN_BLOCK_MINUTES.
+    "LOGIN_MAX_FAILURES": 5,
+    "LOGIN_MAX_FAILURES_PER_ADDRESS": 20,
+    "LOGIN_WINDOW_MINUTES": 15,
+    "LOGIN_BLOCK_MINUTES": 15,
     "WTF_CSRF_TIME_LIMIT": 8 * 3600,  # a working day: a form left open over lunch still posts
     "PERMANENT_SESSION_LIFETIME": 8 * 3600,
     # Reminder e-mails (``flask reminders send``): the SMTP relay and the links they carry.
@@ -61,10 +75,16 @@ _INT_KEYS = {
     "PERMANENT_SESSION_LIFETIME",
     "MAIL_PORT",
     "TRUSTED_PROXIES",
+    "REMEMBER_DAYS",
+    "LOGIN_MAX_FAILURES",
+    "LOGIN_MAX_FAILURES_PER_ADDRESS",
+    "LOGIN_WINDOW_MINUTES",
+    "LOGIN_BLOCK_MINUTES",
 }
 _BOOL_KEYS = {
     "SESSION_COOKIE_SECURE",
     "REMEMBER_COOKIE_SECURE",
+    "SECURE_COOKIES",
     "TESTING",
     "WTF_CSRF_ENABLED",
     "MAIL_USE_TLS",

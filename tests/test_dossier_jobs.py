@@ -123,6 +123,8 @@ def test_inprocess_build_runs_in_the_background_and_records_the_files(app, linke
     assert len(pdf) == build.size
     assert len(PdfReader(io.BytesIO(pdf)).pages) == build.page_count > 1
     assert build.piece_count >= 1
+    # Sealed with the key kept outside the database (issue 12, item 8).
+    assert builds.build_seal_state(build) == "intact"
     archive = stored_bytes(app, build.zip_key)
     assert hashlib.sha256(archive).hexdigest() == build.zip_sha256
     assert len(archive) == build.zip_size

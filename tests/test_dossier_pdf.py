@@ -476,3 +476,15 @@ def test_missing_font_is_a_clear_french_error(tmp_path):
         font_mod.register_fonts(tmp_path)
     assert "fonts-dejavu-core" in str(missing.value)
     assert "DOSSIER_FONT_DIR" in str(missing.value)
+
+
+def test_the_cover_prints_the_journal_head(setting, tmp_path):
+    """Issue 12: the chain's head when the dossier was made, printed where anyone can compare it
+    with ``flask journal verify``'s later."""
+    from audit_tracker.journal.service import head
+
+    seq, digest = head(db.session)
+    assert seq > 0
+    result, _steps = build(setting, tmp_path)
+    cover = PdfReader(result.pdf_path).pages[0].extract_text()
+    assert f"entrée n° {seq}" in cover and digest in cover.replace("\n", "")

@@ -160,6 +160,14 @@ MATRIX: dict[str, frozenset[str] | str] = {
     "api.note_issue": frozenset({"direction"}),
     "api.note_pdf": EVERYONE,
     "api.note_docx": EVERYONE,
+    # The journal: a record's history for those who run the quality work; the whole journal
+    # (every person's logins and downloads) for the direction and the admin only.
+    "campaigns.history": EDITORS,
+    "evidence.history": EDITORS,
+    "findings.finding_history": EDITORS,
+    "findings.action_history": EDITORS,
+    "journal.index": frozenset({"admin", "direction"}),
+    "journal.export": frozenset({"admin", "direction"}),
 }
 
 # Requests that change who is logged in or delete the sample rows run last.

@@ -31,11 +31,14 @@ class Permission(enum.StrEnum):
     MANAGE_USERS = "manage_users"
     MANAGE_SCHOOLS = "manage_schools"  # create the network's schools (the platform admin)
     VIEW_NETWORK = "view_network"  # every school's campaigns on one page (référent réseau)
+    VIEW_HISTORY = "view_history"  # a record's « Historique »: who changed what, when
+    READ_JOURNAL = "read_journal"  # the whole journal, its filters and its CSV export
 
 
 _EVERYONE = {Permission.PUBLIC, Permission.READ}
 
 _QUALITY_WORK = {
+    Permission.VIEW_HISTORY,
     Permission.EDIT_CAMPAIGN,
     Permission.EDIT_INDICATORS,
     Permission.BUILD_DOSSIER,
@@ -56,7 +59,8 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.DIRECTOR: frozenset(_EVERYONE | _QUALITY_WORK | {Permission.SIGN_OFF,
                                                           Permission.EDIT_SCHOOL,
                                                           Permission.PREPARE_NOTE,
-                                                          Permission.ISSUE_NOTE}),
+                                                          Permission.ISSUE_NOTE,
+                                                          Permission.READ_JOURNAL}),
     Role.QUALITY_LEAD: frozenset(_EVERYONE | _QUALITY_WORK | {Permission.EDIT_SCHOOL,
                                                               Permission.PREPARE_NOTE}),
     Role.SITE_MANAGER: frozenset(

@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
-from flask import Flask, abort, current_app, flash, jsonify, redirect, request, url_for
+import hmac
+
+from flask import (
+    Flask,
+    abort,
+    current_app,
+    flash,
+    g,
+    jsonify,
+    redirect,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
+from ..clock import utcnow
 from ..extensions import db, login_manager
+from ..journal.context import API, PAGE, Actor, set_request_actor
 from ..models import ApiToken, User
 from .permissions import Permission, has_permission
 
@@ -29,10 +44,26 @@ def init_security(app: Flask) -> None:
 
 
 def load_session_user(user_id: str) -> User | None:
-    """The user of a page session. The API never honours the cookie, so it needs no CSRF token."""
+    """The user of a page session or remember-me cookie, checked against the database on every
+    request: the account's current session token (a logout or a new password changes it), its
+    being active, and the login's age (REMEMBER_DAYS at most). The API never honours the cookie,
+    so it needs no CSRF token."""
     if is_api_request():
         return None
-    return db.session.get(User, int(user_id))
+    ident, _sep, rest = str(user_id).partition(":")
+    token, _sep, stamp = rest.partition(":")
+    if not (ident.isdigit() and len(ident) <= 9 and token and stamp.isdigit()
+            and len(stamp) <= 12):
+        return None  # an id from before revocable sessions, or forged: log in again
+    user = db.session.get(User, int(ident))
+    if user is None or not user.active or not user.session_token:
+        return None
+    if not hmac.compare_digest(user.session_token.encode(), token.encode()):
+        return None
+    age = utcnow().timestamp() - int(stamp)
+    if not -300 <= age <= current_app.config["REMEMBER_COOKIE_DURATION"].total_seconds():
+        return None
+    return user
 
 
 def load_token_user(req) -> User | None:
@@ -42,11 +73,15 @@ def load_token_user(req) -> User | None:
     scheme, _sep, token = req.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         return None
-    return db.session.scalar(
-        select(User)
+    row = db.session.execute(
+        select(User, ApiToken.id)
         .join(ApiToken, ApiToken.user_id == User.id)
         .where(ApiToken.token_hash == ApiToken.hash(token.strip()), ApiToken.revoked_at.is_(None))
-    )
+    ).first()
+    if row is None:
+        return None
+    g.api_token_id = row[1]  # the journal says which token acted
+    return row[0]
 
 
 def unauthorized():
@@ -56,8 +91,26 @@ def unauthorized():
             "(en-tête Authorization: Bearer …)."
         )
         return jsonify(error=message), 401
-    flash(_("Veuillez vous connecter (votre session a peut-être expiré)."), "warning")
+    if "_user_id" in session:  # a session this server no longer honours
+        for key in ("_user_id", "_fresh", "_id"):
+            session.pop(key, None)
+        flash(_("Votre session a pris fin (déconnexion, nouveau mot de passe ou durée "
+                "dépassée) : veuillez vous reconnecter."), "warning")
+    else:
+        flash(_("Veuillez vous connecter."), "info")
     return redirect(url_for("accounts.login", next=request.full_path.rstrip("?")))
+
+
+def request_actor() -> Actor:
+    """Who acts in this request, for the journal: the user, the page or the API and its token,
+    the client's address."""
+    address = (request.remote_addr or "")[:64]
+    origin = API if is_api_request() else PAGE
+    if not current_user.is_authenticated:
+        return Actor(origin=origin, address=address)
+    return Actor(origin=origin, user_id=current_user.id, email=current_user.email,
+                 school_id=current_user.school_id, token_id=g.get("api_token_id"),
+                 address=address)
 
 
 def enforce_permissions():
@@ -66,6 +119,7 @@ def enforce_permissions():
     if endpoint is None or endpoint in _STATIC_ENDPOINTS:
         return None  # 404 or a static file
     view = current_app.view_functions[endpoint]
+    set_request_actor(request_actor())
     permission = getattr(view, "required_permission", None)
     if permission is None:
         current_app.logger.error("View %s declares no permission: refused.", endpoint)

@@ -22,7 +22,14 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
     if not user.check_password(password) or not user.active:
         return None
     user.last_login_at = utcnow()
+    if not user.session_token:  # the first login since the account was made or upgraded
+        user.end_sessions()
     return user
+
+
+def account_named(session: Session, email: str) -> User | None:
+    """The account an e-mail names, active or not (to file a refused login under it)."""
+    return session.scalar(select(User).where(User.email == email.strip().lower()))
 
 
 class AccountError(ValueError):

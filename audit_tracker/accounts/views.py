@@ -2,20 +2,37 @@
 
 from __future__ import annotations
 
+import math
+from datetime import timedelta
 from urllib.parse import urlsplit
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
+from ..clock import utcnow
 from ..extensions import db
+from ..journal import service as journal
+from ..journal.context import PAGE, Actor
 from ..models import Role, School, Site, User
+from . import throttle
 from .forms import LanguageForm, LoginForm, SchoolForm, UserForm
 from .permissions import Permission, public, requires
 from .schools import NewSchool, SchoolError, create_school, parse_sites, schools_overview
-from .service import AccountError, authenticate, create_user
+from .service import AccountError, account_named, authenticate, create_user
 
 bp = Blueprint("accounts", __name__)
 MAX_ID = 2_147_483_647  # what the database holds: a larger ?ecole= is a 404, never a 500
@@ -45,21 +62,60 @@ def login():
         return redirect(url_for("campaigns.index"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = authenticate(db.session, form.email.data, form.password.data)
+        email, address = form.email.data or "", (request.remote_addr or "")[:64]
+        now = utcnow()
+        until = throttle.blocked_until(db.session, email, address, now)
+        if until is not None:
+            journal.record_event(db.session, journal.LOGIN_THROTTLED,
+                                 detail={"email": email.strip()[:254]})
+            db.session.commit()
+            minutes = max(1, math.ceil((until - now).total_seconds() / 60))
+            flash(ngettext(
+                "Trop de tentatives de connexion infructueuses : réessayez dans %(num)s minute.",
+                "Trop de tentatives de connexion infructueuses : réessayez dans %(num)s minutes.",
+                minutes), "danger")
+            return render_template("accounts/login.html", form=form), 429
+        user = authenticate(db.session, email, form.password.data)
         if user is None:
+            target = account_named(db.session, email)
+            throttle.record_failure(db.session, email, address, now, _limits())
+            journal.record_event(db.session, journal.LOGIN_FAILED,
+                                 table_name="user" if target else "",
+                                 record_id=target.id if target else "",
+                                 school_id=target.school_id if target else None,
+                                 detail={"email": email.strip()[:254]})
+            db.session.commit()
             flash(_("Adresse e-mail ou mot de passe incorrect."), "danger")
         else:
+            throttle.record_success(db.session, email, address)
+            journal.record_event(db.session, journal.LOGIN, table_name="user", record_id=user.id,
+                                 actor=Actor(origin=PAGE, user_id=user.id, email=user.email,
+                                             school_id=user.school_id, address=address))
             db.session.commit()
-            session.permanent = True
+            # Not permanent: the cookie ends with the browser, and Flask-Login's « strong »
+            # protection drops a session seen from another browser (it spares permanent ones).
+            session.permanent = False
             login_user(user, remember=form.remember.data)
             return redirect(_safe_next(request.args.get("next")))
     return render_template("accounts/login.html", form=form)
+
+
+def _limits() -> throttle.Limits:
+    config = current_app.config
+    return throttle.Limits(
+        per_account=int(config["LOGIN_MAX_FAILURES"]),
+        per_address=int(config["LOGIN_MAX_FAILURES_PER_ADDRESS"]),
+        window=timedelta(minutes=int(config["LOGIN_WINDOW_MINUTES"])),
+        block=timedelta(minutes=int(config["LOGIN_BLOCK_MINUTES"])))
 
 
 @bp.route("/deconnexion", methods=["POST"])
 @requires(Permission.READ)
 def logout():
     """A POST with its CSRF token, so that a link elsewhere cannot sign a user out."""
+    journal.record_event(db.session, journal.LOGOUT, table_name="user", record_id=current_user.id)
+    current_user.end_sessions()  # every copy of this account's cookies stops working
+    db.session.commit()
     logout_user()
     flash(_("Vous êtes déconnecté."), "info")
     return redirect(url_for("accounts.login"))

@@ -14,6 +14,7 @@ from ..extensions import db
 from ..models import Campaign, Milestone, MilestoneKind, Role
 from ..readiness import home
 from ..referentiel.service import list_frameworks
+from ..web.history import render_history
 from ..web.lookups import get_campaign_or_404, get_milestone_or_404
 from . import service
 from .forms import CampaignForm, MilestoneForm
@@ -84,6 +85,15 @@ def detail(campaign_id: int):
             campaign, today, {kind for kind in MilestoneKind if kind.is_certification_audit}),
         finding_counts=service.finding_counts(db.session, campaign),
     )
+
+
+@bp.get("/campagnes/<int:campaign_id>/historique")
+@requires(Permission.VIEW_HISTORY)
+def history(campaign_id: int):
+    """Who changed this campaign, when and from where, from the journal."""
+    campaign = get_campaign_or_404(campaign_id)
+    return render_history("campaign", campaign.id, title=campaign.name,
+                          back_url=url_for("campaigns.detail", campaign_id=campaign.id))
 
 
 @bp.route("/campagnes/nouvelle", methods=["GET", "POST"])

@@ -23,6 +23,7 @@ from .. import jobs
 from ..clock import as_utc, local_today
 from ..models import Campaign, DossierBuild, JobRow, Role, Section, Site, User
 from ..readiness.rules import default_reference_date
+from ..signing import seal, seal_matches
 from ..storage import DOSSIERS, Namespace, StorageError
 from ..storage.digest import digest_file
 from .builder import build_dossier, check_options
@@ -53,6 +54,7 @@ class DossierBuildKind(jobs.JobKind[DossierBuild]):
             row.zip_size, row.zip_sha256 = zip_digest.size, zip_digest.sha256
         row.size, row.sha256 = result.size, result.sha256
         row.page_count, row.piece_count = result.page_count, result.piece_count
+        seal_build(row)
 
     def failure_message(self, error: Exception) -> str:
         """What the director reads when a build fails: what happened, and that nothing was
@@ -83,6 +85,30 @@ class DossierBuildKind(jobs.JobKind[DossierBuild]):
 
 
 DOSSIER_BUILD = DossierBuildKind()
+
+
+def sealed_content(build: DossierBuild) -> dict[str, Any]:
+    """What a finished build's seal covers."""
+    return {
+        "id": build.id, "campaign_id": build.campaign_id, "options": build.options,
+        "created_by_id": build.created_by_id,
+        "created_at": as_utc(build.created_at).isoformat(timespec="microseconds"),
+        "pdf_key": build.pdf_key, "sha256": build.sha256, "size": build.size,
+        "zip_key": build.zip_key, "zip_sha256": build.zip_sha256, "zip_size": build.zip_size,
+        "page_count": build.page_count, "piece_count": build.piece_count,
+    }
+
+
+def seal_build(build: DossierBuild) -> None:
+    build.seal = seal(sealed_content(build))
+
+
+def build_seal_state(build: DossierBuild) -> str:
+    """``intact``, ``altered`` (a sealed column changed in the database, or another signing
+    key), or ``unsealed`` (built before seals existed, or not finished)."""
+    if build.seal is None:
+        return "unsealed"
+    return "intact" if seal_matches(sealed_content(build), build.seal) else "altered"
 
 
 def request_build(session: Session, app: Flask, campaign: Campaign, options: DossierOptions,

@@ -138,6 +138,7 @@ def show(campaign_id: int, build_id: int):
         build=build,
         summary=builds.describe_options(db.session, build),
         refusal=builds.download_refusal(current_user, build),
+        seal=builds.build_seal_state(build),
     )
 
 

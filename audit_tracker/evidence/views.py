@@ -39,6 +39,7 @@ from ..models import (
 )
 from ..storage import EVIDENCE, storage_for, upload_tmp_dir
 from ..web.files import send_version
+from ..web.history import render_history
 from ..web.lookups import school_sites
 from ..web.navigation import local_path
 from . import queue, service
@@ -345,6 +346,15 @@ def detail(evidence_id: int):
         review_form=review_form,
         version_form=VersionForm(),
     )
+
+
+@bp.get("/<int:evidence_id>/historique")
+@requires(Permission.VIEW_HISTORY)
+def history(evidence_id: int):
+    """Who changed this proof, when and from where, for those who run the quality work."""
+    evidence = get_evidence_or_404(evidence_id)
+    return render_history("evidence", evidence.id, title=evidence.title,
+                          back_url=url_for("evidence.detail", evidence_id=evidence.id))
 
 
 @bp.route("/<int:evidence_id>/modifier", methods=["GET", "POST"])

@@ -46,6 +46,7 @@ from ..models import (
     Site,
     User,
 )
+from ..web.history import render_history
 from ..web.lookups import get_campaign_or_404, school_sites
 from . import service
 from .forms import (
@@ -412,6 +413,16 @@ def finding(campaign_id: int, finding_id: int):
     return _render_finding(campaign, record, form)
 
 
+@bp.get("/constats/<int:finding_id>/historique")
+@requires(Permission.VIEW_HISTORY)
+def finding_history(campaign_id: int, finding_id: int):
+    """Who changed this finding, when and from where, from the journal."""
+    record = get_finding_or_404(get_campaign_or_404(campaign_id), finding_id)
+    return render_history("finding", record.id, title=record.title,
+                          back_url=url_for("findings.finding", campaign_id=campaign_id,
+                                           finding_id=record.id))
+
+
 @bp.post("/constats/<int:finding_id>")
 @requires(Permission.EDIT_FINDINGS)
 def edit_finding(campaign_id: int, finding_id: int):
@@ -619,6 +630,16 @@ def action(campaign_id: int, action_id: int):
         form.closing_evidence_id.data = record.closing_evidence_id or 0
         form.lock_version.data = record.lock_version
     return _render_action(campaign, record, form)
+
+
+@bp.get("/actions/<int:action_id>/historique")
+@requires(Permission.VIEW_HISTORY)
+def action_history(campaign_id: int, action_id: int):
+    """Who changed this action, when and from where, from the journal."""
+    record = get_action_or_404(get_campaign_or_404(campaign_id), action_id)
+    return render_history("action", record.id, title=record.title,
+                          back_url=url_for("findings.action", campaign_id=campaign_id,
+                                           action_id=record.id))
 
 
 @bp.post("/actions/<int:action_id>")

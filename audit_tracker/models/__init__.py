@@ -1,6 +1,6 @@
 """Every model, importable from one place (and all registered before Alembic compares)."""
 
-from .accounts import ROLE_LABELS, ApiToken, Role, User
+from .accounts import ROLE_LABELS, ApiToken, LoginThrottle, Role, User
 from .campaign import (
     COMMISSION_DECISION_LABELS,
     MEETING_KIND_LABELS,
@@ -44,6 +44,7 @@ from .indicators import (
     IndicatorTarget,
 )
 from .jobs import BUILD_STATUS_LABELS, BuildStatus, JobRow
+from .journal import JournalEntry, JournalHead
 from .notes import NOTE_STATUS_LABELS, NoteStatus, ProgressNote
 from .readiness import CampaignCriterion, ReadinessSignOff, ReadinessSnapshot, SiteExemption
 from .referentiel import (
@@ -65,6 +66,8 @@ __all__ = [
     "NOTE_STATUS_LABELS",
     "NoteStatus",
     "ProgressNote",
+    "JournalEntry",
+    "JournalHead",
     "ACTION_STATUS_LABELS",
     "COMMISSION_DECISION_LABELS",
     "FINDING_STATUS_LABELS",
@@ -89,6 +92,7 @@ __all__ = [
     "MEETING_KIND_LABELS",
     "MILESTONE_KIND_LABELS",
     "ApiToken",
+    "LoginThrottle",
     "Campaign",
     "COMPARISON_LABELS",
     "COUNT_COLUMNS",

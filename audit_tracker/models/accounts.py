@@ -13,7 +13,7 @@ from sqlalchemy import CheckConstraint, DateTime, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from .base import Model, TimestampMixin, enum_column
+from .base import Model, TimestampMixin, enum_column, utcnow
 from .school import School, Site
 
 
@@ -47,6 +47,9 @@ class User(UserMixin, TimestampMixin, Model):
         CheckConstraint("role <> 'site' OR site_id IS NOT NULL", name="site_role_has_site"),
     )
 
+    # A login is journaled as such; its timestamp is not a change of the account.
+    __journal_ignore__ = frozenset({"last_login_at"})
+
     id: Mapped[int] = mapped_column(primary_key=True)
     school_id: Mapped[int] = mapped_column(ForeignKey("school.id"), index=True)
     site_id: Mapped[int | None] = mapped_column(ForeignKey("site.id"))
@@ -58,6 +61,9 @@ class User(UserMixin, TimestampMixin, Model):
     last_login_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # Secret part of the user's read-only iCalendar feed URL; a new one revokes the old URL.
     calendar_token: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # Part of every session's and remember-me cookie's id: a new one ends them all (logout,
+    # password change). Checked on each request by ``accounts.security.load_session_user``.
+    session_token: Mapped[str | None] = mapped_column(String(64))
 
     school: Mapped[School] = relationship()
     site: Mapped[Site | None] = relationship()
@@ -70,6 +76,17 @@ class User(UserMixin, TimestampMixin, Model):
     def set_password(self, password: str) -> None:
         """Only a salted hash is kept, never the password itself."""
         self.password_hash = generate_password_hash(password)
+        self.end_sessions()  # a new password logs out every browser that knew the old one
+
+    def end_sessions(self) -> None:
+        """Every session and remember-me cookie of this account stops working."""
+        self.session_token = secrets.token_urlsafe(32)
+
+    def get_id(self) -> str:
+        """The cookies' id: account, session token and login time, so logout and age end it."""
+        # Each login gives a new cookie, which the server refuses once the token changed or
+        # the remember-me duration has passed (accounts.security.load_session_user).
+        return f"{self.id}:{self.session_token or ''}:{int(utcnow().timestamp())}"
 
     def check_password(self, password: str) -> bool:
         """False, never an error, for an account whose password was never set."""
@@ -101,3 +118,15 @@ class ApiToken(TimestampMixin, Model):
         """A new token row and the clear token, which is never stored."""
         clear = "at_" + secrets.token_urlsafe(32)
         return cls(user=user, token_hash=cls.hash(clear), label=label), clear
+
+
+class LoginThrottle(Model):
+    """Failed logins counted per account or address (``accounts.throttle``): the brake."""
+
+    # The refused logins are journaled as events; the counters themselves are not changes.
+    __journal_skip__ = True
+
+    key: Mapped[str] = mapped_column(String(300), primary_key=True)  # compte:… / adresse:…
+    failures: Mapped[int] = mapped_column(default=0)
+    window_start: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    blocked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

@@ -42,6 +42,9 @@ class DossierBuild(JobRow, Model):
     zip_sha256: Mapped[str | None] = mapped_column(String(64))
     page_count: Mapped[int | None]
     piece_count: Mapped[int | None]
+    # HMAC-SHA256 (``audit_tracker.signing``) over who built what, with which options, and the
+    # outputs' hashes and sizes: « what did we send on 10 April? » cannot be rewritten unseen.
+    seal: Mapped[str | None] = mapped_column(String(64))
 
     campaign: Mapped[Campaign] = relationship()
     created_by: Mapped[User | None] = relationship()

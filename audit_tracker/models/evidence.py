@@ -86,6 +86,9 @@ CLAIM_STATUS_LABELS = {
 
 
 class Evidence(TimestampMixin, Model):
+    # Derived from the title, description and the file's text (which may hold learners'
+    # personal data): never copied into the journal, which cannot forget.
+    __journal_ignore__ = frozenset({"search_text"})
     __table_args__ = (
         CheckConstraint("kind <> 'lien' OR url IS NOT NULL", name="link_has_url"),
         CheckConstraint("kind <> 'papier' OR paper_location IS NOT NULL", name="paper_has_place"),
@@ -148,6 +151,7 @@ class Evidence(TimestampMixin, Model):
 class EvidenceVersion(Model):
     """One uploaded file, never modified: a new upload is a new version."""
 
+    __journal_ignore__ = frozenset({"extracted_text"})  # the file's text: see Evidence
     __table_args__ = (UniqueConstraint("evidence_id", "number"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)

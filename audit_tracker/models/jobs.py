@@ -45,6 +45,9 @@ BUILD_STATUS_LABELS = {
 class JobRow:
     """The columns of a background job's row (a mixin for a job kind's model)."""
 
+    # Signs of life, not changes: the journal records the status, not every 2 % of progress.
+    __journal_ignore__ = frozenset({"progress", "step", "heartbeat_at"})
+
     id: Mapped[int] = mapped_column(primary_key=True)
     status: Mapped[BuildStatus] = enum_column(BuildStatus, default=BuildStatus.QUEUED, index=True)
     progress: Mapped[int] = mapped_column(default=0)  # 0-100, as the user sees it

@@ -92,6 +92,10 @@ class ReadinessSignOff(Model):
     signed_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     signed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     comment: Mapped[str] = mapped_column(Text, default="")
+    # HMAC-SHA256 (``audit_tracker.signing``) over the campaign, date, milestone, signer, time,
+    # comment and the snapshot's hash, with a key kept outside the database; None for
+    # signatures made before seals existed.
+    seal: Mapped[str | None] = mapped_column(String(64))
 
     snapshot: Mapped[ReadinessSnapshot] = relationship()
     milestone: Mapped[Milestone | None] = relationship()

@@ -27,8 +27,8 @@ from .charts import readiness_bars, trend_chart
 from .dashboard import build_dashboard, findings_on, go_no_go, key_milestones
 from .forms import DecisionForm, ExemptionForm, ReferenceForm, SignOffForm
 from .rules import State, default_reference_date, readiness_of
-from .signoff import SignOffError, get_signoff, sign, signoffs_of
-from .snapshots import changes_between, is_intact, thaw
+from .signoff import SignOffError, get_signoff, seal_state, sign, signoffs_of
+from .snapshots import changes_between, thaw
 
 bp = Blueprint("readiness", __name__)
 
@@ -303,5 +303,5 @@ def signoff(campaign_id: int, signoff_id: int):
     today = local_today()
     now = readiness_of(db.session, campaign, found.as_of, today=today)
     return render_template("readiness/signoff.html", campaign=campaign, signoff=found,
-                           readiness=frozen, intact=is_intact(found.snapshot),
+                           readiness=frozen, seal=seal_state(found),
                            changes=changes_between(frozen, now))

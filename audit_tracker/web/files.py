@@ -16,6 +16,8 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from ..dossier import builds
+from ..extensions import db
+from ..journal import service as journal
 from ..models import BuildStatus, DossierBuild, EvidenceVersion, ProgressNote
 from ..storage import DOSSIERS, EVIDENCE, NOTES, Storage, StorageError, storage_for
 
@@ -54,6 +56,7 @@ def send_stored(storage: Storage, key: str, *, filename: str, media_type: str,
 
 def send_version(version: EvidenceVersion, *, inline: bool = False) -> Response:
     """A proof's version, once the caller has checked that the user may have it."""
+    _journal_download("evidence_version", version.id, version.filename, version.sha256)
     return send_stored(
         storage_for(current_app, EVIDENCE), version.storage_key, filename=version.filename,
         media_type=version.media_type, size=version.size, etag=version.sha256, inline=inline,
@@ -75,11 +78,21 @@ def send_build_output(build: DossierBuild, which: str) -> Response:
     )
     if not key:
         abort(404, _("Cette construction n’a pas produit d’archive ZIP."))
+    _journal_download("dossier_build", build.id, builds.output_filename(build, which), digest)
     return send_stored(
         storage_for(current_app, DOSSIERS), key, filename=builds.output_filename(build, which),
         media_type="application/pdf" if which == builds.PDF else "application/zip",
         size=size, etag=digest,
         missing=_("Le fichier de ce dossier est introuvable dans le stockage."))
+
+
+def _journal_download(table_name: str, record_id: int, filename: str,
+                      sha256: str | None) -> None:
+    """Every file handed out is journaled, committed before the first byte leaves: the one
+    write a GET makes, since reading a file is what the journal must show."""
+    journal.record_event(db.session, journal.DOWNLOAD, table_name=table_name,
+                         record_id=record_id, detail={"file": filename, "sha256": sha256 or ""})
+    db.session.commit()
 
 
 def send_calendar(body: bytes, filename: str) -> Response:

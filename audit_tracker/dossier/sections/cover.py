@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, PageBreak, Spacer, Table, TableStyle
 
+from ...journal.service import head as journal_head
 from ...models import ReadinessSignOff
 from ...readiness.signoff import latest_signoff
 from ..assemble import OutlineNode
@@ -18,14 +19,17 @@ from .base import DossierContext, Marks, Part
 
 
 def gather(context: DossierContext) -> CoverPart:
-    """The campaign's latest signature, through the readiness service."""
-    return CoverPart(context, latest_signoff(context.session, context.campaign))
+    """The campaign's latest signature, through the readiness service, and the journal's head
+    when the dossier is made (anyone can later check that the journal still holds it)."""
+    return CoverPart(context, latest_signoff(context.session, context.campaign),
+                     journal_head(context.session))
 
 
 @dataclass(frozen=True)
 class CoverPart(Part):
     context: DossierContext
     signoff: ReadinessSignOff | None
+    journal: tuple[int, str] = (0, "")
 
     def flowables(self, page: Writer) -> list[Flowable]:
         c = self.context
@@ -46,6 +50,8 @@ class CoverPart(Part):
         rows.append((_("Date de référence"), format_date(c.as_of, "d MMMM yyyy")))
         rows.append((_("Dossier établi le"), format_date(c.built_on, "d MMMM yyyy")))
         rows.append((_("Pièces"), str(len(c.pieces))))
+        rows.append((_("Journal"), _("entrée n° %(seq)s, empreinte %(hash)s",
+                                     seq=self.journal[0], hash=self.journal[1])))
         rows.append((_("Pièces retenues"), _(
             "les preuves validées et celles à valider (leur statut est indiqué) ; les brouillons "
             "et les preuves refusées ne figurent pas dans ce dossier.")))
