@@ -105,6 +105,7 @@ class ReportForm(FlaskForm):
         _l("Rapport (preuve)"), coerce=int_or_zero, validate_choice=False
     )
     decision = SelectField(_l("Décision de la commission"), validate_choice=False)
+    report_notified_on = DateField(_l("Rapport notifié le"), validators=[Optional()])
 
 
 class MeetingForm(FlaskForm):

@@ -1,0 +1,96 @@
+"""label rules and cycle: the scale's rules as data, the report's notification date, the
+certifier's delay for an action plan, a campaign's certifying flag and its previous campaign, a
+decision's conditions and a milestone's assumed date
+
+Revision ID: 0012
+Revises: 0006
+Create Date: 2026-12-07 01:00:00.000000
+
+"""
+from pathlib import Path
+
+import sqlalchemy as sa
+import yaml
+from alembic import op
+
+# revision identifiers, used by Alembic.
+revision = '0012'
+down_revision = '0006'
+branch_labels = None
+depends_on = None
+
+SHIPPED = Path(__file__).resolve().parents[2] / "audit_tracker" / "referentiel" / "data"
+
+
+def _plain(value):
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def upgrade():
+    with op.batch_alter_table('framework', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('rules', sa.JSON(), nullable=False, server_default='{}'))
+    with op.batch_alter_table('finding_type', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('plan_days', sa.Integer(), nullable=True))
+    with op.batch_alter_table('campaign', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('certifying', sa.Boolean(), nullable=False,
+                                      server_default=sa.true()))
+        batch_op.add_column(sa.Column('previous_id', sa.Integer(), nullable=True))
+        batch_op.create_foreign_key(batch_op.f('fk_campaign_previous_id_campaign'), 'campaign',
+                                    ['previous_id'], ['id'])
+    with op.batch_alter_table('milestone', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('report_notified_on', sa.Date(), nullable=True))
+        batch_op.add_column(sa.Column('conditions', sa.Text(), nullable=False,
+                                      server_default=''))
+        batch_op.add_column(sa.Column('assumed', sa.Boolean(), nullable=False,
+                                      server_default=sa.false()))
+    with op.batch_alter_table('milestone', schema=None) as batch_op:
+        batch_op.alter_column('conditions', server_default=None)
+        batch_op.alter_column('assumed', server_default=None)
+    with op.batch_alter_table('campaign', schema=None) as batch_op:
+        batch_op.alter_column('certifying', server_default=None)
+    with op.batch_alter_table('framework', schema=None) as batch_op:
+        batch_op.alter_column('rules', server_default=None)
+    _fill_shipped_rules()
+
+
+def _fill_shipped_rules():
+    """The shipped frameworks already imported get the rules their file now carries."""
+    connection = op.get_bind()
+    framework = sa.table('framework', sa.column('id', sa.Integer), sa.column('code', sa.String),
+                         sa.column('version', sa.String), sa.column('rules', sa.JSON))
+    finding_type = sa.table('finding_type', sa.column('framework_id', sa.Integer),
+                            sa.column('code', sa.String), sa.column('plan_days', sa.Integer),
+                            sa.column('rule', sa.Text))
+    for path in sorted(SHIPPED.glob('*.yaml')):
+        data = yaml.safe_load(path.read_text(encoding='utf-8'))
+        rows = connection.execute(sa.select(framework.c.id).where(
+            framework.c.code == data['code'], framework.c.version == str(data['version']))).all()
+        for (framework_id,) in rows:
+            connection.execute(framework.update().where(framework.c.id == framework_id)
+                               .values(rules=_plain(data.get('rules') or {})))
+            for item in data.get('finding_scale') or []:
+                deadline = item.get('deadline') or {}
+                connection.execute(finding_type.update().where(
+                    finding_type.c.framework_id == framework_id,
+                    finding_type.c.code == item['code'],
+                ).values(plan_days=deadline.get('plan_days'), rule=deadline.get('rule', '')))
+
+
+def downgrade():
+    with op.batch_alter_table('milestone', schema=None) as batch_op:
+        batch_op.drop_column('assumed')
+        batch_op.drop_column('conditions')
+        batch_op.drop_column('report_notified_on')
+    with op.batch_alter_table('campaign', schema=None) as batch_op:
+        batch_op.drop_constraint(batch_op.f('fk_campaign_previous_id_campaign'),
+                                 type_='foreignkey')
+        batch_op.drop_column('previous_id')
+        batch_op.drop_column('certifying')
+    with op.batch_alter_table('finding_type', schema=None) as batch_op:
+        batch_op.drop_column('plan_days')
+    with op.batch_alter_table('framework', schema=None) as batch_op:
+        batch_op.drop_column('rules')
