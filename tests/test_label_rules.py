@@ -275,3 +275,51 @@ def test_the_accompaniment_margin_is_data_of_the_scale():
     assert compute_deadline(minor, pre_audit, audit, margin_30).due_on == date(2018, 3, 25)
     # The same type on the certification audit counts in months from its last day.
     assert compute_deadline(minor, audit, None, margin_15).due_on == date(2018, 10, 26)
+
+
+# ------------------------------------------------------------------- non-certifying actions
+
+
+def test_a_non_certifying_campaign_leaves_qualiopi_3_7_and_16_non_applicable(campaign):
+    from audit_tracker.readiness.rules import State, readiness_of
+    qualiopi = latest_framework(db.session, "qualiopi-v9")
+    by_code = {c.code: c for c in qualiopi.criteria}
+
+    def state(code: str):
+        result = readiness_of(db.session, campaign, date(2018, 4, 24),
+                              today=date(2018, 2, 28)).of(by_code[code].id)
+        return result.state, [str(r) for r in result.reasons]
+
+    assert campaign.certifying  # the default: the actions lead to a certification
+    assert state("3")[0] is State.MISSING
+    campaign.certifying = False
+    db.session.commit()
+    for code in ("3", "7", "16"):
+        found, reasons = state(code)
+        assert found is State.NOT_APPLICABLE, code
+        assert reasons == ["Non applicable : Les actions de la campagne ne conduisent pas à une "
+                           "certification (diplôme, titre RNCP) : indicateur réservé aux actions "
+                           "certifiantes."]
+    assert state("4")[0] is State.MISSING  # the others still apply
+    e2c = latest_framework(db.session, "e2c-label")
+    assert readiness_of(db.session, campaign, date(2018, 4, 24)).of(e2c.criteria[0].id).state \
+        is not State.NOT_APPLICABLE
+
+
+def test_the_campaign_form_sets_the_flag(client, auth, demo, campaign):
+    auth.login_demo(demo, "direction")
+    form = client.get(f"/campagnes/{campaign.id}/modifier").get_data(as_text=True)
+    assert "conduisent à une certification" in form
+    response = client.post(f"/campagnes/{campaign.id}/modifier", data={
+        "name": campaign.name, "framework_ids": [str(f.id) for f in campaign.frameworks],
+        "categories": ["AF"]})  # the box left unticked
+    assert response.status_code == 302
+    db.session.expire_all()
+    assert db.session.get(Campaign, campaign.id).certifying is False
+    page = client.get(f"/campagnes/{campaign.id}").get_data(as_text=True)
+    assert "Actions non certifiantes" in page
+    client.post(f"/campagnes/{campaign.id}/modifier", data={
+        "name": campaign.name, "framework_ids": [str(f.id) for f in campaign.frameworks],
+        "categories": ["AF"], "certifying": "y"})
+    db.session.expire_all()
+    assert db.session.get(Campaign, campaign.id).certifying is True

@@ -78,6 +78,7 @@ def create():
             description=form.description.data or "",
             frameworks=service.frameworks_by_ids(db.session, form.framework_ids.data),
             categories=list(form.categories.data or []),
+            certifying=bool(form.certifying.data),
         )
         db.session.add(campaign)
         db.session.commit()
@@ -100,6 +101,7 @@ def edit(campaign_id: int):
         campaign.description = form.description.data or ""
         campaign.frameworks = service.frameworks_by_ids(db.session, form.framework_ids.data)
         campaign.categories = list(form.categories.data or [])
+        campaign.certifying = bool(form.certifying.data)
         db.session.commit()
         flash(_("Campagne enregistrée."), "success")
         return redirect(url_for("campaigns.detail", campaign_id=campaign.id))
