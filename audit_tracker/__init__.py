@@ -109,6 +109,7 @@ def register_blueprints(app: Flask) -> None:
     from .dossier.views import bp as dossier_bp
     from .evidence.views import bp as evidence_bp
     from .findings.calendar_views import bp as calendar_bp
+    from .findings.cycle_views import bp as cycle_bp
     from .findings.exports import exports_bp
     from .findings.views import bp as findings_bp
     from .indicators.views import bp as indicators_bp
@@ -120,6 +121,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(referentiel_bp, url_prefix="/referentiels")
     app.register_blueprint(evidence_bp, url_prefix="/preuves")
     app.register_blueprint(calendar_bp)
+    app.register_blueprint(cycle_bp)
     app.register_blueprint(findings_bp, url_prefix="/campagnes/<int:campaign_id>")
     app.register_blueprint(exports_bp, url_prefix="/campagnes/<int:campaign_id>/actions/export")
     app.register_blueprint(indicators_bp, url_prefix="/campagnes/<int:campaign_id>/indicateurs")

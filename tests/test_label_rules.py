@@ -323,3 +323,119 @@ def test_the_campaign_form_sets_the_flag(client, auth, demo, campaign):
         "categories": ["AF"], "certifying": "y"})
     db.session.expire_all()
     assert db.session.get(Campaign, campaign.id).certifying is True
+
+
+# ------------------------------------------------------------------------------- life cycle
+
+
+def test_validity_counts_whole_years_to_the_day_before():
+    from audit_tracker.findings.cycle import validity_end
+    assert validity_end(date(2018, 6, 14), 4) == date(2022, 6, 13)
+    assert validity_end(date(2020, 2, 29), 4) == date(2024, 2, 28)  # a leap day, 4 years on
+    assert validity_end(date(2019, 1, 1), 3) == date(2021, 12, 31)
+
+
+def test_qualiopis_surveillance_audit_falls_between_months_14_and_22(referentiels):
+    from audit_tracker.findings.cycle import cycle_steps
+    qualiopi = latest_framework(db.session, "qualiopi-v9")
+    steps = {s.title: s for s in cycle_steps(qualiopi, date(2018, 6, 14))}
+    surveillance = steps["Audit de surveillance Qualiopi"]
+    assert surveillance.kind is MilestoneKind.SURVEILLANCE_AUDIT
+    assert surveillance.starts_on == date(2019, 12, 14)  # month 18, the window's middle
+    assert "du 14/08/2019 au 14/04/2020" in surveillance.notes
+    assert not surveillance.assumed  # the arrêté's rule, cited
+    renewal = steps["Audit de renouvellement Qualiopi"]
+    assert renewal.starts_on == date(2021, 3, 14)  # 3 months before 13/06/2021 (3-year cycle)
+    assert renewal.assumed
+
+
+def test_a_label_granted_on_14_june_2018_expires_on_13_june_2022_and_the_next_campaign_carries(
+        app, demo, storage, client, auth):
+    load_demo_story(db.session, storage, upload_tmp_dir(app), today=None)
+    campaign = campaign_of_demo()
+    afnor = event(campaign, MilestoneKind.INITIAL_AUDIT)
+    open_minor = record(afnor, "nc_mineure", title="Livret d’accueil à mettre à jour")
+    lifted = record(afnor, "point_sensible", title="Déjà traité")
+    lifted.status = FindingStatus.CLOSED
+    db.session.commit()
+    auth.login_demo(demo, "direction")
+    set_today(app, date(2018, 6, 20))
+
+    refused = client.post(f"/campagnes/{campaign.id}/decision", data={
+        "decided_on": "2018-05-01", "decision": "label_accorde"}, follow_redirects=True)
+    assert "ne peut pas précéder la commission (17/05/2018)" in refused.get_data(as_text=True)
+    response = client.post(f"/campagnes/{campaign.id}/decision", data={
+        "decided_on": "2018-06-14", "decision": "accorde_avec_preconisations",
+        "conditions": "Formaliser les comptes rendus des comités locaux avant le suivi."})
+    assert response.status_code == 302
+    db.session.expire_all()
+    campaign = campaign_of_demo()
+    planned = {m.title: m for m in campaign.milestones}
+    decision = planned["Décision de labellisation"]
+    assert decision.starts_on == date(2018, 6, 14)
+    assert decision.conditions.startswith("Formaliser")
+    suivi = planned["Audit de suivi du label"]
+    assert (suivi.kind, suivi.starts_on, suivi.assumed) == (
+        MilestoneKind.SURVEILLANCE_AUDIT, date(2020, 6, 14), True)
+    assert "règle supposée" in suivi.notes
+    renewal = planned["Audit de renouvellement du label"]
+    assert (renewal.starts_on, renewal.assumed) == (date(2022, 2, 14), True)
+    end = next(m for t, m in planned.items() if t.startswith("Fin de validité"))
+    assert end.starts_on == date(2022, 6, 13)
+    page = client.get(f"/campagnes/{campaign.id}").get_data(as_text=True)
+    assert "Label valable jusqu’au 13 juin 2022." in page
+    assert 'data-state="next"' in page and "Audit de suivi du label" in page
+    # Recorded again (corrected), the cycle is not planned twice.
+    client.post(f"/campagnes/{campaign.id}/decision", data={
+        "decided_on": "2018-06-14", "decision": "accorde_avec_preconisations"})
+    db.session.expire_all()
+    assert sum(m.title == "Audit de suivi du label"
+               for m in campaign_of_demo().milestones) == 1
+
+    response = client.post(f"/campagnes/{campaign.id}/campagne-suivante")
+    assert response.status_code == 302
+    db.session.expire_all()
+    new = db.session.scalar(select(Campaign).where(Campaign.previous_id == campaign.id))
+    assert new is not None
+    assert response.location.endswith(f"/campagnes/{new.id}")
+    assert {f.code for f in new.frameworks} == {"e2c-label", "qualiopi-v9"}
+    assert {m.title for m in new.milestones} >= {"Audit de suivi du label",
+                                                 "Audit de renouvellement du label"}
+    carried = {f.title: f for m in new.milestones
+               for f in db.session.scalars(select(Finding).where(Finding.milestone_id == m.id))}
+    assert "Livret d’accueil à mettre à jour" in carried
+    assert "Déjà traité" not in carried
+    minor = carried["Livret d’accueil à mettre à jour"]
+    assert minor.status is FindingStatus.OPEN and minor.id != open_minor.id
+    # Its next certification audit is now the suivi: it escalates there.
+    change = escalation_of(minor, date(2020, 6, 14))
+    assert change is not None and change.done
+    page = client.get(response.location).get_data(as_text=True)
+    assert "preuves valables reprises" in page
+    assert "Non repris" in page and "Déjà traité" in page
+    # Open actions came along; the proofs stay the school's, listed as carried.
+    from audit_tracker.models import Action
+    assert db.session.scalars(select(Action).where(Action.campaign_id == new.id)).first()
+    again = client.post(f"/campagnes/{campaign.id}/campagne-suivante", follow_redirects=True)
+    assert "La campagne suivante a déjà été ouverte." in again.get_data(as_text=True)
+
+
+def test_the_next_campaign_lists_valid_and_expired_proofs(app, demo, storage):
+    from audit_tracker.findings.cycle import DecisionInput, open_next_campaign, record_decision
+    from audit_tracker.models import CommissionDecision, Evidence
+    load_demo_story(db.session, storage, upload_tmp_dir(app), today=None)
+    campaign = campaign_of_demo()
+    record_decision(db.session, campaign, DecisionInput(date(2018, 6, 14),
+                                                        CommissionDecision.GRANTED))
+    result = open_next_campaign(db.session, campaign, date(2018, 6, 20))
+    db.session.commit()
+    expired = [e for e in db.session.scalars(select(Evidence))
+               if e.valid_until is not None and e.valid_until < date(2018, 6, 20)]
+    assert expired  # the demo's month-end dashboard (31/03/2018)
+    for proof in expired:
+        assert proof not in result.proofs
+        assert any(proof.title in line and "expirée" in line for line in result.not_carried)
+    assert result.proofs and all(p.valid_until is None or p.valid_until >= date(2018, 6, 20)
+                                 for p in result.proofs)
+    assert {f.title for f in result.findings} >= {
+        "Part de stagiaires issus des QPV insuffisante (16 % ; objectif : 40 %)"}

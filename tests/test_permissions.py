@@ -38,6 +38,8 @@ MATRIX: dict[str, frozenset[str] | str] = {
     "campaigns.add_milestone": EDITORS,
     "campaigns.edit_milestone": EDITORS,
     "campaigns.delete_milestone": EDITORS,
+    "cycle.decision": EDITORS,
+    "cycle.next_campaign": EDITORS,
     "referentiel.index": EVERYONE,
     "referentiel.framework": EVERYONE,
     "referentiel.criterion": EVERYONE,

@@ -108,6 +108,13 @@ class ReportForm(FlaskForm):
     report_notified_on = DateField(_l("Rapport notifié le"), validators=[Optional()])
 
 
+class DecisionForm(FlaskForm):
+    decided_on = DateField(_l("Date de la décision"), validators=[DataRequired(DATE_ERROR)])
+    decision = SelectField(_l("Décision"), validators=[DataRequired()])
+    conditions = TextAreaField(_l("Conditions et préconisations à satisfaire"),
+                               validators=[Length(max=5000)])
+
+
 class MeetingForm(FlaskForm):
     kind = SelectField(_l("Instance"))
     title = StringField(_l("Intitulé"), validators=[DataRequired(), Length(max=200)])
