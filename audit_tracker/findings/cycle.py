@@ -92,7 +92,7 @@ def cycle_steps(framework: Framework, decided_on: date) -> list[PlannedStep]:
         kind = MilestoneKind.INITIAL_AUDIT if step.get("kind") == RENEWAL \
             else MilestoneKind.SURVEILLANCE_AUDIT
         assumed = bool(step.get("assumed"))
-        if assumed:
+        if assumed and "supposée" not in rule:
             rule = f"{rule} " + _("Règle supposée : date à déplacer dès qu’elle est connue.")
         steps.append(PlannedStep(kind, str(step.get("title") or kind.label), day, rule.strip(),
                                  assumed))

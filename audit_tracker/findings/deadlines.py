@@ -77,6 +77,7 @@ class Deadline:
     basis: str = ""  # from which date it counts, in words
     plan_due_on: date | None = None  # the action plan, within the certifier's delay
     counts_from: date | None = None
+    short: str = ""  # the rule's name and its starting date, for a register's narrow column
 
     @property
     def exists(self) -> bool:
@@ -92,14 +93,18 @@ def is_accompaniment(event: Milestone) -> bool:
     return event.kind in ACCOMPANIMENT_KINDS
 
 
-def counts_from(event: Milestone) -> tuple[date, str]:
-    """The report's notification date, or the event's last day while it is not known."""
+def counts_from(event: Milestone) -> tuple[date, str, str]:
+    """The report's notification date, or the event's last day while it is not known; in
+    words, long and short."""
     if event.report_notified_on is not None:
+        day = _day(event.report_notified_on)
         return event.report_notified_on, _("Compté à partir de la notification du rapport, le "
-                                           "%(day)s.", day=_day(event.report_notified_on))
+                                           "%(day)s.", day=day), \
+            _("depuis la notification du %(day)s", day=day)
+    day = _day(event.last_day)
     return event.last_day, _("Compté à partir du dernier jour de l’audit (%(day)s), tant que la "
-                             "date de notification du rapport n’est pas connue.",
-                             day=_day(event.last_day))
+                             "date de notification du rapport n’est pas connue.", day=day), \
+        _("depuis le dernier jour de l’audit (%(day)s), notification inconnue", day=day)
 
 
 def _has_answer(finding_type: FindingType) -> bool:
@@ -122,16 +127,21 @@ def compute_deadline(finding_type: FindingType, audit: Milestone,
             "Compté à rebours du premier jour de l’audit (%(day)s) : %(num)s jour avant.",
             "Compté à rebours du premier jour de l’audit (%(day)s) : %(num)s jours avant.",
             rules.margin_days, day=_day(next_audit.starts_on))
-        return Deadline(due, None, explanation, basis, counts_from=next_audit.starts_on)
+        short = ngettext("Visite d’accompagnement · %(num)s jour avant l’audit du %(day)s",
+                         "Visite d’accompagnement · %(num)s jours avant l’audit du %(day)s",
+                         rules.margin_days, day=_day(next_audit.starts_on))
+        return Deadline(due, None, explanation, basis, counts_from=next_audit.starts_on,
+                        short=short)
     if finding_type.action_months:
-        start, basis = counts_from(audit)
+        start, basis, since = counts_from(audit)
         due = add_months(start, finding_type.action_months)
         verify = add_months(due, finding_type.verify_months) if finding_type.verify_months \
             else None
         plan = start + timedelta(days=finding_type.plan_days) if finding_type.plan_days else None
         return Deadline(due, verify, finding_type.rule or ngettext(
             "%(num)s mois après l’audit du %(day)s.", "%(num)s mois après l’audit du %(day)s.",
-            finding_type.action_months, day=_day(start)), basis, plan, start)
+            finding_type.action_months, day=_day(start)), basis, plan, start,
+            f"{finding_type.label} · {since}")
     if finding_type.before_next_audit:
         if next_audit is None:
             return Deadline(None, None, _("À traiter avant l’audit suivant, qui n’est pas encore "
@@ -140,7 +150,9 @@ def compute_deadline(finding_type: FindingType, audit: Milestone,
         due = date.fromordinal(next_audit.starts_on.toordinal() - 1)
         return Deadline(due, None, finding_type.rule or _("Avant l’audit suivant."),
                         _("Compté à partir du premier jour de l’audit suivant (%(day)s).",
-                          day=_day(next_audit.starts_on)), counts_from=next_audit.starts_on)
+                          day=_day(next_audit.starts_on)), counts_from=next_audit.starts_on,
+                        short=_("%(type)s · veille de l’audit du %(day)s",
+                                type=finding_type.label, day=_day(next_audit.starts_on)))
     return Deadline(None, None, finding_type.rule)
 
 
