@@ -43,6 +43,7 @@ from .indicators import (
     IndicatorTarget,
 )
 from .jobs import BUILD_STATUS_LABELS, BuildStatus, JobRow
+from .programme import AuditSample, AuditSlot
 from .readiness import CampaignCriterion, ReadinessSignOff, ReadinessSnapshot, SiteExemption
 from .referentiel import (
     Criterion,
@@ -83,6 +84,8 @@ __all__ = [
     "MEETING_KIND_LABELS",
     "MILESTONE_KIND_LABELS",
     "ApiToken",
+    "AuditSample",
+    "AuditSlot",
     "Campaign",
     "COMPARISON_LABELS",
     "COUNT_COLUMNS",

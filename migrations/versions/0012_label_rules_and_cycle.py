@@ -1,6 +1,6 @@
-"""label rules and cycle: the scale's rules as data, the report's notification date, the
+"""label rules and cycle, and the audit day: the scale's rules as data, the report's notification date, the
 certifier's delay for an action plan, a campaign's certifying flag and its previous campaign, a
-decision's conditions and a milestone's assumed date
+decision's conditions and a milestone's assumed date; an audit's programme slots and samples
 
 Revision ID: 0012
 Revises: 0006
@@ -54,6 +54,46 @@ def upgrade():
         batch_op.alter_column('certifying', server_default=None)
     with op.batch_alter_table('framework', schema=None) as batch_op:
         batch_op.alter_column('rules', server_default=None)
+    op.create_table('audit_slot',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('milestone_id', sa.Integer(), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('starts_at', sa.Time(), nullable=False),
+    sa.Column('ends_at', sa.Time(), nullable=True),
+    sa.Column('site_id', sa.Integer(), nullable=True),
+    sa.Column('place', sa.String(length=200), nullable=False),
+    sa.Column('topic', sa.String(length=300), nullable=False),
+    sa.Column('criteria', sa.String(length=300), nullable=False),
+    sa.Column('people', sa.Text(), nullable=False),
+    sa.Column('auditor', sa.String(length=200), nullable=False),
+    sa.Column('checklist', sa.JSON(), nullable=False),
+    sa.CheckConstraint('ends_at IS NULL OR ends_at > starts_at', name=op.f('ck_audit_slot_ends_after_start')),
+    sa.ForeignKeyConstraint(['milestone_id'], ['milestone.id'], name=op.f('fk_audit_slot_milestone_id_milestone'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['site_id'], ['site.id'], name=op.f('fk_audit_slot_site_id_site')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_slot'))
+    )
+    with op.batch_alter_table('audit_slot', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_audit_slot_milestone_id'), ['milestone_id'], unique=False)
+    op.create_table('audit_sample',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('milestone_id', sa.Integer(), nullable=False),
+    sa.Column('reference', sa.String(length=40), nullable=False),
+    sa.Column('site_id', sa.Integer(), nullable=True),
+    sa.Column('entered_on', sa.Date(), nullable=True),
+    sa.Column('qpv', sa.Boolean(), nullable=True),
+    sa.Column('diploma_level', sa.String(length=40), nullable=False),
+    sa.Column('exit_kind', sa.String(length=100), nullable=False),
+    sa.Column('exited_on', sa.Date(), nullable=True),
+    sa.Column('prepared_by_id', sa.Integer(), nullable=True),
+    sa.Column('ready', sa.Boolean(), nullable=False),
+    sa.ForeignKeyConstraint(['milestone_id'], ['milestone.id'], name=op.f('fk_audit_sample_milestone_id_milestone'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['prepared_by_id'], ['user.id'], name=op.f('fk_audit_sample_prepared_by_id_user')),
+    sa.ForeignKeyConstraint(['site_id'], ['site.id'], name=op.f('fk_audit_sample_site_id_site')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_sample')),
+    sa.UniqueConstraint('milestone_id', 'reference', name=op.f('uq_audit_sample_milestone_id_reference'))
+    )
+    with op.batch_alter_table('audit_sample', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_audit_sample_milestone_id'), ['milestone_id'], unique=False)
     _fill_shipped_rules()
 
 
@@ -81,6 +121,8 @@ def _fill_shipped_rules():
 
 
 def downgrade():
+    op.drop_table('audit_sample')
+    op.drop_table('audit_slot')
     with op.batch_alter_table('milestone', schema=None) as batch_op:
         batch_op.drop_column('assumed')
         batch_op.drop_column('conditions')
