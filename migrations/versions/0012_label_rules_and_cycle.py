@@ -31,29 +31,27 @@ def _plain(value):
 
 
 def upgrade():
-    with op.batch_alter_table('framework', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('rules', sa.JSON(), nullable=False, server_default='{}'))
-    with op.batch_alter_table('finding_type', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('plan_days', sa.Integer(), nullable=True))
-    with op.batch_alter_table('campaign', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('certifying', sa.Boolean(), nullable=False,
-                                      server_default=sa.true()))
-        batch_op.add_column(sa.Column('previous_id', sa.Integer(), nullable=True))
-        batch_op.create_foreign_key(batch_op.f('fk_campaign_previous_id_campaign'), 'campaign',
-                                    ['previous_id'], ['id'])
-    with op.batch_alter_table('milestone', schema=None) as batch_op:
-        batch_op.add_column(sa.Column('report_notified_on', sa.Date(), nullable=True))
-        batch_op.add_column(sa.Column('conditions', sa.Text(), nullable=False,
-                                      server_default=''))
-        batch_op.add_column(sa.Column('assumed', sa.Boolean(), nullable=False,
-                                      server_default=sa.false()))
-    with op.batch_alter_table('milestone', schema=None) as batch_op:
-        batch_op.alter_column('conditions', server_default=None)
-        batch_op.alter_column('assumed', server_default=None)
-    with op.batch_alter_table('campaign', schema=None) as batch_op:
-        batch_op.alter_column('certifying', server_default=None)
-    with op.batch_alter_table('framework', schema=None) as batch_op:
-        batch_op.alter_column('rules', server_default=None)
+    # Plain ADD COLUMN, no batch: on SQLite a batch would copy and drop tables that others
+    # reference (campaign, milestone, framework), which the foreign keys refuse. The server
+    # defaults stay, for the rows that exist already.
+    op.add_column('framework', sa.Column('rules', sa.JSON(), nullable=False,
+                                         server_default='{}'))
+    op.add_column('finding_type', sa.Column('plan_days', sa.Integer(), nullable=True))
+    op.add_column('campaign', sa.Column('certifying', sa.Boolean(), nullable=False,
+                                        server_default=sa.true()))
+    if op.get_bind().dialect.name == 'sqlite':
+        # SQLite adds a reference only inline, in the column's own definition.
+        op.execute('ALTER TABLE campaign ADD COLUMN previous_id INTEGER '
+                   'CONSTRAINT fk_campaign_previous_id_campaign REFERENCES campaign (id)')
+    else:
+        op.add_column('campaign', sa.Column('previous_id', sa.Integer(), nullable=True))
+        op.create_foreign_key(op.f('fk_campaign_previous_id_campaign'), 'campaign', 'campaign',
+                              ['previous_id'], ['id'])
+    op.add_column('milestone', sa.Column('report_notified_on', sa.Date(), nullable=True))
+    op.add_column('milestone', sa.Column('conditions', sa.Text(), nullable=False,
+                                         server_default=''))
+    op.add_column('milestone', sa.Column('assumed', sa.Boolean(), nullable=False,
+                                         server_default=sa.false()))
     op.create_table('audit_slot',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('milestone_id', sa.Integer(), nullable=False),
