@@ -439,3 +439,20 @@ def test_the_next_campaign_lists_valid_and_expired_proofs(app, demo, storage):
                                  for p in result.proofs)
     assert {f.title for f in result.findings} >= {
         "Part de stagiaires issus des QPV insuffisante (16 % ; objectif : 40 %)"}
+
+
+def test_the_readiness_names_an_escalated_mineure_majeure_from_the_audits_first_day(afnor,
+                                                                                       suivi):
+    from audit_tracker.findings.service import FindingInput as Input
+    from audit_tracker.readiness.rules import readiness_of
+    e2c = latest_framework(db.session, "e2c-label")
+    a2 = next(c for c in e2c.criteria if c.code == "A2")
+    create_finding(db.session, afnor, quality_lead(), Input(
+        framework=e2c, type_code="nc_mineure", title="Comptes rendus", criteria=[a2]))
+    db.session.commit()
+
+    def reasons(as_of: date) -> list[str]:
+        return [str(r) for r in readiness_of(db.session, afnor.campaign, as_of).of(a2.id).reasons]
+
+    assert "Non-conformité mineure ouverte (Audit initial n°1)" in reasons(date(2019, 4, 22))
+    assert "Non-conformité majeure ouverte (Audit initial n°1)" in reasons(date(2019, 4, 23))

@@ -35,6 +35,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..findings.service import escalation_of
 from ..models import (
     Action,
     ActionStatus,
@@ -363,8 +364,11 @@ def readiness_of(session: Session, campaign: Campaign, as_of: date, *, today: da
     facts: dict[int, _Facts] = defaultdict(_Facts)
     for row in _proof_rows(session, campaign, in_campaign, site_id):
         facts[row[0]].proofs.append(_Proof(*row[1:]))
+    escalated = _escalated_labels(session, campaign, as_of)
     for row in _finding_rows(session, campaign, site_id):
-        facts[row[0]].findings.append(row[1:])
+        criterion_id, finding_id, number, label, *rest = row
+        facts[criterion_id].findings.append(
+            (finding_id, number, escalated.get(finding_id, label), *rest))
     for row in _action_rows(session, campaign, site_id):
         facts[row[0]].actions.setdefault(row[1], row[1:])
 
@@ -477,6 +481,22 @@ def _proof_rows(session: Session, campaign: Campaign, in_campaign, site_id: int 
                _site_filter(Evidence.site_id, site_id))
         .order_by(EvidenceLink.id)
     ).all()
+
+
+def _escalated_labels(session: Session, campaign: Campaign, as_of: date) -> dict[int, str]:
+    """Open NC mineures that are majeures on ``as_of`` (still open at the next certification
+    audit's first day): the type they count as, by finding id."""
+    findings = session.scalars(
+        select(Finding).join(Milestone, Finding.milestone_id == Milestone.id)
+        .join(FindingType, Finding.finding_type_id == FindingType.id)
+        .where(Milestone.campaign_id == campaign.id, FindingType.escalates_to.is_not(None),
+               Finding.status.in_([FindingStatus.OPEN, FindingStatus.IN_PROGRESS])))
+    labels = {}
+    for finding in findings:
+        change = escalation_of(finding, as_of)
+        if change is not None and change.done:
+            labels[finding.id] = change.to_label
+    return labels
 
 
 def _finding_rows(session: Session, campaign: Campaign, site_id: int | None):
