@@ -145,7 +145,9 @@ def register_blueprints(app: Flask) -> None:
     from .dossier.views import bp as dossier_bp
     from .evidence.views import bp as evidence_bp
     from .findings.calendar_views import bp as calendar_bp
+    from .findings.cycle_views import bp as cycle_bp
     from .findings.exports import exports_bp
+    from .findings.programme_views import bp as programme_bp
     from .findings.views import bp as findings_bp
     from .indicators.views import bp as indicators_bp
     from .journal.views import bp as journal_bp
@@ -164,6 +166,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(school_bp)
     app.register_blueprint(evidence_bp, url_prefix="/preuves")
     app.register_blueprint(calendar_bp)
+    app.register_blueprint(cycle_bp)
+    app.register_blueprint(programme_bp)
     app.register_blueprint(findings_bp, url_prefix="/campagnes/<int:campaign_id>")
     app.register_blueprint(exports_bp, url_prefix="/campagnes/<int:campaign_id>/actions/export")
     app.register_blueprint(indicators_bp, url_prefix="/campagnes/<int:campaign_id>/indicateurs")

@@ -128,9 +128,11 @@ def test_create_a_finding_with_its_computed_deadline(client, as_, post_finding):
                                "kind": "nonconformity"}
     assert finding["criteria"] == [{"id": criterion("qualiopi-v9", "1").id, "code": "1"}]
     assert finding["site"] == "tpm" and finding["status"] == "ouvert"
-    # Six months after the pré-audit's last day (22/02/2018).
-    assert (finding["due_on"], finding["verify_by"]) == ("2018-08-22", None)
-    assert finding["rule"].startswith("Plan d’action mis en œuvre sous 6 mois")
+    # Issue 16: a pré-audit's finding is due 15 days before the AFNOR audit (24/04/2018), no
+    # longer six months after the pré-audit (22/08/2018, after the audit it prepares).
+    assert (finding["due_on"], finding["verify_by"]) == ("2018-04-09", None)
+    assert finding["rule"].startswith("Constat d’une visite d’accompagnement")
+    assert "24/04/2018" in finding["rule"]
     assert finding["override_reason"] == "" and finding["actions"] == []
     assert finding["lock_version"] == 1
     assert client.get(f"/api/v1/findings/{finding['id']}", headers=as_("auditeur")).json == finding
@@ -138,15 +140,17 @@ def test_create_a_finding_with_its_computed_deadline(client, as_, post_finding):
 
 
 def test_a_major_nonconformity_gets_its_verification_date(post_finding):
-    finding = post_finding(type="nc_majeure", criteria=["4"])
-    assert (finding["due_on"], finding["verify_by"]) == ("2018-05-22", "2018-06-22")
+    # On the AFNOR audit (24–26/04/2018), its report not yet notified: from the last day.
+    finding = post_finding(type="nc_majeure", criteria=["4"],
+                           event_id=event(MilestoneKind.INITIAL_AUDIT).id)
+    assert (finding["due_on"], finding["verify_by"]) == ("2018-07-26", "2018-08-26")
 
 
 def test_an_overridden_deadline_keeps_its_reason_and_the_rule(post_finding):
     finding = post_finding(due_on="2018-07-01", override_reason="Avancée pour l’audit")
     assert finding["due_on"] == "2018-07-01"
     assert finding["override_reason"] == "Avancée pour l’audit"
-    assert finding["rule"].startswith("Plan d’action mis en œuvre sous 6 mois")
+    assert finding["rule"].startswith("Constat d’une visite d’accompagnement")
 
 
 def test_criteria_may_be_given_by_id_and_site_omitted(post_finding):
@@ -280,18 +284,19 @@ def test_patch_the_type_recomputes_the_deadline_and_an_override_can_be_dropped(
     finding = post_finding(criteria=["2"])
     url = f"/api/v1/findings/{finding['id']}"
     major = client.patch(url, json={"type": "nc_majeure"}, headers=as_("qualite")).json
-    assert (major["due_on"], major["verify_by"]) == ("2018-05-22", "2018-06-22")
+    # A pré-audit's finding, whatever its type: 15 days before the audit, no verification.
+    assert (major["due_on"], major["verify_by"]) == ("2018-04-09", None)
     # A GET's JSON sent back (computed date, no reason) keeps the deadline computed.
     same = client.patch(url, json={"due_on": major["due_on"], "override_reason": "",
                                    "title": "Tarifs"}, headers=as_("qualite"))
     assert same.status_code == 200 and same.json["override_reason"] == ""
     moved = client.patch(url, json={"due_on": "2018-05-31", "override_reason": "Accordé"},
                          headers=as_("qualite")).json
-    assert (moved["due_on"], moved["verify_by"]) == ("2018-05-31", "2018-06-30")
+    assert (moved["due_on"], moved["verify_by"]) == ("2018-05-31", None)
     kept = client.patch(url, json={"description": "Précisé"}, headers=as_("qualite")).json
     assert (kept["due_on"], kept["override_reason"]) == ("2018-05-31", "Accordé")
     back = client.patch(url, json={"due_on": None}, headers=as_("qualite")).json
-    assert (back["due_on"], back["override_reason"]) == ("2018-05-22", "")
+    assert (back["due_on"], back["override_reason"]) == ("2018-04-09", "")
 
 
 @pytest.mark.parametrize(("body", "status", "message"), [

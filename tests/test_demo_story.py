@@ -59,10 +59,12 @@ def test_story_follows_the_pre_audit_report(story):
     assert len(found) == 7
     qpv = next(f for t, f in found.items() if "QPV" in t)
     assert qpv.finding_type.code == "point_sensible"
-    assert qpv.due_on == audit.starts_on - timedelta(days=1)  # before the next audit
+    # An accompaniment visit's findings: 15 days before the audit (issue 16), whatever the type;
+    # the NC mineure no longer gets six months, which put it after the audit it prepares.
+    assert qpv.due_on == audit.starts_on - timedelta(days=15)
     minor = next(f for f in found.values() if f.finding_type.code == "nc_mineure")
-    end, due = pre_audit.ends_on, minor.due_on
-    assert (due.year - end.year) * 12 + due.month - end.month == 6  # six months after the visit
+    assert minor.due_on == audit.starts_on - timedelta(days=15)
+    assert minor.verify_by is None
     assert sum(f.finding_type.code == "point_fort" for f in found.values()) == 2
 
 

@@ -124,16 +124,19 @@ def test_demo_dates_are_the_ones_these_tests_assume(pre_audit, afnor, campaign):
 # ----------------------------------------------------------------------- findings: due dates
 
 
-def test_point_sensible_of_the_pre_audit_is_due_the_day_before_the_afnor_audit(pre_audit):
+def test_point_sensible_of_the_pre_audit_is_due_15_days_before_the_afnor_audit(pre_audit):
+    # Issue 16: an accompaniment visit's findings are due before the audit minus the scale's
+    # margin (15 days), no longer the day before.
     finding = record(pre_audit, "point_sensible", title="  Affichage des indicateurs  ")
     assert finding.number == 1
     assert finding.title == "Affichage des indicateurs"
     assert finding.status is FindingStatus.OPEN
-    assert finding.due_on == date(2018, 4, 23)
+    assert finding.due_on == date(2018, 4, 9)
     assert finding.verify_by is None
     assert finding.due_override_reason == ""
     assert finding.reference == "Pré-audit n°1"
-    assert "avant l’audit suivant" in deadline_for(finding).explanation
+    assert "avant le premier jour de l’audit de certification" in \
+        deadline_for(finding).explanation
 
 
 def test_point_sensible_of_the_label_audit_has_no_due_date_while_no_audit_follows(afnor):

@@ -47,6 +47,15 @@ MATRIX: dict[str, frozenset[str] | str] = {
     # The school's presentation is the school's word: the director and the quality lead.
     "school.profile": EVERYONE,
     "school.edit_profile": REVIEWERS,
+    "cycle.decision": EDITORS,
+    "cycle.next_campaign": EDITORS,
+    "programme.programme": EVERYONE,
+    "programme.print_programme": EVERYONE,
+    "programme.checklist": EVERYONE,
+    "programme.add_slot": EDITORS,
+    "programme.tick": EDITORS,
+    "programme.import_samples": EDITORS,
+    "programme.update_sample": EDITORS,
     "referentiel.index": EVERYONE,
     "referentiel.framework": EVERYONE,
     "referentiel.criterion": EVERYONE,
@@ -192,10 +201,13 @@ def _sample_values(make_evidence):
     finding, action = _sample_finding_and_action(campaign, qualiopi, quality_lead, tpm)
     build = _sample_dossier_build(campaign, quality_lead, tpm)
     exemption, signoff = _sample_readiness_records(campaign, qualiopi, tpm)
+    slot, sample = _sample_programme(finding.milestone)
     db.session.commit()
     note = _sample_issued_note(campaign)
     return {
         "note_id": note.id,
+        "slot_id": slot.id,
+        "sample_id": sample.id,
         "exemption_id": exemption.id,
         "signoff_id": signoff.id,
         "build_id": build.id,
@@ -231,6 +243,18 @@ def _sample_finding_and_action(campaign, framework, author, site):
         title="Action d’essai", owner=author, due_on=date(2018, 6, 1), site=site,
         findings=[finding]))
     return finding, action
+
+
+def _sample_programme(event):
+    from datetime import time
+
+    from audit_tracker.models import AuditSample, AuditSlot
+
+    slot = AuditSlot(milestone=event, day=event.starts_on, starts_at=time(9), topic="Accueil",
+                     checklist={})
+    sample = AuditSample(milestone=event, reference="S-001", ready=False)
+    db.session.add_all([slot, sample])
+    return slot, sample
 
 
 def _sample_readiness_records(campaign, framework, site):

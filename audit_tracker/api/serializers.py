@@ -161,7 +161,7 @@ def finding(f) -> dict:
         "status": f.status.value,
         "due_on": _iso(f.due_on),
         "verify_by": _iso(f.verify_by),
-        "rule": deadline_for(f).explanation,
+        "rule": deadline_for(f).summary,  # the rule and the date it counts from
         "override_reason": f.due_override_reason,
         "actions": [a.id for a in f.actions],
         "lock_version": f.lock_version,

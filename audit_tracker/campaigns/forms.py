@@ -1,6 +1,13 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, SelectField, SelectMultipleField, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
@@ -16,6 +23,8 @@ class CampaignForm(FlaskForm):
         validators=[DataRequired(_l("Choisissez au moins un référentiel."))],
     )
     categories = SelectMultipleField(_l("Catégories d’actions menées"), validate_choice=True)
+    certifying = BooleanField(_l("Les actions menées conduisent à une certification (diplôme, "
+                                 "titre RNCP)"), default=True)
 
 
 class MilestoneForm(FlaskForm):

@@ -107,3 +107,9 @@ def findings_count(session: Session, milestone: Milestone) -> int:
     """How many findings a milestone holds (it cannot be deleted while it holds any)."""
     return session.scalar(select(func.count(Finding.id))
                           .where(Finding.milestone_id == milestone.id)) or 0
+
+
+def has_next_campaign(session: Session, campaign: Campaign) -> bool:
+    """Whether the next campaign was already opened from this one's decision."""
+    return session.scalar(select(Campaign.id).where(Campaign.previous_id == campaign.id)
+                          .limit(1)) is not None

@@ -11,6 +11,8 @@ from wtforms.fields.choices import SelectChoice
 from ..accounts.permissions import Permission, requires
 from ..clock import local_today
 from ..extensions import db
+from ..findings import cycle
+from ..findings.service import refresh_deadlines
 from ..models import Campaign, Milestone, MilestoneKind, Role
 from ..readiness import home
 from ..referentiel.service import list_frameworks
@@ -84,6 +86,9 @@ def detail(campaign_id: int):
         next_audit=service.next_milestone(
             campaign, today, {kind for kind in MilestoneKind if kind.is_certification_audit}),
         finding_counts=service.finding_counts(db.session, campaign),
+        cycle=cycle.cycle_line(campaign, today),
+        granted=cycle.is_granted(campaign),
+        has_next=service.has_next_campaign(db.session, campaign),
     )
 
 
@@ -110,6 +115,7 @@ def create():
             description=form.description.data or "",
             frameworks=service.frameworks_by_ids(db.session, form.framework_ids.data),
             categories=list(form.categories.data or []),
+            certifying=bool(form.certifying.data),
         )
         db.session.add(campaign)
         db.session.commit()
@@ -133,6 +139,7 @@ def edit(campaign_id: int):
         campaign.description = form.description.data or ""
         campaign.frameworks = service.frameworks_by_ids(db.session, form.framework_ids.data)
         campaign.categories = list(form.categories.data or [])
+        campaign.certifying = bool(form.certifying.data)
         db.session.commit()
         flash(_("Campagne enregistrée."), "success")
         return redirect(url_for("campaigns.detail", campaign_id=campaign.id))
@@ -170,6 +177,7 @@ def edit_milestone(campaign_id: int, milestone_id: int):
         form.kind.data = milestone.kind.value
     if form.validate_on_submit():
         _fill_milestone(milestone, form)
+        refresh_deadlines(db.session, campaign)  # findings counted from its dates follow it
         db.session.commit()
         flash(_("Échéance enregistrée."), "success")
         return redirect(url_for("campaigns.detail", campaign_id=campaign.id))

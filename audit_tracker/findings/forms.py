@@ -7,6 +7,7 @@ import re
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileAllowed, FileField, FileRequired
 from wtforms import (
     BooleanField,
     DateField,
@@ -105,6 +106,34 @@ class ReportForm(FlaskForm):
         _l("Rapport (preuve)"), coerce=int_or_zero, validate_choice=False
     )
     decision = SelectField(_l("Décision de la commission"), validate_choice=False)
+    report_notified_on = DateField(_l("Rapport notifié le"), validators=[Optional()])
+
+
+class SlotForm(FlaskForm):
+    day = DateField(_l("Jour"), validators=[DataRequired(DATE_ERROR)])
+    starts_at = TimeField(_l("Début"), validators=[DataRequired(_l("Indiquez l’heure."))])
+    ends_at = TimeField(_l("Fin"), validators=[Optional()])
+    site_id = SelectField(_l("Site"), coerce=int_or_zero, validate_choice=False)
+    place = StringField(_l("Lieu"), validators=[Length(max=200)])
+    topic = StringField(_l("Thème"), validators=[DataRequired(), Length(max=300)])
+    criteria = StringField(_l("Critères (codes)"), validators=[Length(max=300)])
+    people = StringField(_l("Personnes rencontrées (par rôle)"), validators=[Length(max=2000)])
+    auditor = StringField(_l("Auditeur"), validators=[Length(max=200)])
+
+
+class SampleImportForm(FlaskForm):
+    file = FileField(
+        _l("Échantillon (CSV ou XLSX)"),
+        validators=[FileRequired(_l("Choisissez un fichier.")),
+                    FileAllowed(["csv", "xlsx"], _l("Formats acceptés : CSV, XLSX."))],
+    )
+
+
+class DecisionForm(FlaskForm):
+    decided_on = DateField(_l("Date de la décision"), validators=[DataRequired(DATE_ERROR)])
+    decision = SelectField(_l("Décision"), validators=[DataRequired()])
+    conditions = TextAreaField(_l("Conditions et préconisations à satisfaire"),
+                               validators=[Length(max=5000)])
 
 
 class MeetingForm(FlaskForm):

@@ -29,7 +29,17 @@ from ..models import (
     User,
 )
 from ..models.base import utcnow
-from .deadlines import Deadline, add_months, compute_deadline, next_audit_after
+from .deadlines import (
+    Deadline,
+    Escalation,
+    ScaleRules,
+    add_months,
+    compute_deadline,
+    escalation,
+    is_accompaniment,
+    minors_as_majors,
+    next_audit_after,
+)
 
 
 class FindingError(DomainError):
@@ -61,7 +71,71 @@ def deadline_for(finding: Finding) -> Deadline:
     """What the rule gives for this finding, whatever was overridden."""
     milestone = finding.milestone
     return compute_deadline(finding.finding_type, milestone,
-                            next_audit_after(milestone.campaign.milestones, milestone))
+                            next_audit_after(milestone.campaign.milestones, milestone),
+                            ScaleRules.of(finding.framework.rules))
+
+
+def escalation_of(finding: Finding, today: date) -> Escalation | None:
+    """« Deviendra majeure » before the next audit, majeure from its first day (the clock)."""
+    milestone = finding.milestone
+    return escalation(finding.finding_type, milestone, finding.framework.finding_types,
+                      next_audit_after(milestone.campaign.milestones, milestone),
+                      finding.status.is_open, today)
+
+
+def effective_type_label(finding: Finding, today: date) -> str:
+    """The type the finding counts as today: its own, or the one it escalated to."""
+    change = escalation_of(finding, today)
+    return change.to_label if change and change.done else finding.finding_type.label
+
+
+def counts_as_major(finding: Finding, today: date) -> bool:
+    """An open non-conformity at the top of its scale, or a mineure escalated today."""
+    if not finding.status.is_open or not finding.finding_type.is_nonconformity:
+        return False
+    change = escalation_of(finding, today)
+    return bool(change and change.done) or not finding.finding_type.escalates_to
+
+
+@dataclass(frozen=True)
+class MinorsRule:
+    milestone: Milestone
+    minors: int
+    majors: int  # how many majeures they count as
+    rule: str
+
+
+def minors_rule_hits(findings: list[Finding]) -> list[MinorsRule]:
+    """Per audit, the open mineures that count as majeures under the scale's rule."""
+    by_milestone: dict[tuple[int, int], list[Finding]] = {}
+    for finding in findings:
+        if finding.status.is_open and not is_accompaniment(finding.milestone):
+            key = (finding.milestone_id, finding.framework_id)
+            by_milestone.setdefault(key, []).append(finding)
+    hits = []
+    for group in by_milestone.values():
+        rules = ScaleRules.of(group[0].framework.rules)
+        codes = [f.finding_type.code for f in group]
+        majors = minors_as_majors(codes, rules)
+        if majors:
+            hits.append(MinorsRule(group[0].milestone, codes.count(rules.minors_type), majors,
+                                   rules.minors_rule))
+    return hits
+
+
+def refresh_deadlines(session: Session, campaign: Campaign) -> int:
+    """Recompute the due dates the rules give (an event moved, a report was notified); a date
+    a user overrode with a reason stays. Returns how many findings changed."""
+    changed = 0
+    for finding in findings_of(session, campaign):
+        if finding.due_override_reason:
+            continue
+        rule = deadline_for(finding)
+        if (finding.due_on, finding.verify_by) != (rule.due_on, rule.verify_by):
+            finding.due_on, finding.verify_by = rule.due_on, rule.verify_by
+            changed += 1
+    flush_or_conflict(session)
+    return changed
 
 
 def _check_finding(milestone: Milestone, data: FindingInput) -> None:
@@ -120,7 +194,7 @@ def _apply_finding(finding: Finding, data: FindingInput) -> None:
     if data.due_override is not None:
         finding.due_on = data.due_override
         finding.verify_by = add_months(data.due_override, finding.finding_type.verify_months) \
-            if finding.finding_type.verify_months else None
+            if finding.finding_type.verify_months and rule.verify_by else None
         finding.due_override_reason = data.override_reason.strip()
     else:
         finding.due_on, finding.verify_by = rule.due_on, rule.verify_by

@@ -253,6 +253,7 @@ def _render_milestone(campaign: Campaign, milestone: Milestone, form: FastFindin
             SelectChoice(d.value, d.label) for d in CommissionDecision
         ]
         report_form.decision.data = milestone.decision.value if milestone.decision else ""
+        report_form.report_notified_on.data = milestone.report_notified_on
     selected_framework = next(
         (f for f in campaign.frameworks if f.id == form.framework_id.data),
         campaign.frameworks[0] if campaign.frameworks else None,
@@ -263,6 +264,8 @@ def _render_milestone(campaign: Campaign, milestone: Milestone, form: FastFindin
         event=milestone,  # the template keeps the endpoint's word (docs/glossary.md)
         findings=findings,
         deadlines={f.id: service.deadline_for(f) for f in findings},
+        escalations={f.id: service.escalation_of(f, local_today()) for f in findings},
+        minors_rule=service.minors_rule_hits(findings),
         next_number=max((f.number for f in findings), default=0) + 1,
         form=form,
         report_form=report_form,
@@ -355,6 +358,18 @@ def event_report(campaign_id: int, event_id: int):
             flash(_("Décision inconnue."), "danger")
             return back
         milestone.decision = CommissionDecision(value) if value else None
+    if "report_notified_on" in request.form:
+        notified = form.report_notified_on.data
+        if form.report_notified_on.raw_data and form.report_notified_on.raw_data[0] \
+                and notified is None:
+            flash(_("Indiquez une date valide (JJ/MM/AAAA)."), "danger")
+            return back
+        if notified is not None and notified < milestone.starts_on:
+            flash(_("Le rapport ne peut pas être notifié avant le début de l’audit (%(day)s).",
+                    day=milestone.starts_on.strftime("%d/%m/%Y")), "danger")
+            return back
+        milestone.report_notified_on = notified
+        service.refresh_deadlines(db.session, campaign)
     db.session.commit()
     flash(_("Rapport enregistré."), "success")
     return back
@@ -382,6 +397,7 @@ def _render_finding(campaign: Campaign, finding: Finding, form: FindingForm,
         campaign=campaign,
         finding=finding,
         deadline=service.deadline_for(finding),
+        change=service.escalation_of(finding, local_today()),
         form=form,
         status_form=StatusForm(formdata=None),
         statuses=list(FindingStatus),

@@ -46,6 +46,7 @@ from .indicators import (
 from .jobs import BUILD_STATUS_LABELS, BuildStatus, JobRow
 from .journal import JournalEntry, JournalHead
 from .notes import NOTE_STATUS_LABELS, NoteStatus, ProgressNote
+from .programme import AuditSample, AuditSlot
 from .readiness import CampaignCriterion, ReadinessSignOff, ReadinessSnapshot, SiteExemption
 from .referentiel import (
     Criterion,
@@ -93,6 +94,8 @@ __all__ = [
     "MILESTONE_KIND_LABELS",
     "ApiToken",
     "LoginThrottle",
+    "AuditSample",
+    "AuditSlot",
     "Campaign",
     "COMPARISON_LABELS",
     "COUNT_COLUMNS",

@@ -108,8 +108,14 @@ class Campaign(TimestampMixin, Model):
     # Categories of action the school runs (Qualiopi's AF, CFA…); a criterion reserved to other
     # categories does not apply. Empty means every criterion applies.
     categories: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Whether the actions the school runs lead to a certification (a diploma, a RNCP title):
+    # when they do not, the indicators reserved to certifying actions do not apply.
+    certifying: Mapped[bool] = mapped_column(default=True)
+    # The campaign this one was opened from, after its decision (the next cycle).
+    previous_id: Mapped[int | None] = mapped_column(ForeignKey("campaign.id"))
 
     school: Mapped[School] = relationship()
+    previous: Mapped[Campaign | None] = relationship(remote_side="Campaign.id")
     frameworks: Mapped[list[Framework]] = relationship(
         secondary=campaign_framework, order_by="Framework.code"
     )
@@ -145,6 +151,11 @@ class Milestone(Model):
     # also records a decision.
     report_evidence_id: Mapped[int | None] = mapped_column(ForeignKey("evidence.id"))
     decision: Mapped[CommissionDecision | None] = enum_column(CommissionDecision)
+    # When the certifier notified the report: findings count from it (the last day until known).
+    report_notified_on: Mapped[date | None]
+    # A decision's conditions; a date set by an assumed rule (« règle supposée »), to be moved.
+    conditions: Mapped[str] = mapped_column(Text, default="")
+    assumed: Mapped[bool] = mapped_column(default=False)
 
     campaign: Mapped[Campaign] = relationship(back_populates="milestones")
     report_evidence: Mapped[Evidence | None] = relationship()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 from datetime import date, datetime
+from typing import Any
 
 from sqlalchemy import JSON, DateTime, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -39,6 +40,10 @@ class Framework(Model):
     section_label: Mapped[str] = mapped_column(String(40), default="Section")
     criterion_label: Mapped[str] = mapped_column(String(40), default="Critère")
     imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Rules of the scale and of the cycle that are not one finding type's (docs/referentiel-
+    # format.md, « rules »): the accompaniment margin, « 5 NC mineures = 1 NC majeure », the
+    # label's cycle, the criteria a non-certifying campaign does not answer.
+    rules: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
     sections: Mapped[list[Section]] = relationship(
         back_populates="framework", order_by="Section.position", cascade="all, delete-orphan"
@@ -90,6 +95,7 @@ class FindingType(Model):
     severity: Mapped[int] = mapped_column(default=0)
     position: Mapped[int] = mapped_column(default=0)
     # How a finding of this type must be answered (see docs/referentiel-format.md).
+    plan_days: Mapped[int | None]  # the certifier's delay to receive the action plan
     action_months: Mapped[int | None]
     verify_months: Mapped[int | None]
     before_next_audit: Mapped[bool] = mapped_column(default=False)

@@ -16,7 +16,12 @@ from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session, contains_eager, joinedload, subqueryload
 
 from ..campaigns.service import TimelineEntry, timeline
-from ..findings.service import meetings_without_minutes
+from ..findings.service import (
+    counts_as_major,
+    escalation_of,
+    meetings_without_minutes,
+    minors_rule_hits,
+)
 from ..models import (
     Action,
     ActionStatus,
@@ -247,6 +252,8 @@ class Checklist:
 CHECK_LABELS = {
     "indispensables": _l("Chaque critère indispensable est démontrable"),
     "nc_majeures": _l("Aucune non-conformité majeure ouverte"),
+    "escalade": _l("Aucune non-conformité mineure encore ouverte au premier jour de l’audit "
+                   "(elle y deviendrait majeure)"),
     "retards": _l("Aucune action en retard"),
     "pre_audit": _l("Chaque constat du pré-audit a sa réponse (action prévue, ou constat levé)"),
     "validite": _l("Chaque preuve reste valable jusqu’à la commission"),
@@ -268,10 +275,19 @@ def go_no_go(session: Session, campaign: Campaign, milestone: Milestone,
     items.append(("indispensables",
                   [f"{c.code} · {c.title} : {c.state.label}" for c in not_ready],
                   [("critere", c.criterion_id) for c in not_ready]))
-    majors = [f for f in findings
-              if f.finding_type.is_nonconformity and not f.finding_type.escalates_to]
-    items.append(("nc_majeures", [f"{f.reference} · {f.title}" for f in majors],
-                  [("constat", f.id) for f in majors]))
+    majors = [f for f in findings if counts_as_major(f, today)]
+    items.append(("nc_majeures", [f"{f.reference} · {f.title}" for f in majors] + [
+        ngettext("%(event)s : %(minors)s NC mineures comptent comme une NC majeure",
+                 "%(event)s : %(minors)s NC mineures comptent comme %(num)s NC majeures",
+                 hit.majors, event=hit.milestone.title, minors=hit.minors)
+        for hit in minors_rule_hits(findings)],
+        [("constat", f.id) for f in majors]))
+    # Judged at the milestone's first day: a mineure open then is majeure at that audit.
+    escalating = [f for f in findings if f not in majors
+                  and (change := escalation_of(f, as_of)) is not None and change.done]
+    items.append(("escalade", [f"{f.reference} · {f.title} · {_escalation_words(f, today)}"
+                               for f in escalating],
+                  [("constat", f.id) for f in escalating]))
     late = late_actions(session, campaign, today)
     items.append(("retards", [_late_words(a, today) for a in late],
                   [("action", a.id) for a in late]))
@@ -287,6 +303,11 @@ def go_no_go(session: Session, campaign: Campaign, milestone: Milestone,
         items=[CheckItem(code, str(CHECK_LABELS[code]), not details, details, refs)
                for code, details, refs in items],
     )
+
+
+def _escalation_words(finding: Finding, today: date) -> str:
+    change = escalation_of(finding, today)
+    return change.words if change else ""
 
 
 def _late_words(action: Action, today: date) -> str:

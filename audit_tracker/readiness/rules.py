@@ -12,9 +12,11 @@ that matches gives the state:
 
 A criterion is **non applicable** when the school said so (with a reason), when it is reserved to
 categories of action the campaign does not run (Qualiopi's CFA indicators for a school without
-apprentices), or, for one site, when that site is exempted. Every state carries its reasons as
-structured ``Reason`` objects, rendered in the reader's language when shown, so a snapshot taken
-in French reads in English later.
+apprentices), when the campaign's actions lead to no certification and the framework reserves it
+to certifying actions (Qualiopi 3, 7 and 16, its ``rules.non_certifying``), or, for one site,
+when that site is exempted. Every state carries its reasons as structured ``Reason`` objects,
+rendered in the reader's language when shown, so a snapshot taken in French reads in English
+later.
 
 Everything is loaded in a fixed number of queries, whatever the size of the campaign: the
 dashboard and the API call this once per page.
@@ -33,6 +35,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..findings.service import escalation_of
 from ..models import (
     Action,
     ActionStatus,
@@ -146,6 +149,7 @@ REFERENCE_WORDS = {
 
 _WORDING = {
     "non_applicable": lambda p: gettext("Non applicable : %(reason)s", reason=p["reason"]),
+    "non_certifiant": lambda p: gettext("Non applicable : %(reason)s", reason=p["reason"]),
     "categorie": lambda p: gettext(
         "Réservé aux catégories %(categories)s, que la campagne ne couvre pas",
         categories=", ".join(p["categories"])),
@@ -370,14 +374,26 @@ def readiness_of(session: Session, campaign: Campaign, as_of: date, *, today: da
     facts: dict[int, _Facts] = defaultdict(_Facts)
     for row in _proof_rows(session, campaign, in_campaign, site_id):
         facts[row[0]].proofs.append(_Proof(*row[1:]))
+    escalated = _escalated_labels(session, campaign, as_of)
     for row in _finding_rows(session, campaign, site_id):
-        facts[row[0]].findings.append(row[1:])
+        criterion_id, finding_id, number, label, *rest = row
+        facts[criterion_id].findings.append(
+            (finding_id, number, escalated.get(finding_id, label), *rest))
     for row in _action_rows(session, campaign, site_id):
         facts[row[0]].actions.setdefault(row[1], row[1:])
 
     reference = reference_name(campaign, as_of)
     context = {"as_of": as_of.isoformat(), "reference": reference}
     categories = set(campaign.categories or [])
+    # A campaign whose actions lead to no certification does not answer the criteria the
+    # framework reserves to certifying actions (Qualiopi 3, 7 and 16).
+    not_certifying: dict[int, tuple[set[str], str]] = {}
+    if not campaign.certifying:
+        for framework in campaign.frameworks:
+            rule = (framework.rules or {}).get("non_certifying") or {}
+            if rule.get("criteria"):
+                not_certifying[framework.id] = ({str(c) for c in rule["criteria"]},
+                                                str(rule.get("reason") or ""))
     results = []
     for (criterion_id, framework_id, framework_code, section_id, section_code, section_title,
          code, title, indispensable, applies_to) in criteria:
@@ -385,6 +401,9 @@ def readiness_of(session: Session, campaign: Campaign, as_of: date, *, today: da
         state, reasons = _judge(
             known, as_of, today, context,
             decision=decisions.get(criterion_id), exemption=exemptions.get(criterion_id),
+            not_certifying=not_certifying[framework_id][1]
+            if framework_id in not_certifying and code in not_certifying[framework_id][0]
+            else None,
             reserved_to=applies_to if categories and applies_to
             and not categories.intersection(applies_to) else None,
         )
@@ -399,10 +418,13 @@ def readiness_of(session: Session, campaign: Campaign, as_of: date, *, today: da
 
 
 def _judge(known: _Facts, as_of: date, today: date, context: dict, *, decision, exemption,
-           reserved_to: Iterable[str] | None) -> tuple[State, list[Reason]]:
+           reserved_to: Iterable[str] | None,
+           not_certifying: str | None = None) -> tuple[State, list[Reason]]:
     if decision is not None and not decision.applicable:
         return State.NOT_APPLICABLE, [Reason("non_applicable",
                                              {"reason": decision.not_applicable_reason})]
+    if not_certifying is not None:
+        return State.NOT_APPLICABLE, [Reason("non_certifiant", {"reason": not_certifying})]
     if reserved_to:
         return State.NOT_APPLICABLE, [Reason("categorie", {"categories": sorted(reserved_to)})]
     if exemption is not None:
@@ -474,6 +496,22 @@ def _proof_rows(session: Session, campaign: Campaign, in_campaign, site_id: int 
                _site_filter(Evidence.site_id, site_id))
         .order_by(EvidenceLink.id)
     ).all()
+
+
+def _escalated_labels(session: Session, campaign: Campaign, as_of: date) -> dict[int, str]:
+    """Open NC mineures that are majeures on ``as_of`` (still open at the next certification
+    audit's first day): the type they count as, by finding id."""
+    findings = session.scalars(
+        select(Finding).join(Milestone, Finding.milestone_id == Milestone.id)
+        .join(FindingType, Finding.finding_type_id == FindingType.id)
+        .where(Milestone.campaign_id == campaign.id, FindingType.escalates_to.is_not(None),
+               Finding.status.in_([FindingStatus.OPEN, FindingStatus.IN_PROGRESS])))
+    labels = {}
+    for finding in findings:
+        change = escalation_of(finding, as_of)
+        if change is not None and change.done:
+            labels[finding.id] = change.to_label
+    return labels
 
 
 def _finding_rows(session: Session, campaign: Campaign, site_id: int | None):

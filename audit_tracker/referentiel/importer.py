@@ -97,6 +97,7 @@ class FrameworkSpec:
     criterion_label: str = "Critère"
     categories: list[dict[str, str]] = field(default_factory=list)
     finding_scale: list[dict[str, Any]] = field(default_factory=list)
+    rules: dict[str, Any] = field(default_factory=dict)
     sections: list[SectionSpec] = field(default_factory=list)
 
     @property
@@ -116,6 +117,17 @@ class _LineLoader(yaml.SafeLoader):
         mapping = super().construct_mapping(node, deep=deep)
         mapping[LINE_KEY] = node.start_mark.line + 1
         return mapping
+
+
+def _plain(value: Any) -> Any:
+    """YAML data as JSON: without the line markers, dates as ISO strings."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items() if k != LINE_KEY}
+    if isinstance(value, list):
+        return [_plain(v) for v in value]
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
 
 
 def _where_yaml(item: dict, label: str = "") -> str:
@@ -226,6 +238,7 @@ class _Checker:
                 self.problem(where, _("« published_on » doit être une date AAAA-MM-JJ"))
         spec.categories = self.categories(data.get("categories") or [], where)
         spec.finding_scale = self.scale(data.get("finding_scale"), where)
+        spec.rules = self.rules(data.get("rules"), where, spec)
         spec.sections = self.sections(data.get("sections"), where, spec)
         return spec
 
@@ -297,9 +310,37 @@ class _Checker:
                                       code=entry["escalates_to"]))
         return result
 
+    def rules(self, raw: Any, where: str, spec: FrameworkSpec) -> dict[str, Any]:
+        """The scale's and the cycle's rules (see docs/referentiel-format.md), kept as JSON."""
+        if raw is None:
+            return {}
+        if not isinstance(raw, dict):
+            self.problem(where, _("« rules » doit être un objet"))
+            return {}
+        clean = _plain(raw)
+        place = _where_yaml(raw) or where
+        margin = (clean.get("accompaniment") or {}).get("margin_days")
+        if margin is not None and (isinstance(margin, bool) or not isinstance(margin, int)
+                                   or not 0 <= margin <= 365):
+            self.problem(place, _("« margin_days » doit être un nombre de jours entre 0 et 365"))
+        minors = clean.get("minors_make_major") or {}
+        codes = {s["code"] for s in spec.finding_scale}
+        if minors and (minors.get("type") not in codes or minors.get("as") not in codes):
+            self.problem(place, _("« minors_make_major » : « type » et « as » doivent être des "
+                                  "types de l’échelle"))
+        count = minors.get("count") if minors else 1
+        if isinstance(count, bool) or not isinstance(count, int) or count < 1:
+            self.problem(place, _("« minors_make_major » : « count » doit être un entier positif"))
+        for step in clean.get("cycle") or []:
+            if not isinstance(step, dict) or step.get("kind") not in {
+                    "audit_suivi", "audit_renouvellement"}:
+                self.problem(place, _("« cycle » : chaque étape a un « kind » audit_suivi ou "
+                                      "audit_renouvellement"))
+        return clean
+
     def deadline(self, raw: Any, where: str) -> dict[str, Any]:
         """The answer rule of a finding type: months after the audit, or before the next one."""
-        rule: dict[str, Any] = {"action_months": None, "verify_months": None,
+        rule: dict[str, Any] = {"plan_days": None, "action_months": None, "verify_months": None,
                                 "before_next_audit": False,
                 "escalates_to": None, "rule": ""}
         if raw is None:
@@ -307,6 +348,12 @@ class _Checker:
         if not isinstance(raw, dict):
             self.problem(where, _("« deadline » doit être un objet"))
             return rule
+        plan = raw.get("plan_days")
+        if plan is not None:
+            if isinstance(plan, bool) or not isinstance(plan, int) or not 0 < plan <= 365:
+                self.problem(where, _("« plan_days » doit être un nombre de jours entre 1 et 365"))
+            else:
+                rule["plan_days"] = plan
         for key in ("action_months", "verify_months"):
             value = raw.get(key)
             if value is None:
@@ -656,6 +703,7 @@ def save_framework(session: Session, spec: FrameworkSpec) -> Framework:
         description=spec.description,
         section_label=spec.section_label,
         criterion_label=spec.criterion_label,
+        rules=spec.rules,
     )
     framework.categories = [
         FrameworkCategory(position=i, **c) for i, c in enumerate(spec.categories)
@@ -667,6 +715,7 @@ def save_framework(session: Session, spec: FrameworkSpec) -> Framework:
             label=s["label"],
             kind=FindingKind(s["kind"]),
             severity=s["severity"],
+            plan_days=s.get("plan_days"),
             action_months=s.get("action_months"),
             verify_months=s.get("verify_months"),
             before_next_audit=s.get("before_next_audit", False),

@@ -8,8 +8,6 @@ from datetime import date, timedelta
 
 from playwright.sync_api import Page, expect
 
-from audit_tracker.findings.deadlines import add_months
-
 from .test_director_journey import CAMPAIGN, log_in
 
 QUALITY = "qualite@e2c-var.example"
@@ -19,7 +17,6 @@ AFNOR_AUDIT = "Audit de labellisation AFNOR Certification"
 # The shifted demo: today is the seed's 28 February 2018, the pré-audit ran 20–22 February, the
 # AFNOR audit runs 24–26 April (55 days after today, for three days).
 AFNOR_IN_DAYS = 55
-PRE_AUDIT_LAST_DAY_AGO = 6
 
 # type label, title, criteria codes — the three findings of the pré-audit.
 FINDINGS = [
@@ -48,10 +45,12 @@ def test_findings_actions_calendar_and_feed(page: Page, live_server):
     url = live_server.url
     today = live_server.today  # the server's clock, on the day that plays 28 February
     afnor_start = today + timedelta(days=AFNOR_IN_DAYS)
+    # Issue 16: a pré-audit's findings, whatever their type, are due 15 days before the AFNOR
+    # audit (the scale's margin); no longer the NC mineure six months after the pré-audit.
     expected_due = {
-        1: afnor_start - timedelta(days=1),  # point sensible: the day before the next audit
-        2: add_months(today - timedelta(days=PRE_AUDIT_LAST_DAY_AGO), 6),  # NC mineure: 6 months
-        3: None,  # a piste de progrès has no deadline
+        1: afnor_start - timedelta(days=15),  # point sensible
+        2: afnor_start - timedelta(days=15),  # NC mineure: before the audit it prepares
+        3: afnor_start - timedelta(days=15),  # piste de progrès
     }
 
     # 1. The campaign, then the pré-audit in its timeline.

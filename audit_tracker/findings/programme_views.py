@@ -1,0 +1,163 @@
+"""The audit day's pages: the programme (slots per day and site, samples), its A4 print, one page
+per day, and the checklist the quality lead ticks from a phone."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from wtforms.fields.choices import SelectChoice
+
+from ..accounts.permissions import Permission, has_permission, requires
+from ..domain.errors import DomainError
+from ..extensions import db
+from ..models import AuditSample, AuditSlot, Campaign, Evidence, Milestone, User
+from ..web.lookups import get_campaign_or_404, get_milestone_or_404, school_sites
+from . import programme as service
+from .forms import SampleImportForm, SlotForm
+
+bp = Blueprint("programme", __name__)
+BASE = "/campagnes/<int:campaign_id>/audits/<int:event_id>/programme"
+
+
+def _event(campaign_id: int, event_id: int) -> tuple[Campaign, Milestone]:
+    campaign = get_campaign_or_404(campaign_id)
+    return campaign, get_milestone_or_404(campaign, event_id)
+
+
+def _slot_form() -> SlotForm:
+    form = SlotForm()
+    form.site_id.choices = [SelectChoice(0, _("Toute l’école"))] + [
+        SelectChoice(s.id, s.name) for s in school_sites()]
+    return form
+
+
+def _render(campaign: Campaign, event: Milestone, form: SlotForm, status: int = 200,
+            problems: list[str] | None = None):
+    slots = service.slots_of(db.session, event)
+    return render_template(
+        "findings/programme.html", campaign=campaign, event=event, form=form,
+        days=service.by_day(slots), import_form=SampleImportForm(formdata=None),
+        samples=service.samples_of(db.session, event), problems=problems or [],
+        can_edit=has_permission(current_user, Permission.EDIT_FINDINGS),
+        proofs={s.id: service.paper_proofs(db.session, s) for s in slots},
+    ), status
+
+
+@bp.get(BASE)
+@requires(Permission.READ)
+def programme(campaign_id: int, event_id: int):
+    campaign, event = _event(campaign_id, event_id)
+    form = _slot_form()
+    form.day.data = event.starts_on
+    return _render(campaign, event, form)
+
+
+@bp.post(BASE + "/creneaux")
+@requires(Permission.EDIT_FINDINGS)
+def add_slot(campaign_id: int, event_id: int):
+    campaign, event = _event(campaign_id, event_id)
+    form = _slot_form()
+    if not form.validate_on_submit():
+        return _render(campaign, event, form, 400)
+    site = next((s for s in school_sites() if s.id == form.site_id.data), None)
+    try:
+        service.add_slot(db.session, event, service.SlotInput(
+            day=form.day.data, starts_at=form.starts_at.data, ends_at=form.ends_at.data,
+            site=site, place=form.place.data or "", topic=form.topic.data or "",
+            criteria=form.criteria.data or "", people=form.people.data or "",
+            auditor=form.auditor.data or ""))
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error), "danger")
+        return _render(campaign, event, form, 400)
+    db.session.commit()
+    flash(_("Créneau ajouté."), "success")
+    return redirect(url_for("programme.programme", campaign_id=campaign.id, event_id=event.id))
+
+
+@bp.get(BASE + "/imprimer")
+@requires(Permission.READ)
+def print_programme(campaign_id: int, event_id: int):
+    campaign, event = _event(campaign_id, event_id)
+    slots = service.slots_of(db.session, event)
+    return render_template("findings/programme_print.html", campaign=campaign, event=event,
+                           days=service.by_day(slots),
+                           proofs={s.id: service.paper_proofs(db.session, s) for s in slots})
+
+
+@bp.get(BASE + "/jour")
+@requires(Permission.READ)
+def checklist(campaign_id: int, event_id: int):
+    campaign, event = _event(campaign_id, event_id)
+    slots = service.slots_of(db.session, event)
+    return render_template("findings/programme_day.html", campaign=campaign, event=event,
+                           days=service.by_day(slots),
+                           proofs={s.id: service.paper_proofs(db.session, s) for s in slots},
+                           can_edit=has_permission(current_user, Permission.EDIT_FINDINGS))
+
+
+@bp.post(BASE + "/creneaux/<int:slot_id>/coche")
+@requires(Permission.EDIT_FINDINGS)
+def tick(campaign_id: int, event_id: int, slot_id: int):
+    campaign, event = _event(campaign_id, event_id)
+    slot = db.session.get(AuditSlot, slot_id)
+    if slot is None or slot.milestone_id != event.id:
+        abort(404)
+    evidence = db.session.get(Evidence, request.form.get("evidence_id", type=int) or 0)
+    back = redirect(url_for("programme.checklist", campaign_id=campaign.id, event_id=event.id,
+                            _anchor=f"creneau-{slot.id}"))
+    if evidence is None or evidence.school_id != campaign.school_id:
+        flash(_("Cette preuve n’existe pas dans votre bibliothèque."), "danger")
+        return back
+    try:
+        service.tick(db.session, slot, evidence, request.form.get("state", ""))
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error), "danger")
+        return back
+    db.session.commit()
+    return back
+
+
+@bp.post(BASE + "/echantillon")
+@requires(Permission.EDIT_FINDINGS)
+def import_samples(campaign_id: int, event_id: int):
+    campaign, event = _event(campaign_id, event_id)
+    form = SampleImportForm()
+    if not form.validate_on_submit():
+        return _render(campaign, event, _slot_form(), 400,
+                       [str(e) for e in form.file.errors] or [_("Choisissez un fichier.")])
+    upload = form.file.data
+    try:
+        report = service.import_samples(db.session, event, upload.filename or "", upload.read(),
+                                        school_sites())
+    except service.SampleImportRefused as refused:
+        db.session.rollback()
+        flash(_("Fichier refusé : rien n’a été importé."), "danger")
+        return _render(campaign, event, _slot_form(), 400, refused.problems)
+    db.session.commit()
+    flash(_("Échantillon importé : %(created)s dossier(s) ajouté(s), %(updated)s mis à jour.",
+            created=report.created, updated=report.updated), "success")
+    if report.ignored_columns:
+        flash(_("Colonnes ignorées, jamais conservées (données personnelles ou inconnues) : "
+                "%(columns)s.", columns=", ".join(report.ignored_columns)[:500]), "info")
+    return redirect(url_for("programme.programme", campaign_id=campaign.id, event_id=event.id,
+                            _anchor="echantillon"))
+
+
+@bp.post(BASE + "/echantillon/<int:sample_id>")
+@requires(Permission.EDIT_FINDINGS)
+def update_sample(campaign_id: int, event_id: int, sample_id: int):
+    campaign, event = _event(campaign_id, event_id)
+    sample = db.session.get(AuditSample, sample_id)
+    if sample is None or sample.milestone_id != event.id:
+        abort(404)
+    person = db.session.scalar(select(User).where(
+        User.id == (request.form.get("prepared_by_id", type=int) or 0),
+        User.school_id == campaign.school_id))
+    service.set_sample(db.session, sample, request.form.get("ready") == "1", person)
+    db.session.commit()
+    return redirect(url_for("programme.programme", campaign_id=campaign.id, event_id=event.id,
+                            _anchor="echantillon"))

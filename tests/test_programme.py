@@ -1,0 +1,144 @@
+"""The audit day on the E2C Var demo at its real dates: the AFNOR audit's programme for 24–26
+April 2018 on four sites, the paper proofs at hand per slot, a sample of 12 learners' files
+imported pseudonymised, the A4 print one page per day, and the checklist ticked from a phone."""
+
+from __future__ import annotations
+
+import io
+from datetime import date, time
+
+import pytest
+from openpyxl import Workbook
+from sqlalchemy import select
+
+from audit_tracker.demo_story import load_demo_story
+from audit_tracker.extensions import db
+from audit_tracker.findings.programme import (
+    ProgrammeError,
+    SampleImportRefused,
+    SlotInput,
+    add_slot,
+    import_samples,
+    paper_proofs,
+    samples_of,
+    slots_of,
+)
+from audit_tracker.models import AuditSlot, Campaign, Milestone, MilestoneKind, Site
+from audit_tracker.storage import upload_tmp_dir
+
+SAMPLE_HEADER = "identifiant;nom;site;entree;qpv;niveau;sortie;type_sortie\n"
+
+
+def sample_csv(count: int = 12) -> bytes:
+    sites = ["cavem", "dracenie", "provence-verte", "tpm"]
+    lines = [f"E2C-{n:03d};Nom{n};{sites[n % 4]};2018-0{1 + n % 3}-15;{'oui' if n % 3 else 'non'};"
+             f"infra V;;\n" for n in range(1, count + 1)]
+    return (SAMPLE_HEADER + "".join(lines)).encode("utf-8")
+
+
+@pytest.fixture
+def afnor(app, demo, storage) -> Milestone:
+    load_demo_story(db.session, storage, upload_tmp_dir(app), today=None)
+    campaign = db.session.scalar(select(Campaign))
+    return next(m for m in campaign.milestones if m.kind is MilestoneKind.INITIAL_AUDIT)
+
+
+def site(code: str) -> Site:
+    return db.session.scalar(select(Site).where(Site.code == code))
+
+
+def test_three_days_four_sites_and_the_paper_proofs_at_hand(afnor):
+    plan = [(date(2018, 4, 24), "cavem", "Gouvernance et comités locaux", "A2"),
+            (date(2018, 4, 24), "dracenie", "Parcours des stagiaires", "C2"),
+            (date(2018, 4, 25), "provence-verte", "Recrutement", "B5"),
+            (date(2018, 4, 26), "tpm", "Suivi des stagiaires", "F2, E3")]
+    for day, code, topic, criteria in plan:
+        add_slot(db.session, afnor, SlotInput(day=day, starts_at=time(9), ends_at=time(10, 30),
+                                              site=site(code), place="Salle de réunion",
+                                              topic=topic, criteria=criteria,
+                                              people="Directrice ; responsable qualité",
+                                              auditor="Auditeur AFNOR"))
+    db.session.commit()
+    slots = slots_of(db.session, afnor)
+    assert [(s.day.day, s.site.code) for s in slots] == [
+        (24, "cavem"), (24, "dracenie"), (25, "provence-verte"), (26, "tpm")]
+    # The TPM trainee-review attendance sheets are paper, on F2: at hand on the TPM slot.
+    tpm_slot = slots[3]
+    papers = paper_proofs(db.session, tpm_slot)
+    assert papers and all(p.paper_location for p in papers)
+    assert any("Commissions de suivi" in p.paper_location for p in papers)
+    with pytest.raises(ProgrammeError, match="pendant l’audit"):
+        add_slot(db.session, afnor, SlotInput(day=date(2018, 4, 27), starts_at=time(9),
+                                              topic="Hors audit"))
+    with pytest.raises(ProgrammeError, match="La fin du créneau doit suivre son début"):
+        add_slot(db.session, afnor, SlotInput(day=date(2018, 4, 24), starts_at=time(11),
+                                              ends_at=time(10), topic="À l’envers"))
+
+
+def test_a_sample_of_12_files_is_imported_without_the_names(afnor):
+    report = import_samples(db.session, afnor, "echantillon.csv", sample_csv(), list(
+        db.session.scalars(select(Site))))
+    db.session.commit()
+    assert (report.created, report.updated) == (12, 0)
+    assert report.ignored_columns == ["nom"]
+    samples = samples_of(db.session, afnor)
+    assert len(samples) == 12
+    assert samples[0].reference == "E2C-001" and samples[0].entered_on == date(2018, 2, 15)
+    assert samples[0].qpv is True and samples[2].qpv is False
+    assert not any("Nom" in value for s in samples
+                   for value in (s.reference, s.diploma_level, s.exit_kind))
+    again = import_samples(db.session, afnor, "echantillon.csv", sample_csv(3),
+                           list(db.session.scalars(select(Site))))
+    assert (again.created, again.updated) == (0, 3)
+
+
+def test_an_xlsx_sample_is_read_and_a_bad_row_refuses_the_file(afnor):
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["identifiant", "site", "entree", "qpv"])
+    sheet.append(["E2C-101", "tpm", date(2018, 1, 8), "oui"])
+    buffer = io.BytesIO()
+    book.save(buffer)
+    sites = list(db.session.scalars(select(Site)))
+    assert import_samples(db.session, afnor, "e.xlsx", buffer.getvalue(), sites).created == 1
+    bad = (SAMPLE_HEADER + "E2C-201;X;nice;2018-13-01;peut-être;;;\n").encode()
+    with pytest.raises(SampleImportRefused) as refused:
+        import_samples(db.session, afnor, "e.csv", bad, sites)
+    assert any("site inconnu « nice »" in p for p in refused.value.problems)
+    assert any("date invalide" in p for p in refused.value.problems)
+
+
+def test_the_pages_print_one_page_per_day_and_tick_at_390px(client, auth, demo, afnor):
+    auth.login_demo(demo, "qualite")
+    base = f"/campagnes/{afnor.campaign_id}/audits/{afnor.id}/programme"
+    for day, code in (("2018-04-24", "cavem"), ("2018-04-25", "dracenie"),
+                      ("2018-04-26", "tpm")):
+        response = client.post(base + "/creneaux", data={
+            "day": day, "starts_at": "09:00", "ends_at": "10:30", "site_id": site(code).id,
+            "topic": f"Visite {code}", "criteria": "F2, D1", "people": "Référent", "auditor": "A."})
+        assert response.status_code == 302
+    refused = client.post(base + "/creneaux", data={"day": "2018-05-02", "starts_at": "09:00",
+                                                    "topic": "Trop tard"})
+    assert refused.status_code == 400
+    response = client.post(base + "/echantillon", data={
+        "file": (io.BytesIO(sample_csv()), "echantillon.csv")},
+        content_type="multipart/form-data", follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert "12 dossier(s) ajouté(s)" in page and "Colonnes ignorées" in page
+    assert "Nom1" not in page
+
+    printed = client.get(base + "/imprimer").get_data(as_text=True)
+    assert printed.count('data-testid="print-day"') == 3
+    assert "size: A4" in printed and "break-after: page" in printed
+
+    tpm_slot = db.session.scalar(select(AuditSlot).where(AuditSlot.topic == "Visite tpm"))
+    proof = paper_proofs(db.session, tpm_slot)[0]
+    day_page = client.get(base + "/jour").get_data(as_text=True)
+    assert f'data-testid="check-{tpm_slot.id}-{proof.id}" data-state=""' in day_page
+    client.post(f"{base}/creneaux/{tpm_slot.id}/coche",
+                data={"evidence_id": proof.id, "state": "shown"})
+    day_page = client.get(base + "/jour").get_data(as_text=True)
+    assert f'data-testid="check-{tpm_slot.id}-{proof.id}" data-state="shown"' in day_page
+    wrong = client.post(f"{base}/creneaux/{tpm_slot.id}/coche",
+                        data={"evidence_id": proof.id, "state": "perdu"}, follow_redirects=True)
+    assert "État inconnu." in wrong.get_data(as_text=True)
