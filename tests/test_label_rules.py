@@ -195,9 +195,9 @@ def test_an_nc_mineure_open_on_the_next_audits_first_day_becomes_majeure(app, af
     assert counts_as_major(finding, first_day)
 
     # The finding's page, with the clock on each day.
-    auth.login_demo(demo, "qualite")
     url = f"/campagnes/{afnor.campaign_id}/constats/{finding.id}"
-    set_today(app, the_day_before)
+    set_today(app, the_day_before)  # before logging in: a session is dated by the clock
+    auth.login_demo(demo, "qualite")
     assert "Deviendra non-conformité majeure le 23/04/2019" in client.get(url).get_data(
         as_text=True)
     set_today(app, first_day)
@@ -239,7 +239,7 @@ def test_five_nc_mineures_on_one_qualiopi_audit_count_as_one_majeure(afnor, suiv
     assert minors_rule_hits(list(db.session.scalars(select(Finding)))) == []
     record(afnor, "nc_mineure", framework_code="qualiopi-v9", title="Mineure 5")
     hits = minors_rule_hits(list(db.session.scalars(select(Finding))))
-    assert [(h.event.id, h.minors, h.majors) for h in hits] == [(afnor.id, 5, 1)]
+    assert [(h.milestone.id, h.minors, h.majors) for h in hits] == [(afnor.id, 5, 1)]
     assert "règle supposée" in hits[0].rule
 
     checklist = go_no_go(db.session, afnor.campaign, suivi, date(2019, 1, 10))
@@ -358,8 +358,8 @@ def test_a_label_granted_on_14_june_2018_expires_on_13_june_2022_and_the_next_ca
     lifted = record(afnor, "point_sensible", title="Déjà traité")
     lifted.status = FindingStatus.CLOSED
     db.session.commit()
+    set_today(app, date(2018, 6, 20))  # before logging in: a session is dated by the clock
     auth.login_demo(demo, "direction")
-    set_today(app, date(2018, 6, 20))
 
     refused = client.post(f"/campagnes/{campaign.id}/decision", data={
         "decided_on": "2018-05-01", "decision": "label_accorde"}, follow_redirects=True)

@@ -22,6 +22,7 @@ bp = Blueprint("cycle", __name__)
 @bp.route("/campagnes/<int:campaign_id>/decision", methods=["GET", "POST"])
 @requires(Permission.EDIT_CAMPAIGN)
 def decision(campaign_id: int):
+    """The decision starts the label's four-year cycle: its validity and the audits it requires."""
     campaign = get_campaign_or_404(campaign_id)
     current = next((m for m in campaign.milestones if m.kind is MilestoneKind.DECISION), None)
     form = DecisionForm(obj=None)
@@ -50,6 +51,7 @@ def decision(campaign_id: int):
 @bp.post("/campagnes/<int:campaign_id>/campagne-suivante")
 @requires(Permission.EDIT_CAMPAIGN)
 def next_campaign(campaign_id: int):
+    """Renewal starts from what stays true, not from an empty campaign."""
     campaign = get_campaign_or_404(campaign_id)
     try:
         result = service.open_next_campaign(db.session, campaign, local_today())

@@ -21,7 +21,7 @@ bp = Blueprint("programme", __name__)
 BASE = "/campagnes/<int:campaign_id>/audits/<int:event_id>/programme"
 
 
-def _event(campaign_id: int, event_id: int) -> tuple[Campaign, Milestone]:
+def _milestone(campaign_id: int, event_id: int) -> tuple[Campaign, Milestone]:
     campaign = get_campaign_or_404(campaign_id)
     return campaign, get_milestone_or_404(campaign, event_id)
 
@@ -33,13 +33,13 @@ def _slot_form() -> SlotForm:
     return form
 
 
-def _render(campaign: Campaign, event: Milestone, form: SlotForm, status: int = 200,
+def _render(campaign: Campaign, milestone: Milestone, form: SlotForm, status: int = 200,
             problems: list[str] | None = None):
-    slots = service.slots_of(db.session, event)
+    slots = service.slots_of(db.session, milestone)
     return render_template(
-        "findings/programme.html", campaign=campaign, event=event, form=form,
+        "findings/programme.html", campaign=campaign, event=milestone, form=form,
         days=service.by_day(slots), import_form=SampleImportForm(formdata=None),
-        samples=service.samples_of(db.session, event), problems=problems or [],
+        samples=service.samples_of(db.session, milestone), problems=problems or [],
         can_edit=has_permission(current_user, Permission.EDIT_FINDINGS),
         proofs={s.id: service.paper_proofs(db.session, s) for s in slots},
     ), status
@@ -48,22 +48,24 @@ def _render(campaign: Campaign, event: Milestone, form: SlotForm, status: int = 
 @bp.get(BASE)
 @requires(Permission.READ)
 def programme(campaign_id: int, event_id: int):
-    campaign, event = _event(campaign_id, event_id)
+    """The audit days planned slot by slot, so nobody is caught without the proof asked for."""
+    campaign, milestone = _milestone(campaign_id, event_id)
     form = _slot_form()
-    form.day.data = event.starts_on
-    return _render(campaign, event, form)
+    form.day.data = milestone.starts_on
+    return _render(campaign, milestone, form)
 
 
 @bp.post(BASE + "/creneaux")
 @requires(Permission.EDIT_FINDINGS)
 def add_slot(campaign_id: int, event_id: int):
-    campaign, event = _event(campaign_id, event_id)
+    """The quality lead builds the programme the auditor sent, one slot at a time."""
+    campaign, milestone = _milestone(campaign_id, event_id)
     form = _slot_form()
     if not form.validate_on_submit():
-        return _render(campaign, event, form, 400)
+        return _render(campaign, milestone, form, 400)
     site = next((s for s in school_sites() if s.id == form.site_id.data), None)
     try:
-        service.add_slot(db.session, event, service.SlotInput(
+        service.add_slot(db.session, milestone, service.SlotInput(
             day=form.day.data, starts_at=form.starts_at.data, ends_at=form.ends_at.data,
             site=site, place=form.place.data or "", topic=form.topic.data or "",
             criteria=form.criteria.data or "", people=form.people.data or "",
@@ -71,18 +73,19 @@ def add_slot(campaign_id: int, event_id: int):
     except DomainError as error:
         db.session.rollback()
         flash(str(error), "danger")
-        return _render(campaign, event, form, 400)
+        return _render(campaign, milestone, form, 400)
     db.session.commit()
     flash(_("Créneau ajouté."), "success")
-    return redirect(url_for("programme.programme", campaign_id=campaign.id, event_id=event.id))
+    return redirect(url_for("programme.programme", campaign_id=campaign.id, event_id=milestone.id))
 
 
 @bp.get(BASE + "/imprimer")
 @requires(Permission.READ)
 def print_programme(campaign_id: int, event_id: int):
-    campaign, event = _event(campaign_id, event_id)
-    slots = service.slots_of(db.session, event)
-    return render_template("findings/programme_print.html", campaign=campaign, event=event,
+    """On the day the programme is on paper in every room: one A4 page per day."""
+    campaign, milestone = _milestone(campaign_id, event_id)
+    slots = service.slots_of(db.session, milestone)
+    return render_template("findings/programme_print.html", campaign=campaign, event=milestone,
                            days=service.by_day(slots),
                            proofs={s.id: service.paper_proofs(db.session, s) for s in slots})
 
@@ -90,9 +93,10 @@ def print_programme(campaign_id: int, event_id: int):
 @bp.get(BASE + "/jour")
 @requires(Permission.READ)
 def checklist(campaign_id: int, event_id: int):
-    campaign, event = _event(campaign_id, event_id)
-    slots = service.slots_of(db.session, event)
-    return render_template("findings/programme_day.html", campaign=campaign, event=event,
+    """Ticked from a phone during the audit: what was shown, missing, or to send after."""
+    campaign, milestone = _milestone(campaign_id, event_id)
+    slots = service.slots_of(db.session, milestone)
+    return render_template("findings/programme_day.html", campaign=campaign, event=milestone,
                            days=service.by_day(slots),
                            proofs={s.id: service.paper_proofs(db.session, s) for s in slots},
                            can_edit=has_permission(current_user, Permission.EDIT_FINDINGS))
@@ -101,12 +105,13 @@ def checklist(campaign_id: int, event_id: int):
 @bp.post(BASE + "/creneaux/<int:slot_id>/coche")
 @requires(Permission.EDIT_FINDINGS)
 def tick(campaign_id: int, event_id: int, slot_id: int):
-    campaign, event = _event(campaign_id, event_id)
+    """One tap per proof during the audit, so the follow-up list writes itself."""
+    campaign, milestone = _milestone(campaign_id, event_id)
     slot = db.session.get(AuditSlot, slot_id)
-    if slot is None or slot.milestone_id != event.id:
+    if slot is None or slot.milestone_id != milestone.id:
         abort(404)
     evidence = db.session.get(Evidence, request.form.get("evidence_id", type=int) or 0)
-    back = redirect(url_for("programme.checklist", campaign_id=campaign.id, event_id=event.id,
+    back = redirect(url_for("programme.checklist", campaign_id=campaign.id, event_id=milestone.id,
                             _anchor=f"creneau-{slot.id}"))
     if evidence is None or evidence.school_id != campaign.school_id:
         flash(_("Cette preuve n’existe pas dans votre bibliothèque."), "danger")
@@ -124,40 +129,42 @@ def tick(campaign_id: int, event_id: int, slot_id: int):
 @bp.post(BASE + "/echantillon")
 @requires(Permission.EDIT_FINDINGS)
 def import_samples(campaign_id: int, event_id: int):
-    campaign, event = _event(campaign_id, event_id)
+    """The auditor's sample arrives as a spreadsheet; names are dropped at the door."""
+    campaign, milestone = _milestone(campaign_id, event_id)
     form = SampleImportForm()
     if not form.validate_on_submit():
-        return _render(campaign, event, _slot_form(), 400,
+        return _render(campaign, milestone, _slot_form(), 400,
                        [str(e) for e in form.file.errors] or [_("Choisissez un fichier.")])
     upload = form.file.data
     try:
-        report = service.import_samples(db.session, event, upload.filename or "", upload.read(),
+        report = service.import_samples(db.session, milestone, upload.filename or "", upload.read(),
                                         school_sites())
     except service.SampleImportRefused as refused:
         db.session.rollback()
         flash(_("Fichier refusé : rien n’a été importé."), "danger")
-        return _render(campaign, event, _slot_form(), 400, refused.problems)
+        return _render(campaign, milestone, _slot_form(), 400, refused.problems)
     db.session.commit()
     flash(_("Échantillon importé : %(created)s dossier(s) ajouté(s), %(updated)s mis à jour.",
             created=report.created, updated=report.updated), "success")
     if report.ignored_columns:
         flash(_("Colonnes ignorées, jamais conservées (données personnelles ou inconnues) : "
                 "%(columns)s.", columns=", ".join(report.ignored_columns)[:500]), "info")
-    return redirect(url_for("programme.programme", campaign_id=campaign.id, event_id=event.id,
+    return redirect(url_for("programme.programme", campaign_id=campaign.id, event_id=milestone.id,
                             _anchor="echantillon"))
 
 
 @bp.post(BASE + "/echantillon/<int:sample_id>")
 @requires(Permission.EDIT_FINDINGS)
 def update_sample(campaign_id: int, event_id: int, sample_id: int):
-    campaign, event = _event(campaign_id, event_id)
+    """Each sampled file has someone preparing it and a ready flag the quality lead follows."""
+    campaign, milestone = _milestone(campaign_id, event_id)
     sample = db.session.get(AuditSample, sample_id)
-    if sample is None or sample.milestone_id != event.id:
+    if sample is None or sample.milestone_id != milestone.id:
         abort(404)
     person = db.session.scalar(select(User).where(
         User.id == (request.form.get("prepared_by_id", type=int) or 0),
         User.school_id == campaign.school_id))
     service.set_sample(db.session, sample, request.form.get("ready") == "1", person)
     db.session.commit()
-    return redirect(url_for("programme.programme", campaign_id=campaign.id, event_id=event.id,
+    return redirect(url_for("programme.programme", campaign_id=campaign.id, event_id=milestone.id,
                             _anchor="echantillon"))
