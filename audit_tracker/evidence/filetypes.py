@@ -32,6 +32,7 @@ from defusedxml.expatreader import DefusedExpatParser
 from flask_babel import gettext as _
 
 from ..domain.errors import DomainError
+from ..storage import archives
 
 __all__ = ["TEXT_LIMIT", "Inspection", "RefusedFile", "check_filename", "inspect_file"]
 
@@ -42,13 +43,7 @@ _SNIFF_BYTES = 8 * 1024
 _TEXT_SNIFF_BYTES = 64 * 1024
 _READ_CHUNK = 64 * 1024
 
-# Zip-bomb guard, applied to the central directory before any member is opened.
-_ZIP_MAX_TOTAL = 200 * 1024 * 1024
-_ZIP_MAX_RATIO = 100
-_ZIP_RATIO_FLOOR = 1024 * 1024  # small parts (styles, repeated XML) legitimately compress > 100×
-_ZIP_MAX_ENTRIES = 10_000
-# zipfile loads the whole central directory in one read; 10,000 honest entries fit well within.
-_ZIP_MAX_DIRECTORY = 4 * 1024 * 1024
+# The zip-bomb guard (entries, directory size, declared sizes, ratios) is storage.archives'.
 # Declared sizes can lie, so reading a part for search text stops here whatever they say.
 _ZIP_PART_READ_LIMIT = 32 * 1024 * 1024
 _ZIP_SMALL_PART_LIMIT = 1024 * 1024
@@ -404,25 +399,20 @@ _ODF_TEXT = _XmlText(capture=frozenset({"p", "h"}), line_ends=frozenset({"p", "h
 
 def _office_report(path: Path, size: int, filename: str) -> tuple[str, str]:
     with path.open("rb") as handle:
-        directory = _zip_directory(handle, size)
-    if directory is not None:
-        entries, directory_bytes = directory
-        if entries > _ZIP_MAX_ENTRIES or directory_bytes > _ZIP_MAX_DIRECTORY:
-            raise _refusal(filename, _("archive suspecte (trop de fichiers) : refusée."))
-    try:
-        archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as error:
-        raise _damaged_archive(filename) from error
-    with archive:
-        members = archive.infolist()
-        _guard_against_bomb(members, filename)
-        names = {member.filename for member in members}
-        if "mimetype" in names:
-            media_type = _odf_type(archive, filename)
-            return media_type, _zip_text(archive, [("content.xml", _ODF_TEXT)])
-        if "[Content_Types].xml" in names:
-            media_type = _ooxml_type(archive, names, filename)
-            return media_type, _zip_text(archive, _ooxml_text_parts(media_type, names))
+        try:
+            archive = archives.open_zip(handle, size)
+        except archives.SuspiciousArchive as error:
+            raise _refusal(filename, error.reason) from error
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as error:
+            raise _damaged_archive(filename) from error
+        with archive:
+            names = set(archive.namelist())
+            if "mimetype" in names:
+                media_type = _odf_type(archive, filename)
+                return media_type, _zip_text(archive, [("content.xml", _ODF_TEXT)])
+            if "[Content_Types].xml" in names:
+                media_type = _ooxml_type(archive, names, filename)
+                return media_type, _zip_text(archive, _ooxml_text_parts(media_type, names))
     raise _refusal(
         filename,
         _("les archives ZIP ne sont pas acceptées ; déposez les documents un par un."),
@@ -431,41 +421,6 @@ def _office_report(path: Path, size: int, filename: str) -> tuple[str, str]:
 
 def _damaged_archive(filename: str) -> RefusedFile:
     return _refusal(filename, _("l’archive est endommagée ou illisible, elle est refusée."))
-
-
-def _zip_directory(handle, size: int) -> tuple[int, int] | None:
-    """(entry count, central directory bytes) from the end record, before zipfile loads it."""
-    tail_size = min(size, 22 + 0xFFFF)  # end record plus the longest possible comment
-    handle.seek(size - tail_size)
-    tail = handle.read(tail_size)
-    at = tail.rfind(b"PK\x05\x06")
-    if at < 0 or len(tail) - at < 22:
-        return None  # zipfile will reject it with its own error
-    entries, directory_bytes = struct.unpack_from("<HI", tail, at + 10)
-    if entries != 0xFFFF and directory_bytes != 0xFFFFFFFF:
-        return entries, directory_bytes
-    # Zip64: the real counts live in a record that a locator just before the end record points to.
-    locator = tail[at - 20 : at] if at >= 20 else b""
-    if not locator.startswith(b"PK\x06\x07"):
-        return None
-    (record_offset,) = struct.unpack_from("<Q", locator, 8)
-    handle.seek(record_offset)
-    record = handle.read(56)
-    if not record.startswith(b"PK\x06\x06") or len(record) < 48:
-        return None
-    return struct.unpack_from("<QQ", record, 32)
-
-
-def _guard_against_bomb(members: list[zipfile.ZipInfo], filename: str) -> None:
-    # Only declared sizes from the central directory: nothing is decompressed to decide.
-    if len(members) > _ZIP_MAX_ENTRIES:
-        raise _refusal(filename, _("archive suspecte (trop de fichiers) : refusée."))
-    if sum(member.file_size for member in members) > _ZIP_MAX_TOTAL:
-        raise _refusal(filename, _("archive suspecte (taille décompressée excessive) : refusée."))
-    for member in members:
-        ratio_limit = _ZIP_MAX_RATIO * max(member.compress_size, 1)
-        if member.file_size > _ZIP_RATIO_FLOOR and member.file_size > ratio_limit:
-            raise _refusal(filename, _("archive suspecte (taux de compression anormal) : refusée."))
 
 
 def _read_small_part(archive: zipfile.ZipFile, name: str) -> bytes:
