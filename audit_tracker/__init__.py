@@ -37,6 +37,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     register_security(app)
     register_blueprints(app)
     register_errorhandlers(app)
+    register_headers(app)
     register_template_helpers(app)
     register_commands(app)
     register_jobs(app)
@@ -129,8 +130,17 @@ def register_blueprints(app: Flask) -> None:
     csrf.exempt(api_bp)  # bearer tokens only, never cookies: see api/auth.py
 
 
+def register_headers(app: Flask) -> None:
+    from .web.headers import init_headers
+
+    init_headers(app)
+
+
 def register_errorhandlers(app: Flask) -> None:
+    from .domain import limits
     from .errors import init_errorhandlers
+
+    limits.install()
 
     init_errorhandlers(app)
 

@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from .domain.errors import Conflict, DomainError
 from .extensions import db
 from .i18n import megabytes, wants_json
 
@@ -43,6 +44,13 @@ def init_errorhandlers(app: Flask) -> None:
                 "page et renvoyez-le : rien n’a été enregistré."
             ),
         )
+
+    @app.errorhandler(DomainError)
+    def refused(error: DomainError) -> ResponseReturnValue:
+        # A refusal no view caught (a value too long met at the commit's flush, say): its French
+        # message, and nothing of the transaction kept.
+        db.session.rollback()
+        return _respond(409 if isinstance(error, Conflict) else 400, str(error))
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> ResponseReturnValue:

@@ -47,6 +47,9 @@ def flush_or_conflict(session: Session, message: str | None = None) -> None:
     except (StaleDataError, IntegrityError) as error:
         session.rollback()
         raise Conflict(message or _conflict_message()) from error
+    except DomainError:  # a value over its limit (domain.limits): nothing of it is kept
+        session.rollback()
+        raise
 
 
 def commit_or_conflict(session: Session, message: str | None = None) -> None:
@@ -57,6 +60,9 @@ def commit_or_conflict(session: Session, message: str | None = None) -> None:
     except (StaleDataError, IntegrityError) as error:
         session.rollback()
         raise Conflict(message or _conflict_message()) from error
+    except DomainError:  # a value over its limit (domain.limits): nothing of it is kept
+        session.rollback()
+        raise
 
 
 def _conflict_message() -> str:

@@ -107,6 +107,29 @@ _KINDS = {  # media type -> (French label, canonical extension)
     "text/csv": ("CSV", ".csv"),
 }
 
+# The extensions a name may have for each detected type (compared in lower case). A file whose
+# extension names something else is refused, so nothing is ever stored or downloaded as
+# « .vbs », « .hta » or « .html »: Windows acts on the extension, not on our media type.
+# No extension at all is accepted: nothing opens it on a double click.
+_TEXT_EXTENSIONS = frozenset({".txt", ".text", ".csv", ".tsv", ".md", ".log", ".dat"})
+_EXTENSIONS = {
+    _PDF: frozenset({".pdf"}),
+    "image/png": frozenset({".png"}),
+    "image/jpeg": frozenset({".jpg", ".jpeg", ".jpe", ".jfif"}),
+    "image/gif": frozenset({".gif"}),
+    "image/webp": frozenset({".webp"}),
+    _DOCX: frozenset({".docx"}),
+    _XLSX: frozenset({".xlsx"}),
+    _PPTX: frozenset({".pptx"}),
+    _ODT: frozenset({".odt"}),
+    _ODS: frozenset({".ods"}),
+    _ODP: frozenset({".odp"}),
+    "text/plain": _TEXT_EXTENSIONS,
+    "text/csv": _TEXT_EXTENSIONS,
+}
+# Shorter than a header and an end mark (« %PDF-1.7\n%%EOF »): not even a damaged PDF.
+_PDF_MIN_BYTES = 16
+
 _EXECUTABLE_MAGICS = (
     b"\x7fELF",  # Linux and most Unix
     b"\xfe\xed\xfa\xce",  # Mach-O 32-bit, big-endian
@@ -126,6 +149,13 @@ _HTML_START = re.compile(
 # Old browsers sniffed HTML anywhere in the first bytes, so these are refused there too.
 _MARKUP_EARLY = re.compile(r"<(?:html|script|iframe)[\s>/]")
 _MARKUP_EARLY_CHARS = 1024
+# Anywhere in a text file: a tag that makes markup active if anything ever renders it as HTML.
+_MARKUP_ANYWHERE = re.compile(
+    r"<(?:!doctype\s+html|html|head|body|script|iframe|frame|frameset|object|embed|applet|svg"
+    r"|math|style|meta|link|base|form|img|video|audio|template|a)(?:[\s>/]|$)",
+    re.IGNORECASE,
+)
+_MARKUP_OVERLAP = 32  # a tag cut between two chunks is still seen
 _ALLOWED_CONTROLS = frozenset("\t\n\r\f\v\x1a")  # \x1a: end-of-file mark of old DOS editors
 _MAX_CONTROL_SHARE = 0.01
 
@@ -188,8 +218,31 @@ def check_filename(name: str) -> str:
 
 
 def inspect_file(path: Path, filename: str) -> Inspection:
-    """What the file really is, judged by its bytes; RefusedFile when it is not accepted."""
-    path = Path(path)
+    """What the file really is, judged by its bytes; RefusedFile when it is not accepted, or
+    when its name's extension says something else than its bytes."""
+    inspection = _inspect_content(Path(path), filename)
+    _check_extension(filename, inspection)
+    return inspection
+
+
+def _check_extension(filename: str, inspection: Inspection) -> None:
+    # Windows drops trailing dots and spaces: « note.vbs. » is saved as « note.vbs ».
+    extension = os.path.splitext(filename.rstrip(" ."))[1].lower()
+    allowed = _EXTENSIONS[inspection.media_type]
+    if extension and extension not in allowed:
+        raise _refusal(
+            filename,
+            _(
+                "l’extension « %(extension)s » ne correspond pas au contenu (%(label)s) ; "
+                "renommez le fichier en « %(expected)s » ou déposez le bon fichier.",
+                extension=_shown(extension, 20),
+                label=inspection.label,
+                expected=inspection.extension,
+            ),
+        )
+
+
+def _inspect_content(path: Path, filename: str) -> Inspection:
     size = path.stat().st_size
     if size == 0:
         raise _refusal(filename, _("le fichier est vide."))
@@ -201,6 +254,8 @@ def inspect_file(path: Path, filename: str) -> Inspection:
     if head.startswith(b"#!"):
         raise _refusal(filename, _("ce fichier est un script exécutable, il est refusé."))
     if b"%PDF-" in head[:_PDF_HEADER_WINDOW]:
+        if size < _PDF_MIN_BYTES:
+            raise _refusal(filename, _("ce PDF est vide ou tronqué, il est refusé."))
         flags, text = _pdf_report(path, size)
         return _inspection(_PDF, flags=flags, text=text, inline_preview=not flags)
     image_type = _image_type(head)
@@ -588,20 +643,14 @@ def _text_inspection(path: Path, size: int, filename: str) -> Inspection:
             ),
         )
     if _HTML_START.match(markup) or _MARKUP_EARLY.search(early):
-        raise _refusal(
-            filename,
-            _(
-                "les pages HTML ne sont pas acceptées (elles peuvent contenir du script) ; "
-                "enregistrez-la en PDF."
-            ),
-        )
+        raise _html_refused(filename)
     # XML of any other kind (XHTML, XSLT...), RTF and PostScript are documents a program
     # interprets, not text to read: not in the accepted list.
     if markup.startswith(("<?xml", "<!doctype", "{\\rtf", "%!ps")):
         raise _unknown(filename)
 
     media_type = "text/csv" if _is_csv(filename, sample, complete) else "text/plain"
-    return _inspection(media_type, text=_read_text(path, encoding))
+    return _inspection(media_type, text=_read_text(path, encoding, filename))
 
 
 def _text_encoding(head: bytes, complete: bool) -> tuple[str | None, str]:
@@ -654,13 +703,29 @@ def _is_csv(filename: str, sample: str, complete: bool) -> bool:
     return False
 
 
-def _read_text(path: Path, encoding: str) -> str:
+def _read_text(path: Path, encoding: str, filename: str) -> str:
+    """The search text (at most TEXT_LIMIT characters), after the whole file was looked through
+    for markup: HTML after the first bytes is refused as it is at the start."""
     buffer = _TextBuffer()
+    tail = ""
     # Beyond the sniffed head, a stray byte must not refuse a file already judged text.
     with path.open(encoding=encoding, errors="replace") as handle:
-        while not buffer.full:
-            chunk = handle.read(min(_READ_CHUNK, buffer.limit - buffer.size))
+        while True:
+            chunk = handle.read(_READ_CHUNK)
             if not chunk:
                 break
+            if _MARKUP_ANYWHERE.search(tail + chunk):
+                raise _html_refused(filename)
+            tail = chunk[-_MARKUP_OVERLAP:]
             buffer.add(chunk)
     return buffer.text()
+
+
+def _html_refused(filename: str) -> RefusedFile:
+    return _refusal(
+        filename,
+        _(
+            "les pages HTML ne sont pas acceptées (elles peuvent contenir du script) ; "
+            "enregistrez-la en PDF."
+        ),
+    )
