@@ -35,6 +35,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     register_clock(app)
     register_extensions(app)
     register_security(app)
+    register_inputs(app)
     register_blueprints(app)
     register_errorhandlers(app)
     register_headers(app)
@@ -128,6 +129,12 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(readiness_bp, url_prefix="/campagnes/<int:campaign_id>/preparation")
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     csrf.exempt(api_bp)  # bearer tokens only, never cookies: see api/auth.py
+
+
+def register_inputs(app: Flask) -> None:
+    from .web.inputs import init_inputs
+
+    init_inputs(app)
 
 
 def register_headers(app: Flask) -> None:

@@ -21,6 +21,7 @@ MESSAGES = {
     405: _l("Cette méthode n’est pas permise ici."),
     409: _l("Conflit : la donnée a été modifiée entre-temps."),
     413: _l("Le fichier envoyé est trop volumineux."),
+    507: _l("Stockage plein : rien n’a été enregistré. Prévenez l’administrateur."),
     500: _l(
         "Une erreur interne est survenue ; elle a été enregistrée. Vos données n’ont pas été "
         "modifiées."
@@ -50,7 +51,8 @@ def init_errorhandlers(app: Flask) -> None:
         # A refusal no view caught (a value too long met at the commit's flush, say): its French
         # message, and nothing of the transaction kept.
         db.session.rollback()
-        return _respond(409 if isinstance(error, Conflict) else 400, str(error))
+        status = 409 if isinstance(error, Conflict) else getattr(error, "status", 400)
+        return _respond(status, str(error))
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> ResponseReturnValue:

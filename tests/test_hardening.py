@@ -352,3 +352,73 @@ def test_the_development_server_names_no_software(app):
     finally:
         server.shutdown()
     assert "Werkzeug" not in banner and "Python" not in banner
+
+
+# ------------------------------------------------------------------------------------ 9. 500s
+
+
+@pytest.mark.parametrize("path", [
+    "/campagnes/{big}", "/campagnes/{big}/preparation", "/preuves/{big}",
+    "/referentiels/{big}", "/campagnes/{campaign}/actions/{big}",
+    "/campagnes/{campaign}/dossier/{big}",
+])
+def test_an_id_beyond_any_column_is_a_french_404(client, auth, demo, path):
+    auth.login_demo(demo, "direction")
+    url = path.format(big=2**63 + 1, campaign=demo_campaign().id)
+    response = client.get(url)
+    assert response.status_code == 404, url
+    assert "Cette page n’existe pas ou plus." in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(("value", "warned"), [
+    ("%20", False), ("%09", False), ("2018-02-30", True), ("x" * 300, True)])
+def test_a_blank_or_bad_reference_date_falls_back_to_the_next_audit(client, auth, demo, value,
+                                                                     warned):
+    auth.login_demo(demo, "direction")
+    response = client.get(f"/campagnes/{demo_campaign().id}/preparation?date={value}")
+    assert response.status_code == 200
+    assert ("Date de référence illisible" in response.get_data(as_text=True)) is warned
+
+
+@pytest.mark.parametrize("body", [
+    pytest.param('{"framework": "\\ud800", "title": "x"}', id="lone-surrogate-in-a-lookup"),
+    pytest.param('{"title": "\\udfff"}', id="lone-low-surrogate"),
+    pytest.param("[" * 100_000 + "]" * 100_000, id="100000-deep-list"),
+    pytest.param('{"a":' * 50_000 + "1" + "}" * 50_000, id="50000-deep-object"),
+    pytest.param('{"event_id": 1' + "0" * 30 + "}", id="30-digit-integer"),
+    pytest.param('{"event_id": 1' + "0" * 5000 + "}", id="5000-digit-integer"),
+])
+def test_hostile_json_bodies_get_a_french_400(client, demo, token_for, body):
+    headers = {**token_for(demo_account("qualite")), "Content-Type": "application/json"}
+    before = finding_count()
+    response = client.post("/api/v1/findings", data=body, headers=headers)
+    assert response.status_code == 400
+    assert response.json["error"]
+    assert finding_count() == before
+
+
+def test_a_full_disk_while_spooling_an_upload_is_a_507_stockage_plein(app, client, demo,
+                                                                     token_for, tmp_path):
+    import subprocess
+
+    from audit_tracker.models import Evidence
+
+    full = tmp_path / "full"
+    full.mkdir()
+    mount = ["/usr/bin/mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", str(full)]
+    mounted = subprocess.run(mount, capture_output=True, check=False)  # noqa: S603
+    if mounted.returncode != 0:
+        pytest.skip("a small tmpfs cannot be mounted here (needs root)")
+    try:
+        app.config["UPLOAD_TMP_DIR"] = str(full)
+        before = db.session.scalar(select(func.count()).select_from(Evidence))
+        response = client.post("/api/v1/evidence", headers=token_for(demo_account("qualite")),
+                               data={"title": "Gros", "site": "",
+                                     "file": (io.BytesIO(TEXT * 5000), "gros.txt")},
+                               content_type="multipart/form-data")
+        assert response.status_code == 507
+        assert response.json["error"].startswith("Stockage plein")
+        assert db.session.scalar(select(func.count()).select_from(Evidence)) == before
+        assert list(full.iterdir()) == []  # the partial spool file was removed
+    finally:
+        subprocess.run(["/usr/bin/umount", str(full)], check=False)  # noqa: S603

@@ -19,6 +19,17 @@ class DomainError(ValueError):
     """A user-facing reason why an operation was refused (French message)."""
 
 
+class StorageFull(DomainError):
+    """The disk (or the spool folder) is full: nothing was stored; 507 for the API."""
+
+    status = 507
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or _(
+            "Stockage plein : le fichier n’a pas pu être enregistré et rien n’a été modifié. "
+            "Prévenez l’administrateur."))
+
+
 class Conflict(DomainError):
     """Someone else saved the record since the form was opened, or while we were saving."""
 

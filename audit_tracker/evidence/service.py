@@ -10,6 +10,7 @@ process can leave an orphan object at most, which ``verify`` reports).
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import tempfile
@@ -26,7 +27,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from ..accounts.permissions import Permission, has_permission
-from ..domain.errors import DomainError, check_fresh, commit_or_conflict, flush_or_conflict
+from ..domain.errors import (
+    DomainError,
+    StorageFull,
+    check_fresh,
+    commit_or_conflict,
+    flush_or_conflict,
+)
 from ..i18n import megabytes
 from ..models import (
     Criterion,
@@ -48,6 +55,9 @@ from ..models.evidence import SEARCH_TABLE
 from ..storage import CHUNK, Storage, StorageError, new_key
 from ..storage.digest import digest_chunks
 from .filetypes import Inspection, RefusedFile, check_filename, inspect_file
+
+# A full disk, or the user's quota on it.
+_DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
 
 
 class EvidenceError(DomainError):
@@ -84,6 +94,11 @@ def receive_file(stream: BinaryIO, filename: str, tmp_dir: Path, max_size: int) 
         with os.fdopen(fd, "wb") as out:
             digest = digest_chunks(_at_most(stream, max_size, name), copy_to=out)
         inspection = inspect_file(path, name)
+    except OSError as error:
+        path.unlink(missing_ok=True)
+        if error.errno in _DISK_FULL:
+            raise StorageFull() from error
+        raise
     except BaseException:
         path.unlink(missing_ok=True)
         raise
@@ -266,6 +281,9 @@ def _store_and_commit(
         storage.put(key, upload.path)
     except StorageError as error:
         session.rollback()
+        cause = error.__cause__
+        if isinstance(cause, OSError) and cause.errno in _DISK_FULL:
+            raise StorageFull() from error
         raise EvidenceError(
             _(
                 "Le fichier n’a pas pu être enregistré (stockage indisponible ou "
