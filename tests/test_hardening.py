@@ -422,3 +422,29 @@ def test_a_full_disk_while_spooling_an_upload_is_a_507_stockage_plein(app, clien
         assert list(full.iterdir()) == []  # the partial spool file was removed
     finally:
         subprocess.run(["/usr/bin/umount", str(full)], check=False)  # noqa: S603
+
+
+# ------------------------------------------------------------------- 10. lost update via the API
+
+
+@pytest.mark.parametrize(("kind", "body", "word"), [
+    ("findings", {"title": "Écrasé"}, "du constat"),
+    ("actions", {"title": "Écrasée"}, "de l’action"),
+])
+def test_a_patch_without_lock_version_is_refused_and_changes_nothing(client, demo, token_for,
+                                                                     kind, body, word):
+    from .test_api_findings import action_body, finding_body
+
+    headers = token_for(demo_account("qualite"))
+    created = client.post(f"/api/v1/{kind}", headers=headers,
+                          json=finding_body() if kind == "findings" else action_body())
+    assert created.status_code == 201, created.json
+    url = f"/api/v1/{kind}/{created.json['id']}"
+    response = client.patch(url, json=body, headers=headers)
+    assert response.status_code == 400
+    assert f"Indiquez « lock_version » : la version {word} que vous avez lue (GET)" in \
+        response.json["error"]
+    kept = client.get(url, headers=headers).json
+    assert (kept["title"], kept["lock_version"]) == (created.json["title"], 1)
+    sent = client.patch(url, json={**body, "lock_version": 1}, headers=headers)
+    assert sent.status_code == 200 and sent.json["title"] == body["title"]
