@@ -1,5 +1,7 @@
 """Database helpers that depend on the engine in use."""
 
+import unicodedata
+
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -14,6 +16,16 @@ def enable_sqlite_foreign_keys(engine: Engine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys = ON")
         cursor.close()
+        # SQLite's lower() knows ASCII only: « Émargement » and « émargement » agree through this.
+        dbapi_connection.create_function("fold", 1, fold, deterministic=True)
+
+
+def fold(value: str | None) -> str | None:
+    """Lower case without accents, as the FTS5 index compares words (SQLite's ``fold()``)."""
+    if value is None:
+        return None
+    decomposed = unicodedata.normalize("NFKD", value.casefold())
+    return "".join(char for char in decomposed if not unicodedata.combining(char))
 
 
 def include_in_migrations(obj, name, type_, reflected, compare_to) -> bool:

@@ -448,3 +448,50 @@ def test_a_patch_without_lock_version_is_refused_and_changes_nothing(client, dem
     assert (kept["title"], kept["lock_version"]) == (created.json["title"], 1)
     sent = client.patch(url, json={**body, "lock_version": 1}, headers=headers)
     assert sent.status_code == 200 and sent.json["title"] == body["title"]
+
+
+# --------------------------------------------------------- 7. search obeys the download rule
+
+
+@pytest.fixture
+def personal_proof(demo, storage, receive):
+    """A file on the Cavem site holding a learner's name, flagged as personal data."""
+    from datetime import date
+
+    from audit_tracker.evidence.service import EvidenceFields, create_evidence
+    from audit_tracker.models import Site
+
+    cavem = db.session.scalar(select(Site).where(Site.code == "cavem"))
+    upload = receive("emargement.txt", content="Émargement du 12 mars\nLéa Zorglubienne, "
+                     "née le 3 mai 2001, QPV La Beaucaire\n".encode())
+    author = demo_account("qualite")
+    evidence = create_evidence(db.session, storage, school=author.school, author=author,
+                               fields=EvidenceFields(title="Émargement de mars", site=cavem,
+                                                     personal_data=True,
+                                                     retention_until=date(2030, 1, 1)),
+                               upload=upload)
+    db.session.commit()
+    return evidence
+
+
+@pytest.mark.parametrize(("who", "finds_by_text", "sees"), [
+    ("qualite", True, True), ("direction", True, True), ("cavem", True, True),  # may download
+    ("auditeur", False, True),  # reads every proof, may not download this one
+    ("tpm", False, False),  # another site's proof: not even listed
+])
+def test_the_text_of_a_personal_data_file_is_searchable_only_by_who_may_download_it(
+        client, auth, demo, token_for, personal_proof, who, finds_by_text, sees):
+    from audit_tracker.evidence.service import SearchFilters, can_download, search
+
+    user = demo_account(who)
+    assert can_download(user, personal_proof) is finds_by_text
+    found = {e.id for e in search(db.session, user, SearchFilters(query="Zorglubienne"))}
+    assert (personal_proof.id in found) is finds_by_text
+    # What the proof's page shows its readers still finds it: its title.
+    assert (personal_proof.id in {e.id for e in search(db.session, user,
+                                                       SearchFilters(query="emargement"))}) is sees
+    api = client.get("/api/v1/evidence?q=Zorglubienne", headers=token_for(user))
+    assert (personal_proof.id in {e["id"] for e in api.json}) is finds_by_text
+    auth.login_demo(demo, who)
+    page = client.get("/preuves/?q=Beaucaire").get_data(as_text=True)
+    assert (f'href="/preuves/{personal_proof.id}"' in page) is finds_by_text
