@@ -92,10 +92,11 @@ def register_extensions(app: Flask) -> None:
     bootstrap.init_app(app)
     login_manager.init_app(app)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        from .database import enable_sqlite_foreign_keys
+        from .database import enable_sqlite_foreign_keys, keep_sqlite_file_private
 
         with app.app_context():
             enable_sqlite_foreign_keys(db.engine)
+            keep_sqlite_file_private(db.engine)
 
 
 def register_security(app: Flask) -> None:

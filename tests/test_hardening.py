@@ -495,3 +495,63 @@ def test_the_text_of_a_personal_data_file_is_searchable_only_by_who_may_download
     auth.login_demo(demo, who)
     page = client.get("/preuves/?q=Beaucaire").get_data(as_text=True)
     assert (f'href="/preuves/{personal_proof.id}"' in page) is finds_by_text
+
+
+# ------------------------------------------------------------------------------- 11. the host
+
+
+def test_the_sqlite_file_is_readable_by_its_owner_only(app):
+    from pathlib import Path
+
+    from sqlalchemy.engine import make_url
+
+    path = Path(make_url(app.config["SQLALCHEMY_DATABASE_URI"]).database)
+    assert path.exists()
+    assert path.stat().st_mode & 0o777 == 0o600
+
+
+def test_stored_proofs_and_dossiers_are_0600_in_0700_folders(app, tmp_path):
+    from audit_tracker.storage import DOSSIERS, EVIDENCE, new_key, storage_for
+
+    for namespace in (EVIDENCE, DOSSIERS):
+        storage = storage_for(app, namespace)
+        key = new_key()
+        source = tmp_path / f"{namespace.name}.pdf"
+        source.write_bytes(b"%PDF-1.4 test")
+        source.chmod(0o644)  # as a PDF or ZIP library writes it under a 022 umask
+        storage.put(key, source)
+        stored = storage._path(key)
+        assert stored.stat().st_mode & 0o777 == 0o600
+        assert stored.parent.stat().st_mode & 0o777 == 0o700
+        assert storage.root.stat().st_mode & 0o777 == 0o700
+
+
+def test_the_calendar_feed_secret_is_not_in_the_database(client, auth, demo):
+    auth.login_demo(demo, "qualite")
+    client.post("/compte/calendrier", data={"action": "creer"})
+    page = client.get("/compte/calendrier").get_data(as_text=True)
+    url = re.search(r'value="http://localhost(/calendrier/[^"]+\.ics)"', page)[1]
+    assert client.get(url).status_code == 200
+    stored = demo_account("qualite").calendar_token
+    assert stored and stored not in url
+    # What a copy of the database holds opens no feed.
+    assert client.get(f"/calendrier/{stored}.ics").status_code == 404
+    user_id = demo_account("qualite").id
+    assert client.get(f"/calendrier/{user_id}-{stored[:43]}.ics").status_code == 404
+
+
+def test_an_api_token_notes_when_it_was_last_used_once_a_minute(client, demo):
+    from audit_tracker.models import ApiToken
+
+    token, clear = ApiToken.issue(demo_account("qualite"), "tests")
+    db.session.add(token)
+    db.session.commit()
+    assert token.last_used_at is None
+    headers = {"Authorization": f"Bearer {clear}"}
+    assert client.get("/api/v1/campaigns", headers=headers).status_code == 200
+    db.session.expire_all()
+    first = db.session.get(ApiToken, token.id).last_used_at
+    assert first is not None
+    assert client.get("/api/v1/frameworks", headers=headers).status_code == 200
+    db.session.expire_all()
+    assert db.session.get(ApiToken, token.id).last_used_at == first  # throttled
