@@ -39,8 +39,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     register_extensions(app)
     register_security(app)
     register_proxies(app)
+    register_inputs(app)
     register_blueprints(app)
     register_errorhandlers(app)
+    register_headers(app)
     register_template_helpers(app)
     register_commands(app)
     register_jobs(app)
@@ -115,10 +117,11 @@ def register_extensions(app: Flask) -> None:
     bootstrap.init_app(app)
     login_manager.init_app(app)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        from .database import enable_sqlite_foreign_keys
+        from .database import enable_sqlite_foreign_keys, keep_sqlite_file_private
 
         with app.app_context():
             enable_sqlite_foreign_keys(db.engine)
+            keep_sqlite_file_private(db.engine)
 
 
 def register_security(app: Flask) -> None:
@@ -179,8 +182,23 @@ def register_blueprints(app: Flask) -> None:
     csrf.exempt(api_bp)  # bearer tokens only, never cookies: see api/auth.py
 
 
+def register_inputs(app: Flask) -> None:
+    from .web.inputs import init_inputs
+
+    init_inputs(app)
+
+
+def register_headers(app: Flask) -> None:
+    from .web.headers import init_headers
+
+    init_headers(app)
+
+
 def register_errorhandlers(app: Flask) -> None:
+    from .domain import limits
     from .errors import init_errorhandlers
+
+    limits.install()
 
     init_errorhandlers(app)
 

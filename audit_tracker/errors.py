@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
+from .domain.errors import Conflict, DomainError
 from .extensions import db
 from .i18n import megabytes, wants_json
 from .requestlog import request_id
@@ -21,6 +22,7 @@ MESSAGES = {
     405: _l("Cette méthode n’est pas permise ici."),
     409: _l("Conflit : la donnée a été modifiée entre-temps."),
     413: _l("Le fichier envoyé est trop volumineux."),
+    507: _l("Stockage plein : rien n’a été enregistré. Prévenez l’administrateur."),
     500: _l(
         "Une erreur interne est survenue ; elle a été enregistrée. Vos données n’ont pas été "
         "modifiées."
@@ -45,6 +47,14 @@ def init_errorhandlers(app: Flask) -> None:
                 "page et renvoyez-le : rien n’a été enregistré."
             ),
         )
+
+    @app.errorhandler(DomainError)
+    def refused(error: DomainError) -> ResponseReturnValue:
+        # A refusal no view caught (a value too long met at the commit's flush, say): its French
+        # message, and nothing of the transaction kept.
+        db.session.rollback()
+        status = 409 if isinstance(error, Conflict) else getattr(error, "status", 400)
+        return _respond(status, str(error))
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException) -> ResponseReturnValue:

@@ -63,6 +63,16 @@ def counts() -> tuple[int, ...]:
     )
 
 
+def patch(client, url: str, *, json: dict, headers: dict):
+    """PATCH as a client does, sending back the ``lock_version`` it last read unless the test
+    names one: since issue 12 the API requires it."""
+    if "lock_version" not in json:
+        current = client.get(url, headers=headers)
+        seen = current.json["lock_version"] if current.status_code == 200 else 0
+        json = {**json, "lock_version": seen}
+    return client.patch(url, json=json, headers=headers)
+
+
 def finding_body(**changes) -> dict:
     body = {
         "event_id": event(MilestoneKind.PRE_AUDIT).id,
@@ -243,7 +253,7 @@ def test_readers_and_site_managers_do_not_record_findings(client, as_, post_find
     before = counts()
     response = client.post("/api/v1/findings", json=finding_body(), headers=as_(local_part))
     assert response.status_code == 403 and "error" in response.json
-    response = client.patch(f"/api/v1/findings/{finding['id']}", json={"title": "Piraté"},
+    response = patch(client, f"/api/v1/findings/{finding['id']}", json={"title": "Piraté"},
                             headers=as_(local_part))
     assert response.status_code == 403
     assert counts() == before
@@ -254,14 +264,14 @@ def test_readers_and_site_managers_do_not_record_findings(client, as_, post_find
 def test_patch_a_finding_then_a_stale_patch_is_a_409(client, as_, post_finding):
     finding = post_finding()
     url = f"/api/v1/findings/{finding['id']}"
-    first = client.patch(url, json={"title": "Tarifs absents de la plaquette",
+    first = patch(client, url, json={"title": "Tarifs absents de la plaquette",
                                     "lock_version": 1}, headers=as_("qualite"))
     assert first.status_code == 200
     assert first.json["title"] == "Tarifs absents de la plaquette"
     assert first.json["lock_version"] == 2
     assert first.json["criteria"] == finding["criteria"]  # absent keys keep their value
     assert first.json["due_on"] == finding["due_on"]
-    second = client.patch(url, json={"title": "Autre intitulé", "lock_version": 1},
+    second = patch(client, url, json={"title": "Autre intitulé", "lock_version": 1},
                           headers=as_("direction"))
     assert second.status_code == 409
     assert "modifié par quelqu’un d’autre" in second.json["error"]
@@ -271,9 +281,9 @@ def test_patch_a_finding_then_a_stale_patch_is_a_409(client, as_, post_finding):
 def test_a_stale_status_patch_is_a_409_too(client, as_, post_finding):
     finding = post_finding()
     url = f"/api/v1/findings/{finding['id']}"
-    assert client.patch(url, json={"title": "Nouveau", "lock_version": 1},
+    assert patch(client, url, json={"title": "Nouveau", "lock_version": 1},
                         headers=as_("qualite")).status_code == 200
-    response = client.patch(url, json={"status": "en_traitement", "lock_version": 1},
+    response = patch(client, url, json={"status": "en_traitement", "lock_version": 1},
                             headers=as_("qualite"))
     assert response.status_code == 409
     assert client.get(url, headers=as_("qualite")).json["status"] == "ouvert"
@@ -283,19 +293,19 @@ def test_patch_the_type_recomputes_the_deadline_and_an_override_can_be_dropped(
         client, as_, post_finding):
     finding = post_finding(criteria=["2"])
     url = f"/api/v1/findings/{finding['id']}"
-    major = client.patch(url, json={"type": "nc_majeure"}, headers=as_("qualite")).json
+    major = patch(client, url, json={"type": "nc_majeure"}, headers=as_("qualite")).json
     # A pré-audit's finding, whatever its type: 15 days before the audit, no verification.
     assert (major["due_on"], major["verify_by"]) == ("2018-04-09", None)
     # A GET's JSON sent back (computed date, no reason) keeps the deadline computed.
-    same = client.patch(url, json={"due_on": major["due_on"], "override_reason": "",
+    same = patch(client, url, json={"due_on": major["due_on"], "override_reason": "",
                                    "title": "Tarifs"}, headers=as_("qualite"))
     assert same.status_code == 200 and same.json["override_reason"] == ""
-    moved = client.patch(url, json={"due_on": "2018-05-31", "override_reason": "Accordé"},
+    moved = patch(client, url, json={"due_on": "2018-05-31", "override_reason": "Accordé"},
                          headers=as_("qualite")).json
     assert (moved["due_on"], moved["verify_by"]) == ("2018-05-31", None)
-    kept = client.patch(url, json={"description": "Précisé"}, headers=as_("qualite")).json
+    kept = patch(client, url, json={"description": "Précisé"}, headers=as_("qualite")).json
     assert (kept["due_on"], kept["override_reason"]) == ("2018-05-31", "Accordé")
-    back = client.patch(url, json={"due_on": None}, headers=as_("qualite")).json
+    back = patch(client, url, json={"due_on": None}, headers=as_("qualite")).json
     assert (back["due_on"], back["override_reason"]) == ("2018-04-09", "")
 
 
@@ -316,7 +326,7 @@ def test_a_refused_finding_patch_changes_nothing(client, as_, post_finding, body
     finding = post_finding()
     url = f"/api/v1/findings/{finding['id']}"
     before = counts()
-    response = client.patch(url, json=body, headers=as_("qualite"))
+    response = patch(client, url, json=body, headers=as_("qualite"))
     assert response.status_code == status
     assert message in response.json["error"]
     assert counts() == before
@@ -328,7 +338,7 @@ def test_another_schools_finding_is_a_404(client, as_, post_finding, make_user, 
     stranger = token_for(make_user(Role.QUALITY_LEAD))
     url = f"/api/v1/findings/{finding['id']}"
     assert client.get(url, headers=stranger).status_code == 404
-    response = client.patch(url, json={"title": "x"}, headers=stranger)
+    response = patch(client, url, json={"title": "x"}, headers=stranger)
     assert response.status_code == 404 and response.json == {"error": "Constat introuvable."}
     assert client.get("/api/v1/findings", headers=stranger).json == []
 
@@ -340,7 +350,7 @@ def test_finding_list_filters(client, as_, post_finding, post_action):
     strength = post_finding(framework="e2c-label", type="point_fort", criteria=["A1"],
                             title="Accueil chaleureux")
     action = post_action([answered["id"]], due_on="2018-03-01")
-    closed = client.patch(f"/api/v1/findings/{strength['id']}", json={"status": "clos"},
+    closed = patch(client, f"/api/v1/findings/{strength['id']}", json={"status": "clos"},
                           headers=as_("qualite"))
     assert closed.status_code == 200 and closed.json["status"] == "clos"
     headers = as_("auditeur")
@@ -372,15 +382,15 @@ def test_a_nonconformity_is_lifted_once_its_action_is_verified(
     proof = make_evidence(account("qualite"), title="Nouvelle plaquette")
     action = post_action([finding["id"]], closing_evidence_id=proof.id)
     url = f"/api/v1/actions/{action['id']}"
-    assert client.patch(url, json={"status": "realisee"}, headers=as_("tpm")).status_code == 200
-    verified = client.patch(url, json={"status": "efficacite_verifiee", "note": "Vu en ligne"},
+    assert patch(client, url, json={"status": "realisee"}, headers=as_("tpm")).status_code == 200
+    verified = patch(client, url, json={"status": "efficacite_verifiee", "note": "Vu en ligne"},
                             headers=as_("qualite"))
     assert verified.status_code == 200
     assert verified.json["verified_by"] == {"email": "qualite@e2c-var.example",
                                             "name": "Responsable qualité E2C Var"}
     assert verified.json["verification_note"] == "Vu en ligne"
     assert verified.json["verified_at"]
-    lifted = client.patch(f"/api/v1/findings/{finding['id']}", json={"status": "leve"},
+    lifted = patch(client, f"/api/v1/findings/{finding['id']}", json={"status": "leve"},
                           headers=as_("direction"))
     assert lifted.status_code == 200 and lifted.json["status"] == "leve"
 
@@ -484,12 +494,12 @@ def test_site_manager_moves_their_sites_action_but_not_another_sites(
         client, as_, post_action):
     ours = post_action(owner="qualite@e2c-var.example", site="tpm")
     theirs = post_action(owner="cavem@e2c-var.example", site="cavem", title="Autre site")
-    moved = client.patch(f"/api/v1/actions/{ours['id']}",
+    moved = patch(client, f"/api/v1/actions/{ours['id']}",
                          json={"status": "en_cours", "lock_version": 1}, headers=as_("tpm"))
     assert moved.status_code == 200
     assert moved.json["status"] == "en_cours" and moved.json["lock_version"] == 2
     before = counts()
-    refused = client.patch(f"/api/v1/actions/{theirs['id']}", json={"status": "en_cours"},
+    refused = patch(client, f"/api/v1/actions/{theirs['id']}", json={"status": "en_cours"},
                            headers=as_("tpm"))
     assert refused.status_code == 403
     assert refused.json["error"] == ("Vous ne pouvez faire avancer que vos actions ou celles "
@@ -501,7 +511,7 @@ def test_site_manager_moves_their_sites_action_but_not_another_sites(
 def test_site_manager_moves_but_does_not_edit(client, as_, post_action):
     action = post_action()
     url = f"/api/v1/actions/{action['id']}"
-    response = client.patch(url, json={"title": "Autre", "status": "en_cours"},
+    response = patch(client, url, json={"title": "Autre", "status": "en_cours"},
                             headers=as_("tpm"))
     assert response.status_code == 403
     assert "pas la modifier : title" in response.json["error"]
@@ -515,7 +525,7 @@ def test_the_auditor_reads_the_plan_but_changes_nothing(client, as_, post_action
     if method == "post":
         response = client.post("/api/v1/actions", json=action_body(), headers=as_("auditeur"))
     else:
-        response = client.patch(f"/api/v1/actions/{action['id']}", json={"status": "en_cours"},
+        response = patch(client, f"/api/v1/actions/{action['id']}", json={"status": "en_cours"},
                                 headers=as_("auditeur"))
     assert response.status_code == 403 and "error" in response.json
     assert counts() == before
@@ -526,8 +536,8 @@ def test_verifying_a_nonconformity_action_needs_its_closing_proof(
         client, as_, post_finding, post_action, make_evidence):
     action = post_action([post_finding()["id"]])
     url = f"/api/v1/actions/{action['id']}"
-    done = client.patch(url, json={"status": "realisee"}, headers=as_("tpm")).json
-    refused = client.patch(url, json={"status": "efficacite_verifiee", "note": "ok"},
+    done = patch(client, url, json={"status": "realisee"}, headers=as_("tpm")).json
+    refused = patch(client, url, json={"status": "efficacite_verifiee", "note": "ok"},
                            headers=as_("qualite"))
     assert refused.status_code == 400
     assert refused.json["error"] == ("Cette action répond à une non-conformité : joignez la "
@@ -535,15 +545,15 @@ def test_verifying_a_nonconformity_action_needs_its_closing_proof(
     assert client.get(url, headers=as_("qualite")).json == done
     # The proof and the verification in one PATCH: both or neither.
     proof = make_evidence(account("qualite"), title="Plaquette 2018")
-    by_site = client.patch(url, json={"closing_evidence_id": proof.id,
+    by_site = patch(client, url, json={"closing_evidence_id": proof.id,
                                       "status": "efficacite_verifiee"}, headers=as_("tpm"))
     assert by_site.status_code == 403  # a site manager does not edit the proof field
-    only_status = client.patch(f"/api/v1/actions/{action['id']}",
+    only_status = patch(client, f"/api/v1/actions/{action['id']}",
                                json={"status": "efficacite_verifiee"}, headers=as_("tpm"))
     assert only_status.status_code == 400
     assert only_status.json["error"].startswith("Seuls la direction et le responsable qualité")
     assert client.get(url, headers=as_("qualite")).json == done
-    verified = client.patch(url, json={"closing_evidence_id": proof.id,
+    verified = patch(client, url, json={"closing_evidence_id": proof.id,
                                        "status": "efficacite_verifiee",
                                        "lock_version": done["lock_version"]},
                             headers=as_("qualite"))
@@ -556,7 +566,7 @@ def test_a_refused_status_keeps_the_fields_of_the_same_patch(client, as_, post_f
                                                              post_action):
     action = post_action([post_finding()["id"]])
     url = f"/api/v1/actions/{action['id']}"
-    response = client.patch(url, json={"title": "Changé", "status": "efficacite_verifiee"},
+    response = patch(client, url, json={"title": "Changé", "status": "efficacite_verifiee"},
                             headers=as_("qualite"))
     assert response.status_code == 400
     assert response.json["error"].startswith("L’action doit être réalisée")
@@ -566,15 +576,15 @@ def test_a_refused_status_keeps_the_fields_of_the_same_patch(client, as_, post_f
 def test_two_action_patches_with_the_same_lock_version(client, as_, post_action):
     action = post_action()
     url = f"/api/v1/actions/{action['id']}"
-    first = client.patch(url, json={"due_on": "2018-07-01", "lock_version": 1},
+    first = patch(client, url, json={"due_on": "2018-07-01", "lock_version": 1},
                          headers=as_("qualite"))
     assert first.status_code == 200 and first.json["lock_version"] == 2
-    second = client.patch(url, json={"due_on": "2018-08-01", "lock_version": 1},
+    second = patch(client, url, json={"due_on": "2018-08-01", "lock_version": 1},
                           headers=as_("direction"))
     assert second.status_code == 409
     assert "modifié par quelqu’un d’autre" in second.json["error"]
     assert client.get(url, headers=as_("qualite")).json == first.json
-    status_too = client.patch(url, json={"status": "en_cours", "lock_version": 1},
+    status_too = patch(client, url, json={"status": "en_cours", "lock_version": 1},
                               headers=as_("tpm"))
     assert status_too.status_code == 409
 
@@ -594,7 +604,7 @@ def test_a_refused_action_patch_changes_nothing(client, as_, post_finding, post_
         body = {"owner": other_school_user.email}
     url = f"/api/v1/actions/{action['id']}"
     before = counts()
-    response = client.patch(url, json=body, headers=as_("qualite"))
+    response = patch(client, url, json=body, headers=as_("qualite"))
     assert response.status_code == 400
     assert message in response.json["error"]
     assert counts() == before
@@ -610,7 +620,7 @@ def test_action_list_filters(client, as_, post_finding, post_action):
     linked = post_action([other["id"]], title="Par le constat", owner="qualite@e2c-var.example",
                          site=None, due_on="2098-01-01", criteria=[])
     done = post_action(title="Faite", due_on="2018-04-01")
-    assert client.patch(f"/api/v1/actions/{done['id']}", json={"status": "realisee"},
+    assert patch(client, f"/api/v1/actions/{done['id']}", json={"status": "realisee"},
                         headers=as_("qualite")).status_code == 200
 
     def ids(query: str, who: str = "cavem") -> list[int]:
@@ -652,7 +662,7 @@ def test_another_schools_action_is_a_404(client, as_, post_action, make_user, to
     stranger = token_for(make_user(Role.DIRECTOR))
     url = f"/api/v1/actions/{action['id']}"
     assert client.get(url, headers=stranger).status_code == 404
-    response = client.patch(url, json={"status": "en_cours"}, headers=stranger)
+    response = patch(client, url, json={"status": "en_cours"}, headers=stranger)
     assert response.status_code == 404 and response.json == {"error": "Action introuvable."}
     assert client.get("/api/v1/actions", headers=stranger).json == []
 
@@ -669,8 +679,8 @@ def test_a_patch_of_the_links_only_moves_the_lock_version_too(client, as_, post_
     else:
         url = f"/api/v1/findings/{finding['id']}"
         change, other = {"criteria": ["2"]}, {"criteria": ["3"]}
-    first = client.patch(url, json={**change, "lock_version": 1}, headers=as_("qualite"))
+    first = patch(client, url, json={**change, "lock_version": 1}, headers=as_("qualite"))
     assert first.status_code == 200
     assert first.json["lock_version"] == 2
-    second = client.patch(url, json={**other, "lock_version": 1}, headers=as_("direction"))
+    second = patch(client, url, json={**other, "lock_version": 1}, headers=as_("direction"))
     assert second.status_code == 409

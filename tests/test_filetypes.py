@@ -185,24 +185,28 @@ def test_unknown_type_message_lists_the_accepted_formats(tmp_path):
     assert "PDF, images PNG/JPEG/GIF/WebP, DOCX, XLSX" in message
 
 
-# --- the extension lies, the content decides ----------------------------------------------------
+# --- the extension lies: refused, so nothing is stored or downloaded under a lying name -------
 
 LIES = [
-    pytest.param("image.png", "preuve.pdf", "image/png", id="png-nomme-pdf"),
-    pytest.param("photo.jpg", "photo.png", "image/jpeg", id="jpeg-nomme-png"),
-    pytest.param("preuve.pdf", "scan.jpg", PDF, id="pdf-nomme-jpg"),
-    pytest.param("compte-rendu.docx", "rapport.pdf", DOCX, id="docx-nomme-pdf"),
-    pytest.param("document.odt", "document.docx", ODT, id="odt-nomme-docx"),
-    pytest.param("note.txt", "note.pdf", "text/plain", id="texte-nomme-pdf"),
+    pytest.param("image.png", "preuve.pdf", "(Image PNG) ; renommez le fichier en « .png »",
+                 id="png-nomme-pdf"),
+    pytest.param("photo.jpg", "photo.png", "(Image JPEG)", id="jpeg-nomme-png"),
+    pytest.param("preuve.pdf", "scan.jpg", "(PDF)", id="pdf-nomme-jpg"),
+    pytest.param("compte-rendu.docx", "rapport.pdf", "(Document Word (DOCX))", id="docx-nomme-pdf"),
+    pytest.param("document.odt", "document.docx", "(Document OpenDocument (ODT))",
+                 id="odt-nomme-docx"),
+    pytest.param("note.txt", "note.pdf", "(Texte)", id="texte-nomme-pdf"),
 ]
 
 
-@pytest.mark.parametrize(("fixture", "name", "media_type"), LIES)
-def test_lying_extension_does_not_change_the_detected_type(tmp_path, fixture, name, media_type):
-    """An accepted file under a misleading name is identified by its bytes."""
-    inspection = inspect_file(copy_as(tmp_path, fixture, name), name)
+@pytest.mark.parametrize(("fixture", "name", "fragment"), LIES)
+def test_lying_extension_is_refused(tmp_path, fixture, name, fragment):
+    """An accepted kind of file under another kind's extension is refused (issue 12): the
+    extension must agree with the bytes."""
+    message = refusal(copy_as(tmp_path, fixture, name))
 
-    assert inspection.media_type == media_type
+    assert "ne correspond pas au contenu" in message
+    assert fragment in message
 
 
 REFUSED_LIES = [
@@ -336,7 +340,8 @@ def test_other_opendocument_kinds_are_identified_by_their_mimetype_entry(
     tmp_path, media_type, body, label, fragment
 ):
     """ODS and ODP are told apart by the ``mimetype`` entry, and their text is extracted."""
-    inspection = inspect_file(write_odf(tmp_path / "doc.zip", media_type, body), "doc.zip")
+    name = {ODS: "doc.ods", ODP: "doc.odp"}[media_type]
+    inspection = inspect_file(write_odf(tmp_path / "doc.zip", media_type, body), name)
 
     assert (inspection.media_type, inspection.label) == (media_type, label)
     assert fragment in inspection.text

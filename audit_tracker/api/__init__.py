@@ -13,5 +13,6 @@ from . import (  # noqa: E402,F401
     indicators,
     notes,
     readiness,
+    usage,
     views,
 )

@@ -22,6 +22,7 @@ from flask_babel import LazyString
 from flask_babel import gettext as _
 from pydantic import BaseModel, TypeAdapter, ValidationError
 from pydantic_core import ErrorDetails
+from werkzeug.exceptions import BadRequest
 from werkzeug.wrappers import Response
 
 from .fields import INT_MAX, InputModel, Missing, QueryModel
@@ -134,7 +135,14 @@ def _is_list(annotation: Any) -> bool:
 
 
 def _json_object() -> dict[str, Any]:
-    value = request.get_json(silent=True)
+    if request.is_json:
+        try:
+            value = request.get_json()
+        except BadRequest:  # web.inputs refused it, or it is not JSON at all
+            abort(400, _("Le corps JSON est illisible, trop imbriqué, ou contient un nombre trop "
+                         "grand ou un caractère invalide."))
+    else:
+        value = None
     if not isinstance(value, dict):
         abort(400, _("Envoyez un objet JSON (Content-Type: application/json)."))
     return value

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import NoReturn
 
-from flask import Response, abort, current_app
+from flask import Response, abort, current_app, jsonify, make_response
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -37,6 +37,9 @@ from .declare import Reply, endpoint
 def _refuse(error: Exception) -> NoReturn:
     """A service refusal as JSON: 409 for a conflict, 400 otherwise, with its French message."""
     db.session.rollback()
+    status = getattr(error, "status", 400)  # 507: storage full (domain.errors.StorageFull)
+    if status == 507:
+        abort(make_response(jsonify(error=str(error)), 507))
     abort(409 if isinstance(error, Conflict) else 400, str(error))
 
 
@@ -142,7 +145,7 @@ def evidence_list(query: schemas.EvidenceQuery):
     "Un responsable de site dépose pour son site.",
     form=schemas.NewEvidence,
     replies={201: Reply(schemas.Evidence, "Preuve créée (statut brouillon)")},
-    errors=(409,),
+    errors=(409, 507),
 )
 def evidence_create(form: schemas.NewEvidence):
     """Multipart, as the page's form: a file and its metadata in one request."""
@@ -199,7 +202,7 @@ def evidence_detail(evidence_id: int):
     "responsable de site : les preuves de son site seulement).",
     form=schemas.NewVersionForm,
     replies={201: Reply(schemas.NewVersion, "Version créée")},
-    errors=(409,),
+    errors=(409, 507),
 )
 def evidence_add_version(evidence_id: int, form: schemas.NewVersionForm):
     """A new version sends the proof back to review, as on the page."""
@@ -279,7 +282,7 @@ def evidence_link(evidence_id: int, body: schemas.LinkRequest):
     "Valider ou refuser une preuve (direction, responsable qualité)",
     body=schemas.ReviewRequest,
     replies={200: schemas.Evidence},
-    errors=(409,),
+    errors=(409, 507),
 )
 def evidence_review(evidence_id: int, body: schemas.ReviewRequest):
     """The review trail is the service's: the API adds no shortcut around it."""

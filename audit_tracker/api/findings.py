@@ -344,7 +344,7 @@ def finding_update(finding_id: int, body: schemas.FindingPatch):
     sent = body.model_fields_set
     if "event_id" in sent and body.event_id != finding.milestone_id:
         abort(400, _("Un constat ne change pas d’étape : enregistrez-le sur la bonne étape."))
-    seen = body.lock_version
+    seen: int | None = body.lock_version
     status = body.status
     edits = _FINDING_FIELDS & sent
     data = _finding_input(body, finding.milestone.campaign, finding) if edits else None
@@ -474,7 +474,7 @@ def action_update(action_id: int, body: schemas.ActionPatch):
                 fields=", ".join(sorted(edits)),
             ),
         )
-    seen = body.lock_version
+    seen: int | None = body.lock_version
     status = body.status
     note = body.note
     data = _action_input(body, action.campaign, action) if edits else None

@@ -24,6 +24,7 @@ _ERRORS = {
     404: ("NotFound", "Introuvable"),
     409: ("Conflict", "Modifiée entre-temps par quelqu’un d’autre"),
     503: ("Unavailable", "Service indisponible (file d’attente injoignable)"),
+    507: ("InsufficientStorage", "Stockage plein : rien n’a été enregistré"),
 }
 
 

@@ -318,7 +318,12 @@ class NewFinding(FindingFields):
 class FindingPatch(FindingFields):
     event_id: Integer | None = Field(None, description="Ne change pas : l’étape du constat.")
     status: Annotated[FindingStatus, OneOf(FindingStatus)] | None = None
-    lock_version: OptionalInteger = None
+    lock_version: Annotated[
+        Integer,
+        Missing(_l("Indiquez « lock_version » : la version du constat que vous avez lue (GET), "
+                   "pour ne pas écraser une modification faite entre-temps.")),
+        Field(description="La version lue (GET) ; obligatoire. Périmée : 409."),
+    ]
 
 
 class FindingEvent(OutputModel):
@@ -408,7 +413,12 @@ class NewAction(ActionFields):
 class ActionPatch(ActionFields):
     status: Annotated[ActionStatus, OneOf(ActionStatus)] | None = None
     note: Text = Field("", description="Note de vérification d’efficacité.")
-    lock_version: OptionalInteger = None
+    lock_version: Annotated[
+        Integer,
+        Missing(_l("Indiquez « lock_version » : la version de l’action que vous avez lue (GET), "
+                   "pour ne pas écraser une modification faite entre-temps.")),
+        Field(description="La version lue (GET) ; obligatoire. Périmée : 409."),
+    ]
 
 
 class Person(OutputModel):

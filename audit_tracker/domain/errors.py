@@ -19,6 +19,17 @@ class DomainError(ValueError):
     """A user-facing reason why an operation was refused (French message)."""
 
 
+class StorageFull(DomainError):
+    """The disk (or the spool folder) is full: nothing was stored; 507 for the API."""
+
+    status = 507
+
+    def __init__(self, message: str | None = None) -> None:
+        super().__init__(message or _(
+            "Stockage plein : le fichier n’a pas pu être enregistré et rien n’a été modifié. "
+            "Prévenez l’administrateur."))
+
+
 class Conflict(DomainError):
     """Someone else saved the record since the form was opened, or while we were saving."""
 
@@ -47,6 +58,9 @@ def flush_or_conflict(session: Session, message: str | None = None) -> None:
     except (StaleDataError, IntegrityError) as error:
         session.rollback()
         raise Conflict(message or _conflict_message()) from error
+    except DomainError:  # a value over its limit (domain.limits): nothing of it is kept
+        session.rollback()
+        raise
 
 
 def commit_or_conflict(session: Session, message: str | None = None) -> None:
@@ -57,6 +71,9 @@ def commit_or_conflict(session: Session, message: str | None = None) -> None:
     except (StaleDataError, IntegrityError) as error:
         session.rollback()
         raise Conflict(message or _conflict_message()) from error
+    except DomainError:  # a value over its limit (domain.limits): nothing of it is kept
+        session.rollback()
+        raise
 
 
 def _conflict_message() -> str:

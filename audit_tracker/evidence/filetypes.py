@@ -32,6 +32,7 @@ from defusedxml.expatreader import DefusedExpatParser
 from flask_babel import gettext as _
 
 from ..domain.errors import DomainError
+from ..storage import archives
 
 __all__ = ["TEXT_LIMIT", "Inspection", "RefusedFile", "check_filename", "inspect_file"]
 
@@ -42,13 +43,7 @@ _SNIFF_BYTES = 8 * 1024
 _TEXT_SNIFF_BYTES = 64 * 1024
 _READ_CHUNK = 64 * 1024
 
-# Zip-bomb guard, applied to the central directory before any member is opened.
-_ZIP_MAX_TOTAL = 200 * 1024 * 1024
-_ZIP_MAX_RATIO = 100
-_ZIP_RATIO_FLOOR = 1024 * 1024  # small parts (styles, repeated XML) legitimately compress > 100×
-_ZIP_MAX_ENTRIES = 10_000
-# zipfile loads the whole central directory in one read; 10,000 honest entries fit well within.
-_ZIP_MAX_DIRECTORY = 4 * 1024 * 1024
+# The zip-bomb guard (entries, directory size, declared sizes, ratios) is storage.archives'.
 # Declared sizes can lie, so reading a part for search text stops here whatever they say.
 _ZIP_PART_READ_LIMIT = 32 * 1024 * 1024
 _ZIP_SMALL_PART_LIMIT = 1024 * 1024
@@ -112,6 +107,29 @@ _KINDS = {  # media type -> (French label, canonical extension)
     "text/csv": ("CSV", ".csv"),
 }
 
+# The extensions a name may have for each detected type (compared in lower case). A file whose
+# extension names something else is refused, so nothing is ever stored or downloaded as
+# « .vbs », « .hta » or « .html »: Windows acts on the extension, not on our media type.
+# No extension at all is accepted: nothing opens it on a double click.
+_TEXT_EXTENSIONS = frozenset({".txt", ".text", ".csv", ".tsv", ".md", ".log", ".dat"})
+_EXTENSIONS = {
+    _PDF: frozenset({".pdf"}),
+    "image/png": frozenset({".png"}),
+    "image/jpeg": frozenset({".jpg", ".jpeg", ".jpe", ".jfif"}),
+    "image/gif": frozenset({".gif"}),
+    "image/webp": frozenset({".webp"}),
+    _DOCX: frozenset({".docx"}),
+    _XLSX: frozenset({".xlsx"}),
+    _PPTX: frozenset({".pptx"}),
+    _ODT: frozenset({".odt"}),
+    _ODS: frozenset({".ods"}),
+    _ODP: frozenset({".odp"}),
+    "text/plain": _TEXT_EXTENSIONS,
+    "text/csv": _TEXT_EXTENSIONS,
+}
+# Shorter than a header and an end mark (« %PDF-1.7\n%%EOF »): not even a damaged PDF.
+_PDF_MIN_BYTES = 16
+
 _EXECUTABLE_MAGICS = (
     b"\x7fELF",  # Linux and most Unix
     b"\xfe\xed\xfa\xce",  # Mach-O 32-bit, big-endian
@@ -131,6 +149,13 @@ _HTML_START = re.compile(
 # Old browsers sniffed HTML anywhere in the first bytes, so these are refused there too.
 _MARKUP_EARLY = re.compile(r"<(?:html|script|iframe)[\s>/]")
 _MARKUP_EARLY_CHARS = 1024
+# Anywhere in a text file: a tag that makes markup active if anything ever renders it as HTML.
+_MARKUP_ANYWHERE = re.compile(
+    r"<(?:!doctype\s+html|html|head|body|script|iframe|frame|frameset|object|embed|applet|svg"
+    r"|math|style|meta|link|base|form|img|video|audio|template|a)(?:[\s>/]|$)",
+    re.IGNORECASE,
+)
+_MARKUP_OVERLAP = 32  # a tag cut between two chunks is still seen
 _ALLOWED_CONTROLS = frozenset("\t\n\r\f\v\x1a")  # \x1a: end-of-file mark of old DOS editors
 _MAX_CONTROL_SHARE = 0.01
 
@@ -193,8 +218,31 @@ def check_filename(name: str) -> str:
 
 
 def inspect_file(path: Path, filename: str) -> Inspection:
-    """What the file really is, judged by its bytes; RefusedFile when it is not accepted."""
-    path = Path(path)
+    """What the file really is, judged by its bytes; RefusedFile when it is not accepted, or
+    when its name's extension says something else than its bytes."""
+    inspection = _inspect_content(Path(path), filename)
+    _check_extension(filename, inspection)
+    return inspection
+
+
+def _check_extension(filename: str, inspection: Inspection) -> None:
+    # Windows drops trailing dots and spaces: « note.vbs. » is saved as « note.vbs ».
+    extension = os.path.splitext(filename.rstrip(" ."))[1].lower()
+    allowed = _EXTENSIONS[inspection.media_type]
+    if extension and extension not in allowed:
+        raise _refusal(
+            filename,
+            _(
+                "l’extension « %(extension)s » ne correspond pas au contenu (%(label)s) ; "
+                "renommez le fichier en « %(expected)s » ou déposez le bon fichier.",
+                extension=_shown(extension, 20),
+                label=inspection.label,
+                expected=inspection.extension,
+            ),
+        )
+
+
+def _inspect_content(path: Path, filename: str) -> Inspection:
     size = path.stat().st_size
     if size == 0:
         raise _refusal(filename, _("le fichier est vide."))
@@ -206,6 +254,8 @@ def inspect_file(path: Path, filename: str) -> Inspection:
     if head.startswith(b"#!"):
         raise _refusal(filename, _("ce fichier est un script exécutable, il est refusé."))
     if b"%PDF-" in head[:_PDF_HEADER_WINDOW]:
+        if size < _PDF_MIN_BYTES:
+            raise _refusal(filename, _("ce PDF est vide ou tronqué, il est refusé."))
         flags, text = _pdf_report(path, size)
         return _inspection(_PDF, flags=flags, text=text, inline_preview=not flags)
     image_type = _image_type(head)
@@ -404,25 +454,20 @@ _ODF_TEXT = _XmlText(capture=frozenset({"p", "h"}), line_ends=frozenset({"p", "h
 
 def _office_report(path: Path, size: int, filename: str) -> tuple[str, str]:
     with path.open("rb") as handle:
-        directory = _zip_directory(handle, size)
-    if directory is not None:
-        entries, directory_bytes = directory
-        if entries > _ZIP_MAX_ENTRIES or directory_bytes > _ZIP_MAX_DIRECTORY:
-            raise _refusal(filename, _("archive suspecte (trop de fichiers) : refusée."))
-    try:
-        archive = zipfile.ZipFile(path)
-    except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as error:
-        raise _damaged_archive(filename) from error
-    with archive:
-        members = archive.infolist()
-        _guard_against_bomb(members, filename)
-        names = {member.filename for member in members}
-        if "mimetype" in names:
-            media_type = _odf_type(archive, filename)
-            return media_type, _zip_text(archive, [("content.xml", _ODF_TEXT)])
-        if "[Content_Types].xml" in names:
-            media_type = _ooxml_type(archive, names, filename)
-            return media_type, _zip_text(archive, _ooxml_text_parts(media_type, names))
+        try:
+            archive = archives.open_zip(handle, size)
+        except archives.SuspiciousArchive as error:
+            raise _refusal(filename, error.reason) from error
+        except (zipfile.BadZipFile, OSError, ValueError, EOFError, NotImplementedError) as error:
+            raise _damaged_archive(filename) from error
+        with archive:
+            names = set(archive.namelist())
+            if "mimetype" in names:
+                media_type = _odf_type(archive, filename)
+                return media_type, _zip_text(archive, [("content.xml", _ODF_TEXT)])
+            if "[Content_Types].xml" in names:
+                media_type = _ooxml_type(archive, names, filename)
+                return media_type, _zip_text(archive, _ooxml_text_parts(media_type, names))
     raise _refusal(
         filename,
         _("les archives ZIP ne sont pas acceptées ; déposez les documents un par un."),
@@ -431,41 +476,6 @@ def _office_report(path: Path, size: int, filename: str) -> tuple[str, str]:
 
 def _damaged_archive(filename: str) -> RefusedFile:
     return _refusal(filename, _("l’archive est endommagée ou illisible, elle est refusée."))
-
-
-def _zip_directory(handle, size: int) -> tuple[int, int] | None:
-    """(entry count, central directory bytes) from the end record, before zipfile loads it."""
-    tail_size = min(size, 22 + 0xFFFF)  # end record plus the longest possible comment
-    handle.seek(size - tail_size)
-    tail = handle.read(tail_size)
-    at = tail.rfind(b"PK\x05\x06")
-    if at < 0 or len(tail) - at < 22:
-        return None  # zipfile will reject it with its own error
-    entries, directory_bytes = struct.unpack_from("<HI", tail, at + 10)
-    if entries != 0xFFFF and directory_bytes != 0xFFFFFFFF:
-        return entries, directory_bytes
-    # Zip64: the real counts live in a record that a locator just before the end record points to.
-    locator = tail[at - 20 : at] if at >= 20 else b""
-    if not locator.startswith(b"PK\x06\x07"):
-        return None
-    (record_offset,) = struct.unpack_from("<Q", locator, 8)
-    handle.seek(record_offset)
-    record = handle.read(56)
-    if not record.startswith(b"PK\x06\x06") or len(record) < 48:
-        return None
-    return struct.unpack_from("<QQ", record, 32)
-
-
-def _guard_against_bomb(members: list[zipfile.ZipInfo], filename: str) -> None:
-    # Only declared sizes from the central directory: nothing is decompressed to decide.
-    if len(members) > _ZIP_MAX_ENTRIES:
-        raise _refusal(filename, _("archive suspecte (trop de fichiers) : refusée."))
-    if sum(member.file_size for member in members) > _ZIP_MAX_TOTAL:
-        raise _refusal(filename, _("archive suspecte (taille décompressée excessive) : refusée."))
-    for member in members:
-        ratio_limit = _ZIP_MAX_RATIO * max(member.compress_size, 1)
-        if member.file_size > _ZIP_RATIO_FLOOR and member.file_size > ratio_limit:
-            raise _refusal(filename, _("archive suspecte (taux de compression anormal) : refusée."))
 
 
 def _read_small_part(archive: zipfile.ZipFile, name: str) -> bytes:
@@ -633,20 +643,14 @@ def _text_inspection(path: Path, size: int, filename: str) -> Inspection:
             ),
         )
     if _HTML_START.match(markup) or _MARKUP_EARLY.search(early):
-        raise _refusal(
-            filename,
-            _(
-                "les pages HTML ne sont pas acceptées (elles peuvent contenir du script) ; "
-                "enregistrez-la en PDF."
-            ),
-        )
+        raise _html_refused(filename)
     # XML of any other kind (XHTML, XSLT...), RTF and PostScript are documents a program
     # interprets, not text to read: not in the accepted list.
     if markup.startswith(("<?xml", "<!doctype", "{\\rtf", "%!ps")):
         raise _unknown(filename)
 
     media_type = "text/csv" if _is_csv(filename, sample, complete) else "text/plain"
-    return _inspection(media_type, text=_read_text(path, encoding))
+    return _inspection(media_type, text=_read_text(path, encoding, filename))
 
 
 def _text_encoding(head: bytes, complete: bool) -> tuple[str | None, str]:
@@ -699,13 +703,29 @@ def _is_csv(filename: str, sample: str, complete: bool) -> bool:
     return False
 
 
-def _read_text(path: Path, encoding: str) -> str:
+def _read_text(path: Path, encoding: str, filename: str) -> str:
+    """The search text (at most TEXT_LIMIT characters), after the whole file was looked through
+    for markup: HTML after the first bytes is refused as it is at the start."""
     buffer = _TextBuffer()
+    tail = ""
     # Beyond the sniffed head, a stray byte must not refuse a file already judged text.
     with path.open(encoding=encoding, errors="replace") as handle:
-        while not buffer.full:
-            chunk = handle.read(min(_READ_CHUNK, buffer.limit - buffer.size))
+        while True:
+            chunk = handle.read(_READ_CHUNK)
             if not chunk:
                 break
+            if _MARKUP_ANYWHERE.search(tail + chunk):
+                raise _html_refused(filename)
+            tail = chunk[-_MARKUP_OVERLAP:]
             buffer.add(chunk)
     return buffer.text()
+
+
+def _html_refused(filename: str) -> RefusedFile:
+    return _refusal(
+        filename,
+        _(
+            "les pages HTML ne sont pas acceptées (elles peuvent contenir du script) ; "
+            "enregistrez-la en PDF."
+        ),
+    )

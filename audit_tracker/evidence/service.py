@@ -10,6 +10,7 @@ process can leave an orphan object at most, which ``verify`` reports).
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 import tempfile
@@ -21,13 +22,20 @@ from typing import BinaryIO
 from urllib.parse import urlsplit
 
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, and_, func, or_, select, text
+from sqlalchemy import ColumnElement, and_, func, or_, select, text, true
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from ..accounts.permissions import Permission, has_permission
 from ..clock import utcnow
-from ..domain.errors import DomainError, check_fresh, commit_or_conflict, flush_or_conflict
+from ..database import fold
+from ..domain.errors import (
+    DomainError,
+    StorageFull,
+    check_fresh,
+    commit_or_conflict,
+    flush_or_conflict,
+)
 from ..i18n import megabytes
 from ..models import (
     Campaign,
@@ -53,6 +61,9 @@ from ..storage import CHUNK, Storage, StorageError, new_key
 from ..storage.digest import digest_chunks
 from ..storage.spool import SpooledPart
 from .filetypes import Inspection, RefusedFile, check_filename, inspect_file
+
+# A full disk, or the user's quota on it.
+_DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
 
 
 class EvidenceError(DomainError):
@@ -104,6 +115,11 @@ def receive_file(stream: BinaryIO, filename: str, tmp_dir: Path, max_size: int) 
         with os.fdopen(fd, "wb") as out:
             digest = digest_chunks(_at_most(stream, max_size, name), copy_to=out)
         inspection = inspect_file(path, name)
+    except OSError as error:
+        path.unlink(missing_ok=True)
+        if error.errno in _DISK_FULL:
+            raise StorageFull() from error
+        raise
     except BaseException:
         path.unlink(missing_ok=True)
         raise
@@ -341,6 +357,9 @@ def _store_and_commit(
         storage.put(key, upload.path)
     except StorageError as error:
         session.rollback()
+        cause = error.__cause__
+        if isinstance(cause, OSError) and cause.errno in _DISK_FULL:
+            raise StorageFull() from error
         raise EvidenceError(
             _(
                 "Le fichier n’a pas pu être enregistré (stockage indisponible ou "
@@ -716,10 +735,43 @@ def mirror_search_index(session: Session, evidence: Evidence) -> None:
         )
 
 
-def _match(session: Session, query: str) -> ColumnElement[bool] | None:
+def downloadable_by(user: User) -> ColumnElement[bool]:
+    """``can_download`` as SQL: the proofs whose file ``user`` may have."""
+    if user.role in {Role.DIRECTOR, Role.QUALITY_LEAD}:
+        return true()
+    allowed = or_(Evidence.personal_data.is_(False), Evidence.owner_id == user.id)
+    if user.role is Role.SITE_MANAGER and user.site_id is not None:
+        allowed = or_(allowed, Evidence.site_id == user.site_id)
+    return allowed
+
+
+def _match(session: Session, query: str, user: User) -> ColumnElement[bool] | None:
+    """The proofs the words find. The text of a file flagged as holding learners' personal data
+    finds it only for those who may download it (``can_download``): for anyone else such a proof
+    is found by what its page shows them (title, description, address, place), never by what
+    its file says."""
     words = re.findall(r"\w+", query)
     if not words:
         return None
+    found = _full_text_match(session, words)
+    if user.role in {Role.DIRECTOR, Role.QUALITY_LEAD}:
+        return found
+    return and_(found, or_(downloadable_by(user), _metadata_match(session, words)))
+
+
+def _metadata_match(session: Session, words: list[str]) -> ColumnElement[bool]:
+    shown = (Evidence.title + " " + Evidence.description + " "
+             + func.coalesce(Evidence.url, "") + " " + func.coalesce(Evidence.paper_location, ""))
+    if session.get_bind().dialect.name == "sqlite":
+        # fold() is registered on every SQLite connection (database.enable_sqlite_foreign_keys).
+        folded = func.fold(shown)
+        return and_(*(folded.contains(fold(word), autoescape=True) for word in words))
+    return func.to_tsvector("french", shown).op("@@")(
+        func.plainto_tsquery("french", " ".join(words))
+    )
+
+
+def _full_text_match(session: Session, words: list[str]) -> ColumnElement[bool]:
     if session.get_bind().dialect.name == "sqlite":
         # Each word quoted (no FTS syntax from the user), all required, prefixes allowed.
         fts_query = " ".join('"' + w.replace('"', '""') + '"*' for w in words)
@@ -750,7 +802,7 @@ def search(
 ) -> list[Evidence]:
     """The proofs visible to ``user`` that match every filter, most recently changed first."""
     statement = select(Evidence).where(visible_to(user))
-    match = _match(session, filters.query)
+    match = _match(session, filters.query, user)
     if match is not None:
         statement = statement.where(match)
     if filters.site_id == 0:

@@ -9,7 +9,9 @@ the feed updates its events instead of duplicating them.
 
 from __future__ import annotations
 
+import base64
 import enum
+import hmac
 import re
 import secrets
 from collections.abc import Iterable, Sequence
@@ -49,7 +51,7 @@ PARIS = "Europe/Paris"
 FEED_PAST = timedelta(days=365)
 FEED_FUTURE = timedelta(days=4 * 366)
 # What secrets.token_urlsafe(32) gives; anything else is not looked up at all.
-_FEED_TOKEN = re.compile(r"[A-Za-z0-9_-]{32,64}")
+_FEED_TOKEN = re.compile(r"([1-9][0-9]{0,8})-[A-Za-z0-9_-]{43}")  # <user id>-<HMAC-SHA256>
 
 _UNFINISHED = (ActionStatus.TODO, ActionStatus.IN_PROGRESS)
 _OPEN_FINDING = (FindingStatus.OPEN, FindingStatus.IN_PROGRESS)
@@ -144,11 +146,16 @@ def _zone() -> ZoneInfo:
 # ------------------------------------------------------------------------------- feed tokens
 
 
-def issue_feed_token(session: Session, user: User) -> str:
-    """A new secret for the user's feed URL; the previous URL stops working at once."""
+# The feed URL's token is derived, not stored: ``calendar_token`` holds a random seed, and the
+# token is an HMAC of it under the application's secret key. A copy of the database alone gives
+# no working URL (the key lives in the instance folder, not in the database), while the page
+# can show the user their URL at any time. A new seed revokes the old URL; so does a new key.
+
+
+def issue_feed_token(session: Session, user: User) -> None:
+    """A new seed for the user's feed URL; the previous URL stops working at once."""
     user.calendar_token = secrets.token_urlsafe(32)
     session.flush()
-    return user.calendar_token
 
 
 def revoke_feed_token(session: Session, user: User) -> None:
@@ -157,12 +164,25 @@ def revoke_feed_token(session: Session, user: User) -> None:
     session.flush()
 
 
-def user_for_feed_token(session: Session, token: str) -> User | None:
-    """The active account whose feed this is, or None (unknown, revoked, deactivated)."""
-    if not _FEED_TOKEN.fullmatch(token or ""):
+def feed_token(user: User, key: str | bytes) -> str | None:
+    """The secret of the user's feed URL, ``<id>-<HMAC>``; None when they have none."""
+    if user.calendar_token is None:
         return None
-    user = session.scalar(select(User).where(User.calendar_token == token))
+    key = key.encode() if isinstance(key, str) else key
+    mac = hmac.new(key, f"calendar-feed:{user.id}:{user.calendar_token}".encode(), "sha256")
+    return f"{user.id}-" + base64.urlsafe_b64encode(mac.digest()).decode().rstrip("=")
+
+
+def user_for_feed_token(session: Session, token: str, key: str | bytes) -> User | None:
+    """The active account whose feed this is, or None (unknown, revoked, deactivated)."""
+    match = _FEED_TOKEN.fullmatch(token or "")
+    if not match:
+        return None
+    user = session.get(User, int(match.group(1)))
     if user is None or not user.is_active:
+        return None
+    expected = feed_token(user, key)
+    if expected is None or not hmac.compare_digest(expected, token):
         return None
     return user
 

@@ -8,7 +8,17 @@ import re
 from datetime import date, timedelta
 
 from babel.dates import get_day_names
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -111,7 +121,7 @@ def subscription():
                     "abonnements.") if had_one else _("Votre lien d’abonnement est prêt."),
                   "success")
         return redirect(url_for(".subscription"))
-    token = current_user.calendar_token
+    token = service.feed_token(current_user, current_app.secret_key or "")
     feed_url = url_for(".feed", token=token, _external=True) if token else None
     response = Response(render_template("calendar/subscription.html", feed_url=feed_url))
     response.headers["Cache-Control"] = "no-store"  # the page shows a secret
@@ -123,7 +133,7 @@ def subscription():
 @public  # the secret URL is the credential: calendar clients send no cookie and no bearer token
 def feed(token: str):
     """Calendar clients send no cookie, so the secret URL is the credential; 404 once revoked."""
-    user = service.user_for_feed_token(db.session, token)
+    user = service.user_for_feed_token(db.session, token, current_app.secret_key or "")
     if user is None:
         abort(404)
     today = local_today()

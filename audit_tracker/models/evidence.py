@@ -119,7 +119,7 @@ class Evidence(TimestampMixin, Model):
         DateTime(timezone=True), default=utcnow, onupdate=utcnow
     )
     # Title, description and the current version's text: what full-text search indexes.
-    search_text: Mapped[str] = mapped_column(Text, default="")
+    search_text: Mapped[str] = mapped_column(Text, default="", info={"max_chars": None})
     # Optimistic locking: a second editor working from a stale form gets a conflict, not a
     # silent overwrite.
     lock_version: Mapped[int] = mapped_column(default=1)
@@ -164,7 +164,7 @@ class EvidenceVersion(Model):
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     # "chiffre" (encrypted PDF) or "illisible" (corrupt PDF): accepted, but the reader is warned.
     flags: Mapped[list[str]] = mapped_column(JSON, default=list)
-    extracted_text: Mapped[str] = mapped_column(Text, default="")
+    extracted_text: Mapped[str] = mapped_column(Text, default="", info={"max_chars": None})
     uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("user.id"))
     uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 

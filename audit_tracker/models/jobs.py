@@ -52,7 +52,8 @@ class JobRow:
     status: Mapped[BuildStatus] = enum_column(BuildStatus, default=BuildStatus.QUEUED, index=True)
     progress: Mapped[int] = mapped_column(default=0)  # 0-100, as the user sees it
     step: Mapped[str] = mapped_column(String(200), default="")  # what it is doing, in French
-    error: Mapped[str] = mapped_column(Text, default="")  # why it failed, in French
+    # Why it failed, in French; written by the runner, not typed.
+    error: Mapped[str] = mapped_column(Text, default="", info={"max_chars": None})
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))

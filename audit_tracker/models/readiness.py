@@ -30,7 +30,8 @@ class CampaignCriterion(Model):
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaign.id", ondelete="CASCADE"),
                                              index=True)
     criterion_id: Mapped[int] = mapped_column(ForeignKey("criterion.id"), index=True)
-    argument: Mapped[str] = mapped_column(Text, default="")  # Markdown, rendered sanitised
+    # Markdown, rendered sanitised; as long as its form allows (domain.limits reads info).
+    argument: Mapped[str] = mapped_column(Text, default="", info={"max_chars": 50_000})
     applicable: Mapped[bool] = mapped_column(default=True)
     not_applicable_reason: Mapped[str] = mapped_column(Text, default="")
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))

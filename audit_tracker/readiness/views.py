@@ -42,9 +42,10 @@ def reference_date(campaign: Campaign, today: date) -> tuple[date, ReferenceForm
     form = ReferenceForm(request.args)
     form.site.choices = [SelectChoice("", _("Toute l’école"))] + [
         SelectChoice(s.code, s.name) for s in school_sites()]
-    if request.args.get("date") and form.validate():
+    asked = (request.args.get("date") or "").strip()  # « ?date=%20 » asks for nothing
+    if asked and form.validate() and form.date.data:
         return form.date.data, form
-    if request.args.get("date"):
+    if asked:
         flash(_("Date de référence illisible : la date du prochain audit est utilisée."),
               "warning")
     as_of = default_reference_date(campaign, today)

@@ -10,13 +10,20 @@ from pathlib import Path
 
 from . import CHUNK, StorageError
 
+#: Stored proofs and dossiers hold learners' data: readable by the application's account only,
+#: whatever the umask of the shell that started it.
+FILE_MODE = 0o600
+FOLDER_MODE = 0o700
+
 
 class LocalStorage:
     """Files under one root folder, two levels of fan-out so no folder grows too large."""
 
     def __init__(self, root: str | Path):
         self.root = Path(root)
-        self.root.mkdir(parents=True, exist_ok=True)
+        self.root.mkdir(parents=True, exist_ok=True, mode=FOLDER_MODE)
+        with contextlib.suppress(OSError):  # a root we do not own stays as its owner set it
+            self.root.chmod(FOLDER_MODE)
 
     def _path(self, key: str) -> Path:
         if not key or "/" in key or "\\" in key or key.startswith("."):
@@ -25,7 +32,8 @@ class LocalStorage:
 
     def put(self, key: str, source: Path) -> None:
         target = self._path(key)
-        target.parent.mkdir(parents=True, exist_ok=True)
+        for folder in (target.parent.parent, target.parent):
+            folder.mkdir(exist_ok=True, mode=FOLDER_MODE)
         partial = target.with_name(target.name + ".part")
         moved = False
         try:
@@ -34,6 +42,7 @@ class LocalStorage:
                 moved = True
             except OSError:
                 shutil.copyfile(source, partial)
+            os.chmod(partial, FILE_MODE)
             os.replace(partial, target)  # the object appears whole or not at all
         except OSError as error:
             if moved:  # give the caller its file back, so it can retry or clean up
