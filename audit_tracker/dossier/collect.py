@@ -37,6 +37,8 @@ from ..storage.digest import digest_chunks
 # author and its state is printed beside it, so the reader (and the director before sending)
 # sees it is not validated yet; leaving it out would hide work the readiness summary counts.
 INCLUDED_STATUSES = (ReviewStatus.VALIDATED, ReviewStatus.TO_REVIEW)
+# The edition the school sends holds what it stands behind: validated proofs only.
+SENT_STATUSES = (ReviewStatus.VALIDATED,)
 
 IMAGE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp"}
 PDF_TYPE = "application/pdf"
@@ -89,7 +91,8 @@ class Piece:
 
 
 def select_links(session: Session, campaign: Campaign, criterion_ids: list[int],
-                 site_ids: tuple[int, ...], include_personal_data: bool) -> list[EvidenceLink]:
+                 site_ids: tuple[int, ...], include_personal_data: bool,
+                 statuses: tuple[ReviewStatus, ...] = INCLUDED_STATUSES) -> list[EvidenceLink]:
     """The links from included proofs to the chosen criteria (any order)."""
     if not criterion_ids:
         return []
@@ -97,7 +100,7 @@ def select_links(session: Session, campaign: Campaign, criterion_ids: list[int],
         select(EvidenceLink).join(Evidence, EvidenceLink.evidence_id == Evidence.id)
         .where(EvidenceLink.criterion_id.in_(criterion_ids),
                Evidence.school_id == campaign.school_id,
-               Evidence.status.in_(INCLUDED_STATUSES))
+               Evidence.status.in_(statuses))
         .options(selectinload(EvidenceLink.evidence).selectinload(Evidence.versions),
                  selectinload(EvidenceLink.evidence).selectinload(Evidence.owner),
                  selectinload(EvidenceLink.evidence).selectinload(Evidence.site))
@@ -111,7 +114,8 @@ def select_links(session: Session, campaign: Campaign, criterion_ids: list[int],
 
 
 def excluded_personal_count(session: Session, campaign: Campaign, criterion_ids: list[int],
-                            site_ids: tuple[int, ...]) -> int:
+                            site_ids: tuple[int, ...],
+                            statuses: tuple[ReviewStatus, ...] = INCLUDED_STATUSES) -> int:
     """How many proofs were left out because they hold personal data (said on the cover)."""
     if not criterion_ids:
         return 0
@@ -119,7 +123,7 @@ def excluded_personal_count(session: Session, campaign: Campaign, criterion_ids:
         select(Evidence.id).join(EvidenceLink, EvidenceLink.evidence_id == Evidence.id)
         .where(EvidenceLink.criterion_id.in_(criterion_ids),
                Evidence.school_id == campaign.school_id,
-               Evidence.status.in_(INCLUDED_STATUSES), Evidence.personal_data.is_(True))
+               Evidence.status.in_(statuses), Evidence.personal_data.is_(True))
         .distinct()
     )
     if site_ids:

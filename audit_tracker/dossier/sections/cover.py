@@ -31,7 +31,7 @@ class CoverPart(Part):
         c = self.context
         signoff = self.signoff
         out: list[Flowable] = [Spacer(0, 25 * mm)]
-        out.append(page.p(_("Dossier de preuves"), page.s.subtitle))
+        out.append(page.p(_("Dossier de preuves") + " – " + c.edition.label, page.s.subtitle))
         out.append(page.p(c.campaign.school.name, page.s.title))
         out.append(page.p(c.campaign.name, page.s.subtitle))
         out.append(Spacer(0, 8 * mm))
@@ -46,9 +46,12 @@ class CoverPart(Part):
         rows.append((_("Date de référence"), format_date(c.as_of, "d MMMM yyyy")))
         rows.append((_("Dossier établi le"), format_date(c.built_on, "d MMMM yyyy")))
         rows.append((_("Pièces"), str(len(c.pieces))))
-        rows.append((_("Pièces retenues"), _(
-            "les preuves validées et celles à valider (leur statut est indiqué) ; les brouillons "
-            "et les preuves refusées ne figurent pas dans ce dossier.")))
+        if c.sent:
+            rows.append((_("Pièces retenues"), _("les preuves validées par l’école.")))
+        else:
+            rows.append((_("Pièces retenues"), _(
+                "les preuves validées et celles à valider (leur statut est indiqué) ; les "
+                "brouillons et les preuves refusées ne figurent pas dans ce dossier.")))
         if c.section_filter:
             rows.append((_("Périmètre"), _("une partie des sections du référentiel seulement")))
         rows.append((_("Annexes"), _("jointes") if c.options.with_annexes else _(
@@ -83,13 +86,12 @@ class CoverPart(Part):
             if signoff.as_of != c.as_of:
                 out.append(page.p(_("Attention : cette signature porte sur une autre date de "
                                     "référence que ce dossier."), page.s.small))
-        else:
+        elif not c.sent:
             out.append(page.p(_("L’état de préparation n’a pas encore été signé par la "
                                 "direction."), page.s.small))
         out.append(Spacer(0, 6 * mm))
         out.append(page.p(_("Ce dossier montre ce que l’école peut démontrer à la date de "
-                            "référence ; il ne dit pas si elle est conforme : l’auditeur en "
-                            "décide."), page.s.small))
+                            "référence ; la décision revient à l’auditeur."), page.s.small))
         out.append(PageBreak())
         return out
 

@@ -43,7 +43,8 @@ class ManifestPart(Part):
             else:
                 name, size, digest = nature(piece), "—", "—"
             check = {
-                Integrity.OK: _("conforme"),
+                # The product never says « conforme »: what was checked is the hash.
+                Integrity.OK: _("empreinte vérifiée"),
                 Integrity.ALTERED: _("ALTÉRÉE"),
                 Integrity.MISSING: _("INTROUVABLE"),
                 Integrity.NO_FILE: "—",
