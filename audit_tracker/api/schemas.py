@@ -294,6 +294,7 @@ class FindingFields(InputModel):
     title: Title = ""
     description: Text = ""
     root_cause: Text = ""
+    response: Text = Field("", description="La réponse de l’école, reprise dans le dossier.")
     criteria: list[FindingCriterion] | None = Field(
         None, description="Codes de critères du référentiel (ou leurs identifiants)."
     )
@@ -346,6 +347,7 @@ class Finding(OutputModel):
     title: str
     description: str
     root_cause: str
+    response: str
     criteria: list[CriterionCode]
     site: str | None
     status: Annotated[str, OneOf(FindingStatus)]

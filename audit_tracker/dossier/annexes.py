@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask_babel import format_decimal
+from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
 from reportlab.lib import colors
 from reportlab.lib.units import mm
@@ -92,9 +92,7 @@ def _describe(piece: Piece, text: Text, as_of) -> list:
             (_("Taille"), _("%(size)s octets", size=format_decimal(version.size, "#,##0"))),
             (_("SHA-256"), version.sha256),
         ]
-    codes = [c.code for c in piece.criteria]
-    shown = ", ".join(codes[:40]) + (" …" if len(codes) > 40 else "")
-    rows.append((_("Critères"), shown))
+    rows.append((_("Critères"), criteria_by_framework(piece.criteria)))
     if evidence.personal_data:
         rows.append((_("Données personnelles"), _("oui : à ne pas diffuser au-delà de l’audit")))
     table = Table([[text.para(k, s.cell_bold),
@@ -112,7 +110,8 @@ def _what_follows(piece: Piece, text: Text) -> list:
     evidence, version = piece.evidence, piece.version
     kind = piece.annex
     if kind is AnnexKind.PDF:
-        lines = [_("Le document suit cette page : %(count)s page(s).", count=piece.pdf_pages)]
+        lines = [ngettext("Le document suit cette page : %(num)s page.",
+                          "Le document suit cette page : %(num)s pages.", piece.pdf_pages)]
     elif kind is AnnexKind.ARCHIVE:
         lines = [_("Fichier fourni dans l’archive du dossier (dossier ZIP, même empreinte "
                    "SHA-256) : « %(name)s ».", name=version.filename if version else "—")]
@@ -144,3 +143,15 @@ def _draw_image(canvas: Canvas, piece: Piece, bottom: float, height: float) -> N
         canvas.setFillColor(colors.black)
         canvas.drawString(MARGIN_X, bottom + height - 12,
                           _("Cette image ne peut pas être reproduite : fichier dans l’archive."))
+
+
+def criteria_by_framework(criteria, limit: int = 40) -> str:
+    """« Label E2C France : A1, B5 ; Référentiel National Qualité (Qualiopi) : 2 »: the
+    référentiel's name, not its code, before its criteria's codes."""
+    groups: dict[str, list[str]] = {}
+    for criterion in criteria[:limit]:
+        name = criterion.framework.name if criterion.framework else ""
+        groups.setdefault(name, []).append(criterion.code)
+    shown = " ; ".join(f"{name} : {', '.join(codes)}" if name else ", ".join(codes)
+                       for name, codes in groups.items())
+    return shown + (" …" if len(criteria) > limit else "") if shown else "—"

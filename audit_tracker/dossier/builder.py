@@ -45,12 +45,14 @@ from .collect import (
     SENT_STATUSES,
     AnnexKind,
     Piece,
+    add_supporting,
     classify,
     excluded_personal_count,
     fetch,
     number_pieces,
     plan_annexes,
     select_links,
+    supporting_evidence,
 )
 from .document import Layout, PageCount, Writer, build_main, day
 from .options import DossierError, DossierOptions, DossierOptionsError, Edition
@@ -143,6 +145,8 @@ def build_dossier(session: Session, campaign: Campaign, options: DossierOptions,
     links = select_links(session, campaign, criterion_ids, options.site_ids,
                          options.include_personal_data, statuses)
     pieces, per_criterion = number_pieces(criteria, links)
+    add_supporting(pieces, supporting_evidence(session, campaign, as_of, today), statuses,
+                   options.site_ids, options.include_personal_data)
     excluded = 0 if options.include_personal_data else excluded_personal_count(
         session, campaign, criterion_ids, options.site_ids, statuses)
 
@@ -202,9 +206,10 @@ def build_dossier(session: Session, campaign: Campaign, options: DossierOptions,
             outline.append(_annex_root(marks, pieces))
         partial = pdf_path.with_name(pdf_path.name + ".part")
         try:
-            page_count = _assemble(partial, main_path, separators if with_annexes else None,
-                                   pieces, title, campaign.school.name, outline, report)
             expected = main_pages + (annex_pages if with_annexes else 0)
+            page_count = _assemble(partial, main_path, separators if with_annexes else None,
+                                   pieces, title, campaign.school.name, outline, report,
+                                   expected)
             if page_count != expected:
                 raise DossierError(_("Assemblage incohérent : %(got)s pages au lieu de "
                                      "%(expected)s.", got=page_count, expected=expected))
@@ -227,7 +232,8 @@ def build_dossier(session: Session, campaign: Campaign, options: DossierOptions,
 
 
 def _assemble(path: Path, main_path: Path, separators: Path | None, pieces: list[Piece],
-              title: str, author: str, outline: list[OutlineNode], report: Progress) -> int:
+              title: str, author: str, outline: list[OutlineNode], report: Progress,
+              total: int) -> int:
     writer = StreamingPdfWriter(path)
     try:
         for piece in pieces:
@@ -245,7 +251,8 @@ def _assemble(path: Path, main_path: Path, separators: Path | None, pieces: list
                     if piece.annex is AnnexKind.PDF:
                         before = len(writer.page_ids)
                         try:
-                            writer.append_pdf(piece.local_path)
+                            writer.append_pdf(piece.local_path,
+                                              stamp=_stamper(piece, before + 1, total))
                         except (AssemblyError, Exception) as error:
                             raise DossierError(_(
                                 "La pièce %(number)s (« %(title)s ») n’a pas pu être jointe : "
@@ -258,6 +265,14 @@ def _assemble(path: Path, main_path: Path, separators: Path | None, pieces: list
     except BaseException:
         writer.abort()
         raise
+
+
+def _stamper(piece: Piece, first: int, total: int) -> Callable[[int], str]:
+    """The margin stamp of the pièce's merged pages: which pièce, which of its pages, and where
+    the page stands in the dossier (``first`` is its first page's 1-based number)."""
+    label = _("Pièce %(number)s – p. %%(page)s/%(pages)s · dossier p. %%(at)s / %(total)s",
+              number=piece.number, pages=piece.pdf_pages, total=total)
+    return lambda index: label % {"page": index + 1, "at": first + index}
 
 
 def _annex_root(marks: Marks, pieces: list[Piece]) -> OutlineNode:

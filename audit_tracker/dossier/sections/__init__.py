@@ -10,7 +10,20 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from ..options import Edition
-from . import calendar, contents, cover, criteria, findings, indicators, manifest, summary
+from . import (
+    audit_response,
+    calendar,
+    contents,
+    cover,
+    criteria,
+    findings,
+    governance,
+    indicators,
+    manifest,
+    presentation,
+    self_assessment,
+    summary,
+)
 from .base import DossierContext, Marks, Part
 
 Sections = tuple[Callable[[DossierContext], Part], ...]
@@ -19,10 +32,14 @@ Sections = tuple[Callable[[DossierContext], Part], ...]
 INTERNAL: Sections = (
     cover.gather,
     contents.gather,
+    presentation.gather,
     summary.gather,
+    self_assessment.gather,
     criteria.gather,
     findings.gather,
+    audit_response.gather,
     indicators.gather,
+    governance.gather,
     calendar.gather,
     manifest.gather,
 )
@@ -31,9 +48,12 @@ INTERNAL: Sections = (
 SCHOOL: Sections = (
     cover.gather,
     contents.gather,
-    criteria.gather,
+    presentation.gather,
     indicators.gather,
-    calendar.gather,
+    governance.gather,
+    self_assessment.gather,
+    criteria.gather,
+    audit_response.gather,
     manifest.gather,
 )
 

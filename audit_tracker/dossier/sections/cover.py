@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask_babel import format_date
+from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, PageBreak, Spacer, Table, TableStyle
@@ -61,9 +61,11 @@ class CoverPart(Part):
                 "les pièces contenant des données personnelles d’apprenants sont incluses, à la "
                 "demande de l’auteur du dossier (listées au manifeste)")))
         elif c.excluded_personal:
-            rows.append((_("Données personnelles"), _(
-                "%(count)s pièce(s) contenant des données personnelles d’apprenants exclue(s), "
-                "consultable(s) sur place", count=c.excluded_personal)))
+            rows.append((_("Données personnelles"), ngettext(
+                "%(num)s pièce contenant des données personnelles d’apprenants exclue, "
+                "consultable sur place",
+                "%(num)s pièces contenant des données personnelles d’apprenants exclues, "
+                "consultables sur place", c.excluded_personal)))
         table = Table([[page.p(k, page.s.cell_bold), page.p(v, page.s.small)] for k, v in rows],
                       colWidths=[40 * mm, WIDTH - 40 * mm], hAlign="LEFT")
         table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"),

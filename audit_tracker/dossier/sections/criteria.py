@@ -7,7 +7,7 @@ the end of the chapter, with the school's argument or its reason for not applyin
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from flask_babel import gettext as _
@@ -55,8 +55,15 @@ def gather(context: DossierContext) -> CriteriaPart:
             decision.argument if decision else "",
             decision.not_applicable_reason if decision and not decision.applicable else "",
         ))
+    levels = {}
+    for framework in context.frameworks:
+        labels = {lv["code"]: lv["label"] for lv in framework.self_assessment_scale or []}
+        for criterion in context.criteria:
+            decision = decisions.get(criterion.id)
+            if criterion.framework_id == framework.id and decision and decision.self_assessment:
+                levels[criterion.id] = labels.get(decision.self_assessment, "")
     return CriteriaPart(chapters, context.per_criterion, context.as_of,
-                        context.options.with_annexes, context.sent)
+                        context.options.with_annexes, context.sent, levels)
 
 
 @dataclass(frozen=True)
@@ -66,6 +73,7 @@ class CriteriaPart(Part):
     as_of: date
     with_annexes: bool
     sent: bool = False
+    levels: dict[int, str] = field(default_factory=dict)  # criterion id -> self-assessment
 
     def shown(self, criteria: list[Entry]) -> list[Entry]:
         """The criteria printed in full: all of them internally, those with a pièce when sent."""
@@ -115,24 +123,29 @@ class CriteriaPart(Part):
             _("Critères sans pièce jointe"), page.s.h2, 1, f"sans-piece-{framework.id}")]
         out.append(page.p(_("Ces critères ne sont illustrés par aucune pièce dans ce dossier."),
                           page.s.small))
-        rows = [page.head(_("Critère"), _("Argumentaire de l’école"))]
+        rows = [page.head(_("Critère"), _("Auto-évaluation"), _("Argumentaire de l’école"))]
         for criterion, _judged, argument, na_reason in entries:
             words: list[Flowable] | Flowable = page.cell("—")
             if na_reason:
                 words = page.cell(_("Non applicable : %(reason)s", reason=na_reason))
             elif argument.strip():
                 words = page.t.markdown(argument) or words
-            rows.append([page.cell(f"{criterion.code} – {criterion.title}"), words])
-        out.append(page.table(rows, [60 * mm, 110 * mm]))
+            rows.append([page.cell(f"{criterion.code} – {criterion.title}"),
+                         page.cell(self.levels.get(criterion.id) or "—"), words])
+        out.append(page.table(rows, [55 * mm, 25 * mm, 90 * mm]))
         return out
 
     def criterion(self, page: Writer, framework: Framework, criterion: Criterion,
                   judged: CriterionReadiness | None, argument: str,
                   na_reason: str) -> list[Flowable]:
         label = f"{framework.criterion_label} {criterion.code} – {criterion.title}"
-        head = [page.heading(label, page.s.h3, 2, f"crit-{criterion.id}")]
+        # In the outline, not the contents: the contents stay within two pages.
+        head = [page.heading(label, page.s.h3, 2, f"crit-{criterion.id}", toc=False)]
         if criterion.indispensable:
             head.append(page.p(_("Critère indispensable"), page.s.small))
+        if self.levels.get(criterion.id):
+            head.append(page.p(_("Auto-évaluation : %(level)s", level=self.levels[criterion.id]),
+                               page.s.small))
         if judged is not None and not self.sent:
             colour = judged.state.colour
             head.append(page.t.rich(
@@ -193,7 +206,8 @@ class CriteriaPart(Part):
                 piece.short_hash or "—",
                 annex,
             ])
-        widths = [8, 41, 16, 19, 21, 19, 11, 21, 14]
+        # Each heading fits its column on one line (no « Versio/n »).
+        widths = [8, 37, 16, 19, 21, 19, 13, 21, 16]
         return page.table(rows, [w * mm for w in widths],
                           extra=[("FONT", (7, 1), (7, -1), font_mod.MONO, 6.5)])
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask_babel import format_decimal
+from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Paragraph, Spacer
@@ -64,9 +64,11 @@ class ManifestPart(Part):
             out.append(page.table(rows, [w * mm for w in (8, 48, 14, 82, 18)]))
         if altered:
             out.append(Spacer(0, 4))
-            out.append(page.p(_("%(count)s pièce(s) dont le fichier stocké ne correspond plus à "
-                                "l’empreinte enregistrée : à vérifier avant envoi.",
-                                count=len(altered))))
+            out.append(page.p(ngettext(
+                "%(num)s pièce dont le fichier stocké ne correspond plus à l’empreinte "
+                "enregistrée : à vérifier avant envoi.",
+                "%(num)s pièces dont le fichier stocké ne correspond plus à l’empreinte "
+                "enregistrée : à vérifier avant envoi.", len(altered))))
         personal = [p for p in self.pieces if p.evidence.personal_data]
         out.append(Spacer(0, 4))
         if personal:
@@ -77,9 +79,11 @@ class ManifestPart(Part):
                                                      number=piece.number, title=piece.title)),
                                      page.s.bullet(0), bulletText="•"))
         elif self.excluded_personal:
-            out.append(page.p(_("%(count)s pièce(s) contenant des données personnelles "
-                                "d’apprenants ne sont pas incluses dans ce dossier.",
-                                count=self.excluded_personal)))
+            out.append(page.p(ngettext(
+                "%(num)s pièce contenant des données personnelles d’apprenants n’est pas "
+                "incluse dans ce dossier.",
+                "%(num)s pièces contenant des données personnelles d’apprenants ne sont pas "
+                "incluses dans ce dossier.", self.excluded_personal)))
         return out
 
     def outline(self, marks: Marks) -> list[OutlineNode]:
