@@ -61,7 +61,7 @@ class ManifestPart(Part):
         if len(rows) == 1:
             out.append(page.p(_("Aucune pièce dans ce dossier.")))
         else:
-            out.append(page.table(rows, [w * mm for w in (8, 48, 14, 82, 18)]))
+            out.append(page.table(rows, [w * mm for w in (8, 46, 14, 80, 22)]))
         if altered:
             out.append(Spacer(0, 4))
             out.append(page.p(ngettext(
