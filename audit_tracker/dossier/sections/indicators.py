@@ -58,7 +58,7 @@ class IndicatorsPart(Part):
                 page.p(row.label, page.s.cell_bold if row.is_total else page.s.cell),
                 day(row.site.opened_on) if row.site is not None else "",
                 str(c.entries),
-                page.cell(plain(row["monthly_entries"])),
+                plain(row["monthly_entries"]),
                 count_and_rate(c.from_qpv, row["qpv_rate"]),
                 count_and_rate(c.without_diploma, row["without_diploma_rate"]),
                 str(c.host_companies),
