@@ -426,9 +426,13 @@ def readiness_snapshot(day: date | None) -> None:
               help="Site à inclure (code) ; répétable. Par défaut : tous.")
 @click.option("--date", "day", callback=_reference_day, metavar="AAAA-MM-JJ",
               help="Date de référence (par défaut : le prochain audit).")
+@click.option("--edition", type=click.Choice(["ecole", "interne"]), default="interne",
+              show_default=True,
+              help="ecole : le dossier à envoyer (argumentaire et pièces validées) ; interne : "
+                   "la revue interne (états, motifs, preuves à valider).")
 def dossier_build(campaign_id: int, output: Path, zip_file: Path | None, sans_annexes: bool,
                   donnees_personnelles: bool, frameworks: tuple[str, ...],
-                  sites: tuple[str, ...], day: date | None) -> None:
+                  sites: tuple[str, ...], day: date | None, edition: str) -> None:
     """Construit le dossier de preuves d’une campagne."""
     from .dossier import DossierError, DossierOptions, DossierOptionsError, build_dossier
     from .models import Campaign
@@ -453,7 +457,10 @@ def dossier_build(campaign_id: int, output: Path, zip_file: Path | None, sans_an
             known = ", ".join(s.code for s in campaign.school.sites)
             raise click.ClickException(f"Site inconnu : « {code} » ; sites : {known}.")
         site_ids.append(site.id)
-    options = DossierOptions(framework_ids=tuple(dict.fromkeys(framework_ids)),
+    from .dossier.options import Edition
+
+    options = DossierOptions(edition=Edition(edition),
+                             framework_ids=tuple(dict.fromkeys(framework_ids)),
                              site_ids=tuple(dict.fromkeys(site_ids)),
                              with_annexes=not sans_annexes,
                              include_personal_data=donnees_personnelles, as_of=day)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date, time, timedelta
 from pathlib import Path
 
 from reportlab.lib.pagesizes import A4
@@ -31,6 +31,8 @@ from .models import (
     Criterion,
     EvidenceKind,
     FindingStatus,
+    Meeting,
+    MeetingKind,
     MilestoneKind,
     ReviewStatus,
     User,
@@ -147,11 +149,30 @@ PROOFS = [
            "développement réseaux.",
            "Sites TPM, CAVEM, Provence Verte, Dracénie : responsable de site, formateurs, "
            "chargés de relations entreprises."]),
+    # Minutes of a meeting held (below, HELD_MEETINGS): a pièce of the dossier's governance
+    # section, linked to no criterion. Decisions only, no trainee named.
+    Proof("suivi-tpm-fevrier", "Relevé de décisions de la commission de suivi des stagiaires "
+          "TPM (février 2018)", EvidenceKind.FILE, "tpm", [], ReviewStatus.VALIDATED,
+          ["Commission de suivi des stagiaires – site TPM, février 2018",
+           "Partenaires présents : mission locale, APS, LVP.",
+           "Situations examinées en profondeur avec les partenaires concernés ;",
+           "relevé de décisions sans donnée nominative."], owner="tpm"),
     Proof("aca", "Modèle d’Attestation de Compétences Acquises (ACA)", EvidenceKind.FILE, None,
           [("e2c-label", "E3", "Modèle en usage sur les 4 sites.")],
           ReviewStatus.VALIDATED,
           ["Attestation de Compétences Acquises",
            "Compétences évaluées en centre et en entreprise, référentiel du Réseau E2C France."]),
+]
+
+# Meetings the note says were held before its date, with their minutes: the comité
+# opérationnel local of CAVEM « depuis le début de l'année » and the commissions de suivi
+# « réalisées sur les 4 sites ». The days are ours; the note gives none.
+HELD_MEETINGS = [  # kind, site, title, held on (seed dates), hours, minutes (a proof's key)
+    (MeetingKind.LOCAL_COMMITTEE, "cavem",
+     "Comité opérationnel local CAVEM – bilan 2017 et perspectives 2018", date(2018, 1, 23),
+     (time(10, 30), time(12, 0)), "col-cavem"),
+    (MeetingKind.TRAINEE_REVIEW, "tpm", "Commission de suivi des stagiaires – TPM (février)",
+     date(2018, 2, 15), (time(14, 0), time(16, 0)), "suivi-tpm-fevrier"),
 ]
 
 # (milestone kind, finding type, title, criteria, site, description)
@@ -282,6 +303,10 @@ def load_demo_story(session: Session, storage: Storage, tmp_dir: Path,
     relais.minutes_evidence = proofs["relais-qpv"]
     if campaign.school.profile is not None:
         campaign.school.profile.organigramme = proofs["organigramme"]
+    for body, body_site, body_title, held_on, hours, minutes in HELD_MEETINGS:
+        campaign.meetings.append(Meeting(
+            kind=body, site=sites[body_site], title=body_title, held_on=held_on + offset,
+            starts_at=hours[0], ends_at=hours[1], minutes_evidence=proofs[minutes]))
     session.commit()
     snapshot(7)
 
@@ -329,9 +354,14 @@ ARGUMENTS = {
 }
 
 
+# The school's self-assessment of the criteria it argues, on the E2C scale (data).
+LEVELS = {"A3": "maitrise", "C2": "maitrise", "D1": "en_place", "H1": "en_cours"}
+
+
 def _write_arguments(session: Session, campaign: Campaign,
                      criterion: Callable[[str, str], Criterion], author: User) -> None:
     for code, text in ARGUMENTS.items():
         session.add(CampaignCriterion(campaign_id=campaign.id,
                                       criterion_id=criterion("e2c-label", code).id,
-                                      argument=text, updated_by=author))
+                                      argument=text, self_assessment=LEVELS.get(code),
+                                      updated_by=author))

@@ -31,7 +31,7 @@ def story(app, demo_today, storage):
 
 def test_story_fills_the_library_with_every_kind_of_proof(story, storage):
     """Documents, links and paper proofs, in every review state, each file really stored."""
-    assert story == {"proofs": 11, "findings": 9, "actions": 6}
+    assert story == {"proofs": 12, "findings": 9, "actions": 6}
     proofs = list(db.session.scalars(select(Evidence)))
     assert {p.kind for p in proofs} == set(EvidenceKind)
     assert {p.status for p in proofs} == {ReviewStatus.DRAFT, ReviewStatus.TO_REVIEW,

@@ -277,7 +277,13 @@ def test_dossier_reads_back_in_order_with_numbers_hashes_and_annex_pages(setting
     source_text = PdfReader(UPLOADS / "preuve.pdf").pages[0].extract_text().strip()[:20]
     assert source_text in texts[rapport]
     programme = _sep(separators, expected["programme"])
-    assert [texts[programme + i].strip() for i in range(3)] == PROGRAMME_LINES
+    # Each merged page: its own text, then the margin stamp the assembly overlays on it.
+    total = len(texts)
+    for i, line in enumerate(PROGRAMME_LINES):
+        own, stamp = texts[programme + i].strip().split("\n", 1)
+        assert own == line
+        assert stamp == (f"Pièce {expected['programme']} – p. {i + 1}/{len(PROGRAMME_LINES)} · "
+                         f"dossier p. {programme + i + 1} / {total}")
 
     # Encrypted and damaged PDFs are explained, not merged; other kinds say where they are.
     assert "chiffré" in separators[_sep(separators, expected["chiffre"])]
@@ -401,7 +407,7 @@ def test_zip_holds_the_pdf_the_originals_per_criterion_and_the_manifest(setting,
         assert rows[0] == ["piece", "titre", "criteres", "fichier", "sha256", "taille"]
         by_title = {row[1]: row for row in rows[1:]}
         rapport = by_title[setting.proofs["rapport"].title]
-        assert rapport[0] == "1" and "A1" in rapport[2] and "qualiopi-v9 1" in rapport[2]
+        assert rapport[0] == "1" and "A1" in rapport[2] and "(Qualiopi) : 1" in rapport[2]
         paths = rapport[3].split(" | ")
         assert len(paths) == 2  # in the folder of each of its criteria
         original = (UPLOADS / "preuve.pdf").read_bytes()

@@ -230,6 +230,12 @@ def _message(detail: ErrorDetails, model: type[BaseModel]) -> str:
             status=context["value"],
             values=context["values"],
         )
+    if kind == "edition":
+        return _(
+            "Édition inconnue : « %(value)s » ; valeurs possibles : %(values)s.",
+            value=context["value"],
+            values=context["values"],
+        )
     if kind == "decision":
         return _("« decision » doit valoir « validee » ou « refusee ».")
     if kind == "criterion_code":

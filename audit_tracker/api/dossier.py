@@ -54,6 +54,7 @@ def job_json(build: DossierBuild) -> dict:
 def read_options(body: schemas.DossierRequest) -> DossierOptions:
     """The build's options from the checked body; an id listed twice counts once."""
     return DossierOptions(
+        edition=body.edition,
         framework_ids=tuple(dict.fromkeys(body.framework_ids or ())),
         section_ids=tuple(dict.fromkeys(body.section_ids or ())),
         site_ids=tuple(dict.fromkeys(body.site_ids or ())),

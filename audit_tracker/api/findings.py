@@ -250,6 +250,7 @@ def _finding_input(
         title=body.title if given("title") else current.title,
         description=body.description if given("description") else current.description,
         root_cause=body.root_cause if given("root_cause") else current.root_cause,
+        response=body.response if given("response") else current.response,
         criteria=criteria,
         site=inputs.site(body.site) if given("site") else current.site,
     )

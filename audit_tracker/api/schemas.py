@@ -11,6 +11,7 @@ from flask_babel import lazy_gettext as _l
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 from ..campaigns.service import Phase
+from ..dossier.options import Edition
 from ..indicators.importer import parse_month
 from ..models import (
     ActionStatus,
@@ -297,6 +298,7 @@ class FindingFields(InputModel):
     title: Title = ""
     description: Text = ""
     root_cause: Text = ""
+    response: Text = Field("", description="La réponse de l’école, reprise dans le dossier.")
     criteria: list[FindingCriterion] | None = Field(
         None, description="Codes de critères du référentiel (ou leurs identifiants)."
     )
@@ -354,6 +356,7 @@ class Finding(OutputModel):
     title: str
     description: str
     root_cause: str
+    response: str
     criteria: list[CriterionCode]
     site: str | None
     status: Annotated[str, OneOf(FindingStatus)]
@@ -460,6 +463,12 @@ _IDS = "Vide : tous ceux de la campagne"
 class DossierRequest(InputModel):
     """The options of a dossier build; every one may be left out."""
 
+    edition: Annotated[Edition, OneOf(Edition, "edition")] = Field(
+        Edition.INTERNAL,
+        description="« ecole » : le dossier que l’école envoie (argumentaire et pièces "
+        "validées) ; « interne » : la revue interne (états, motifs, preuves à valider)",
+    )
+
     framework_ids: list[Integer] | None = Field(None, description=_IDS)
     section_ids: list[Integer] | None = Field(None, description="Vide : toutes les sections")
     site_ids: list[Integer] | None = Field(
@@ -475,6 +484,7 @@ class DossierRequest(InputModel):
 class DossierOptions(OutputModel):
     """The options a build was asked for, as recorded."""
 
+    edition: Annotated[str, OneOf(Edition)] = "interne"
     framework_ids: list[int] = []
     section_ids: list[int] = []
     site_ids: list[int] = []

@@ -156,6 +156,7 @@ def finding(f) -> dict:
         "title": f.title,
         "description": f.description,
         "root_cause": f.root_cause,
+        "response": f.response,
         "criteria": [{"id": c.id, "code": c.code} for c in f.criteria],
         "site": f.site.code if f.site else None,
         "status": f.status.value,

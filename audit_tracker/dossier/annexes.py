@@ -10,15 +10,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask_babel import format_decimal
+from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
 from reportlab.lib import colors
 from reportlab.lib.units import mm
+from reportlab.lib.utils import simpleSplit
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.platypus import Frame, KeepInFrame, Paragraph, Spacer, Table, TableStyle
 
 from ..pdf import fonts as font_mod
-from ..pdf.text import Text
+from ..pdf.text import Text, french
 from .collect import AnnexKind, Piece
 from .document import (
     GRID,
@@ -41,26 +41,23 @@ INFO_HEIGHT = 105 * mm  # the pièce's description; the rest of the page is for 
 
 def build_separators(path: Path, pieces: list[Piece], text: Text, layout: Layout, *,
                      as_of, progress=None) -> int:
-    """Write one separator page per pièce, numbered as they will be in the final file."""
+    """Write one separator page per pièce, numbered as they will be in the final file.
+
+    Drawn straight on the canvas (lines measured with the font's metrics) rather than laid
+    out by platypus frames: 2,000 of them are a large share of a big dossier's build."""
     canvas = Canvas(str(path), pagesize=PAGE, invariant=True)
     canvas.setTitle(_("Annexes"))
     height = PAGE[1] - MARGIN_TOP - MARGIN_BOTTOM
+    top = MARGIN_BOTTOM + height
     for index, piece in enumerate(pieces):
-        page_number = layout.annex_page_of(piece)
-        decorate(canvas, layout, page_number)
-        top = MARGIN_BOTTOM + height
-        info = Frame(MARGIN_X, top - INFO_HEIGHT, WIDTH, INFO_HEIGHT, leftPadding=0,
-                     rightPadding=0, topPadding=0, bottomPadding=0, showBoundary=0)
-        info.addFromList([KeepInFrame(WIDTH, INFO_HEIGHT, _describe(piece, text, as_of),
-                                      mode="shrink")], canvas)
+        decorate(canvas, layout, layout.annex_page_of(piece))
+        _draw_describe(canvas, piece, as_of, top, top - INFO_HEIGHT)
         below = height - INFO_HEIGHT - 6 * mm
         if piece.annex is AnnexKind.IMAGE:
             _draw_image(canvas, piece, MARGIN_BOTTOM, below)
         else:
-            body = Frame(MARGIN_X, MARGIN_BOTTOM, WIDTH, below, leftPadding=0, rightPadding=0,
-                         topPadding=0, bottomPadding=0)
-            body.addFromList([KeepInFrame(WIDTH, below, _what_follows(piece, text),
-                                          mode="shrink")], canvas)
+            _draw_paragraphs(canvas, _what_follows_lines(piece), MARGIN_BOTTOM + below,
+                             MARGIN_BOTTOM)
         canvas.showPage()
         if progress and index % 50 == 0:
             progress(index)
@@ -70,13 +67,64 @@ def build_separators(path: Path, pieces: list[Piece], text: Text, layout: Layout
     return len(pieces)
 
 
-def _describe(piece: Piece, text: Text, as_of) -> list:
-    s = text.styles
+def _lines(value: str, font: str, size: float, width: float) -> list[str]:
+    """``value`` broken into lines that fit ``width`` (explicit line breaks kept)."""
+    out: list[str] = []
+    for paragraph in str(value).splitlines() or [""]:
+        out += simpleSplit(paragraph, font, size, width) or [""]
+    return out
+
+
+def _draw_describe(canvas: Canvas, piece: Piece, as_of, top: float, bottom: float) -> None:
+    """The pièce's number, title and details table, within ``top``…``bottom``."""
+    y = top - 16
+    canvas.setFillColor(colors.black)
+    canvas.setFont(font_mod.BOLD, 16)
+    canvas.drawString(MARGIN_X, y, french(_("Annexe – Pièce %(number)s", number=piece.number)))
+    y -= 8
+    for line in _lines(french(piece.evidence.title), font_mod.BOLD, 12.5, WIDTH)[:3]:
+        y -= 15
+        canvas.setFont(font_mod.BOLD, 12.5)
+        canvas.drawString(MARGIN_X, y, line)
+    y -= 2 * mm + 4
+    label_width = 35 * mm
+    for label, value in _details(piece, as_of):
+        mono = label == _("SHA-256")
+        font, size = (font_mod.MONO, 6.5) if mono else (font_mod.REGULAR, 7)
+        shown = value if mono or label == _("Fichier") else french(value)
+        lines = _lines(shown, font, size, WIDTH - label_width - 4)[:4]
+        needed = 8.6 * len(lines) + 4
+        if y - needed < bottom:
+            break
+        canvas.setFont(font_mod.BOLD, 7)
+        canvas.drawString(MARGIN_X, y - 7, french(label))
+        canvas.setFont(font, size)
+        for offset, line in enumerate(lines):
+            canvas.drawString(MARGIN_X + label_width, y - 7 - 8.6 * offset, line)
+        y -= needed
+        canvas.setStrokeColor(GRID)
+        canvas.setLineWidth(0.25)
+        canvas.line(MARGIN_X, y + 1.5, MARGIN_X + WIDTH, y + 1.5)
+
+
+def _draw_paragraphs(canvas: Canvas, lines: list[str], top: float, bottom: float) -> None:
+    """What follows the separator page, in body text; cut at ``bottom``."""
+    y = top - 2 * mm
+    canvas.setFillColor(colors.black)
+    canvas.setFont(font_mod.REGULAR, 9.5)
+    for paragraph in lines:
+        shown = paragraph if paragraph.startswith(("http", "mailto")) else french(paragraph)
+        for line in _lines(shown, font_mod.REGULAR, 9.5, WIDTH):
+            y -= 12.5
+            if y < bottom:
+                return
+            canvas.drawString(MARGIN_X, y, line)
+        y -= 3
+
+
+def _details(piece: Piece, as_of) -> list[tuple[str, str]]:
+    """The separator page's details: nature, state, owner, period, validity, file, hash…"""
     evidence, version = piece.evidence, piece.version
-    out = [
-        text.para(_("Annexe – Pièce %(number)s", number=piece.number), s.h1),
-        text.para(evidence.title, s.h2),
-    ]
     rows = [
         (_("Nature"), nature(piece)),
         (_("Statut"), evidence.status.label),
@@ -92,27 +140,19 @@ def _describe(piece: Piece, text: Text, as_of) -> list:
             (_("Taille"), _("%(size)s octets", size=format_decimal(version.size, "#,##0"))),
             (_("SHA-256"), version.sha256),
         ]
-    codes = [c.code for c in piece.criteria]
-    shown = ", ".join(codes[:40]) + (" …" if len(codes) > 40 else "")
-    rows.append((_("Critères"), shown))
+    rows.append((_("Critères"), criteria_by_framework(piece.criteria)))
     if evidence.personal_data:
         rows.append((_("Données personnelles"), _("oui : à ne pas diffuser au-delà de l’audit")))
-    table = Table([[text.para(k, s.cell_bold),
-                    text.para(v, s.cell_mono if k == _("SHA-256") else s.cell,
-                              typography=k not in {_("SHA-256"), _("Fichier")})]
-                   for k, v in rows],
-                  colWidths=[35 * mm, WIDTH - 35 * mm], hAlign="LEFT")
-    table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"),
-                               ("LINEBELOW", (0, 0), (-1, -1), 0.25, GRID)]))
-    return [*out, Spacer(0, 2 * mm), table]
+    return rows
 
 
-def _what_follows(piece: Piece, text: Text) -> list:
-    s = text.styles
+def _what_follows_lines(piece: Piece) -> list[str]:
+    """What the page says about what follows it (or why nothing does)."""
     evidence, version = piece.evidence, piece.version
     kind = piece.annex
     if kind is AnnexKind.PDF:
-        lines = [_("Le document suit cette page : %(count)s page(s).", count=piece.pdf_pages)]
+        lines = [ngettext("Le document suit cette page : %(num)s page.",
+                          "Le document suit cette page : %(num)s pages.", piece.pdf_pages)]
     elif kind is AnnexKind.ARCHIVE:
         lines = [_("Fichier fourni dans l’archive du dossier (dossier ZIP, même empreinte "
                    "SHA-256) : « %(name)s ».", name=version.filename if version else "—")]
@@ -130,9 +170,7 @@ def _what_follows(piece: Piece, text: Text) -> list:
         lines = [piece.annex_reason]
     if evidence.description:
         lines.append(_("Description : %(text)s", text=evidence.description[:1500]))
-    box = [Paragraph(text.markup(line, typography=not line.startswith(("http", "mailto"))),
-                     s.body) for line in lines]
-    return [Spacer(0, 2 * mm), *box]
+    return [str(line) for line in lines]
 
 
 def _draw_image(canvas: Canvas, piece: Piece, bottom: float, height: float) -> None:
@@ -144,3 +182,15 @@ def _draw_image(canvas: Canvas, piece: Piece, bottom: float, height: float) -> N
         canvas.setFillColor(colors.black)
         canvas.drawString(MARGIN_X, bottom + height - 12,
                           _("Cette image ne peut pas être reproduite : fichier dans l’archive."))
+
+
+def criteria_by_framework(criteria, limit: int = 40) -> str:
+    """« Label E2C France : A1, B5 ; Référentiel National Qualité (Qualiopi) : 2 »: the
+    référentiel's name, not its code, before its criteria's codes."""
+    groups: dict[str, list[str]] = {}
+    for criterion in criteria[:limit]:
+        name = criterion.framework.name if criterion.framework else ""
+        groups.setdefault(name, []).append(criterion.code)
+    shown = " ; ".join(f"{name} : {', '.join(codes)}" if name else ", ".join(codes)
+                       for name, codes in groups.items())
+    return shown + (" …" if len(criteria) > limit else "") if shown else "—"

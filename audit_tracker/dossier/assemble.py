@@ -9,6 +9,12 @@ bounded by the largest single object of a source (benchmarks/README.md measures 
 
 What the sources' catalogues held (their outlines, forms, named destinations) is not carried
 over: the dossier writes its own outline, and each proof stays whole in the ZIP.
+
+A merged page can be **stamped** in its bottom margin (« Pièce 3 – p. 1/2 · dossier p. 27 /
+47 »): an overlay content stream appended to the page's own, the original wrapped in q … Q so
+its graphics state cannot leak into the stamp, and one shared Helvetica font added to a copy of
+the page's resources. The page's content is copied untouched: nothing is re-drawn or rasterised,
+and no page is held in memory (pypdf's ``merge_page`` would need the whole page object tree).
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from __future__ import annotations
 import contextlib
 import warnings
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,6 +40,7 @@ from pypdf.generic import (
     StreamObject,
     TextStringObject,
 )
+from reportlab.pdfbase.pdfmetrics import stringWidth
 
 from ..clock import utcnow
 
@@ -60,6 +67,31 @@ class OutlineNode:
         child = OutlineNode(title, page, top, open=open)
         self.children.append(child)
         return child
+
+
+Stamp = Callable[[int], str]
+STAMP_FONT = "/ATStamp"
+STAMP_SIZE = 7
+
+
+def _pdf_string(text: str) -> bytes:
+    """A literal string for Helvetica in WinAnsiEncoding (è, –, · are in it)."""
+    raw = text.encode("cp1252", "replace")
+    return b"(" + raw.replace(b"\\", b"\\\\").replace(b"(", b"\\(").replace(b")", b"\\)") + b")"
+
+
+def stamp_operators(text: str, box: tuple[float, float, float, float]) -> bytes:
+    """Draw ``text`` in the bottom-right margin of a page whose media box is ``box``, on a white
+    band so it reads over any scan."""
+    left, bottom, right, _top = box
+    width = stringWidth(text, "Helvetica", STAMP_SIZE)
+    x = max(left + 4, right - 14 - width)
+    y = bottom + 6
+    return (
+        f"q 1 g {x - 2:.2f} {y - 2:.2f} {width + 4:.2f} {STAMP_SIZE + 3:.2f} re f "
+        f"0.2 g BT {STAMP_FONT} {STAMP_SIZE} Tf {x:.2f} {y:.2f} Td ".encode()
+        + _pdf_string(text) + b" Tj ET Q\n"
+    )
 
 
 class Source:
@@ -89,10 +121,12 @@ class Source:
             if ref is not None:
                 self.mapping[(ref.idnum, ref.generation)] = number
 
-    def copy(self, indexes: Iterable[int]) -> None:
-        """Write these pages (and whatever they use that is not written yet) to the output."""
+    def copy(self, indexes: Iterable[int], stamp: Stamp | None = None) -> None:
+        """Write these pages (and whatever they use that is not written yet) to the output;
+        ``stamp(index)`` gives the text stamped in the margin of each, if any."""
         for index in indexes:
-            self.writer._copy_page(self.pages[index], self.numbers[index], self.mapping)
+            self.writer._copy_page(self.pages[index], self.numbers[index], self.mapping,
+                                   stamp(index) if stamp else None)
             self.writer.page_ids.append(self.numbers[index])
             # pypdf caches every object it resolved: forget them page by page, so memory is
             # bounded by one page's objects, not the source's.
@@ -120,6 +154,7 @@ class StreamingPdfWriter:
         self.pages_id = self.reserve()
         self.page_ids: list[int] = []
         self.link_targets: dict[str, int] = {}  # "piece/12" -> page object id
+        self._stamp_objects: tuple[int, int, int] | None = None  # font, « q », « Q »
 
     # -- objects
 
@@ -158,15 +193,69 @@ class StreamingPdfWriter:
         pre-reserved numbers (link targets) for some page indexes."""
         return Source(self, source, targets or {})
 
-    def append_pdf(self, source: Path, targets: dict[int, int] | None = None) -> int:
-        """Copy every page of ``source``; returns the index of its first page."""
+    def append_pdf(self, source: Path, targets: dict[int, int] | None = None,
+                   stamp: Stamp | None = None) -> int:
+        """Copy every page of ``source`` (stamped with ``stamp(index)`` when given); returns
+        the index of its first page."""
         first = len(self.page_ids)
         with self.open_source(source, targets) as opened:
-            opened.copy(range(opened.page_count))
+            opened.copy(range(opened.page_count), stamp)
         return first
 
+    def _stamp_shared(self) -> tuple[int, int, int]:
+        """The font and the two one-operator streams every stamped page shares, written once."""
+        if self._stamp_objects is None:
+            font = self.reserve()
+            self._write(font, DictionaryObject({
+                NameObject("/Type"): NameObject("/Font"),
+                NameObject("/Subtype"): NameObject("/Type1"),
+                NameObject("/BaseFont"): NameObject("/Helvetica"),
+                NameObject("/Encoding"): NameObject("/WinAnsiEncoding"),
+            }))
+            ids = []
+            for operator in (b"q\n", b"\nQ\n"):
+                number = self.reserve()
+                stream = StreamObject()
+                stream._data = operator  # noqa: SLF001 - raw bytes, see _write
+                self._write(number, stream)
+                ids.append(number)
+            self._stamp_objects = (font, ids[0], ids[1])
+        return self._stamp_objects
+
+    def _stamp(self, page: DictionaryObject, clone: DictionaryObject, text: str, copy) -> None:
+        """Overlay ``text`` on the copied page: its content wrapped in q … Q, then the stamp;
+        its resources copied with the stamp's font added."""
+        font, push, pop = self._stamp_shared()
+        resources = page.get("/Resources")
+        resources = resources.get_object() if resources is not None else DictionaryObject()
+        new_resources = DictionaryObject({NameObject(k): copy(v) for k, v in resources.items()
+                                          if k != "/Font"})
+        fonts = resources.get("/Font")
+        fonts = fonts.get_object() if fonts is not None else DictionaryObject()
+        new_fonts = DictionaryObject({NameObject(k): copy(v) for k, v in fonts.items()})
+        new_fonts[NameObject(STAMP_FONT)] = self.ref(font)
+        new_resources[NameObject("/Font")] = new_fonts
+        clone[NameObject("/Resources")] = new_resources
+        try:
+            box = tuple(float(v) for v in page.mediabox)
+        except Exception:  # a page without a readable media box: A4
+            box = (0.0, 0.0, 595.28, 841.89)
+        overlay = self.reserve()
+        stream = StreamObject()
+        stream._data = stamp_operators(text, box)  # noqa: SLF001 - raw bytes, see _write
+        self._write(overlay, stream)
+        contents = clone.get("/Contents")
+        if isinstance(contents, ArrayObject):
+            original = list(contents)
+        elif contents is not None:
+            original = [contents]
+        else:
+            original = []
+        clone[NameObject("/Contents")] = ArrayObject(
+            [self.ref(push), *original, self.ref(pop), self.ref(overlay)])
+
     def _copy_page(self, page: DictionaryObject, number: int,
-                   mapping: dict[tuple[int, int], int]) -> None:
+                   mapping: dict[tuple[int, int], int], stamp: str | None = None) -> None:
         pending: deque[IndirectObject] = deque()
 
         def copy(obj):
@@ -198,6 +287,8 @@ class StreamingPdfWriter:
                 clone[NameObject(key)] = copy(value)
         clone[NameObject("/Parent")] = self.ref(self.pages_id)
         clone[NameObject("/Type")] = NameObject("/Page")
+        if stamp:
+            self._stamp(page, clone, stamp, copy)
         self._write(number, clone)
         while pending:
             indirect = pending.popleft()

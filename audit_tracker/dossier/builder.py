@@ -5,9 +5,10 @@ The order of work is what makes the page numbers right in one go:
 1. choose the criteria and the pièces, number the pièces (first appearance, référentiel order);
 2. fetch each file from the storage backend to a work folder, re-hashing it on the way;
 3. plan the annexes: one separator page per pièce plus each PDF's page count (page tree only);
-4. let each section of ``sections.SECTIONS`` gather its data through its area's service, then
-   lay their flowables out as the main part (``multiBuild`` until its TOC and its own page count
-   are stable), the annex page of each pièce being main pages + its offset;
+4. let each section of the edition (``sections.EDITIONS``) gather its data through its
+   area's service, then lay their flowables out as the main part (``multiBuild`` until its
+   TOC and its own page count are stable), the annex page of each pièce being main pages + its
+   offset;
 5. draw the separator pages, numbered where they will land;
 6. assemble the final file by streaming pages (``assemble.StreamingPdfWriter``) and write the
    outline, each section giving its bookmarks; then the ZIP.
@@ -40,18 +41,22 @@ from .annexes import build_separators
 from .assemble import AssemblyError, OutlineNode, StreamingPdfWriter
 from .bundle import build_zip
 from .collect import (
+    INCLUDED_STATUSES,
+    SENT_STATUSES,
     AnnexKind,
     Piece,
+    add_supporting,
     classify,
     excluded_personal_count,
     fetch,
     number_pieces,
     plan_annexes,
     select_links,
+    supporting_evidence,
 )
 from .document import Layout, PageCount, Writer, build_main, day
-from .options import DossierError, DossierOptions, DossierOptionsError
-from .sections import SECTIONS, DossierContext, Marks, Part
+from .options import DossierError, DossierOptions, DossierOptionsError, Edition
+from .sections import EDITIONS, DossierContext, Marks, Part
 
 __all__ = ["DossierError", "DossierOptions", "DossierOptionsError", "DossierResult",
            "build_dossier"]
@@ -107,11 +112,13 @@ def check_options(session: Session, campaign: Campaign, options: DossierOptions)
 def build_dossier(session: Session, campaign: Campaign, options: DossierOptions, pdf_path: Path,
                   *, zip_path: Path | None = None, progress: Progress | None = None,
                   today: date | None = None,
-                  sections: Sequence[Callable[[DossierContext], Part]] = SECTIONS
+                  sections: Sequence[Callable[[DossierContext], Part]] | None = None
                   ) -> DossierResult:
-    """Build the dossier PDF at ``pdf_path`` (and the ZIP at ``zip_path``) from ``sections``;
-    ``progress`` is told the percentage done and the step, in French. The files appear whole or
-    not at all."""
+    """Build the dossier PDF at ``pdf_path`` (and the ZIP at ``zip_path``) from ``sections``
+    (by default the sections of the options' edition); ``progress`` is told the percentage done
+    and the step, in French. The files appear whole or not at all."""
+    sections = sections or EDITIONS[options.edition]
+    sent = options.edition is Edition.SCHOOL
     report = progress or (lambda _percent, _label: None)
     app = current_app._get_current_object()
     report(0, _("Préparation"))
@@ -133,11 +140,15 @@ def build_dossier(session: Session, campaign: Campaign, options: DossierOptions,
     criteria = [by_id[j.criterion_id] for j in judged]
     criterion_ids = [c.id for c in criteria]
 
+    # The school sends validated proofs only; the internal review shows those awaiting too.
+    statuses = SENT_STATUSES if sent else INCLUDED_STATUSES
     links = select_links(session, campaign, criterion_ids, options.site_ids,
-                         options.include_personal_data)
+                         options.include_personal_data, statuses)
     pieces, per_criterion = number_pieces(criteria, links)
+    add_supporting(pieces, supporting_evidence(session, campaign, as_of, today), statuses,
+                   options.site_ids, options.include_personal_data)
     excluded = 0 if options.include_personal_data else excluded_personal_count(
-        session, campaign, criterion_ids, options.site_ids)
+        session, campaign, criterion_ids, options.site_ids, statuses)
 
     storage = storage_for(app, EVIDENCE)
     with tempfile.TemporaryDirectory(prefix="dossier-", dir=upload_tmp_dir(app)) as raw_work:
@@ -158,13 +169,15 @@ def build_dossier(session: Session, campaign: Campaign, options: DossierOptions,
             sites=scope.sites or list(campaign.school.sites), site_filter=bool(scope.sites),
             section_filter=bool(scope.section_ids), as_of=as_of, built_on=today,
             readiness=readiness, criteria=criteria, pieces=pieces, per_criterion=per_criterion,
-            excluded_personal=excluded,
+            excluded_personal=excluded, edition=options.edition,
         )
         parts = [gather(context) for gather in sections]
         text = Text(font_set, Styles())
         layout = Layout(
             school=campaign.school.name, campaign=campaign.name,
-            footer_note=_("Dossier de preuves – date de référence : %(day)s", day=day(as_of)),
+            footer_note=(_("Dossier de l’école – date de référence : %(day)s", day=day(as_of))
+                         if sent else _("Dossier de preuves – revue interne – date de "
+                                        "référence : %(day)s", day=day(as_of))),
             annex_pages=annex_pages, with_annexes=options.with_annexes,
         )
         # A first guess for the page count saves a pass when it is right.
@@ -193,9 +206,10 @@ def build_dossier(session: Session, campaign: Campaign, options: DossierOptions,
             outline.append(_annex_root(marks, pieces))
         partial = pdf_path.with_name(pdf_path.name + ".part")
         try:
-            page_count = _assemble(partial, main_path, separators if with_annexes else None,
-                                   pieces, title, campaign.school.name, outline, report)
             expected = main_pages + (annex_pages if with_annexes else 0)
+            page_count = _assemble(partial, main_path, separators if with_annexes else None,
+                                   pieces, title, campaign.school.name, outline, report,
+                                   expected)
             if page_count != expected:
                 raise DossierError(_("Assemblage incohérent : %(got)s pages au lieu de "
                                      "%(expected)s.", got=page_count, expected=expected))
@@ -218,7 +232,8 @@ def build_dossier(session: Session, campaign: Campaign, options: DossierOptions,
 
 
 def _assemble(path: Path, main_path: Path, separators: Path | None, pieces: list[Piece],
-              title: str, author: str, outline: list[OutlineNode], report: Progress) -> int:
+              title: str, author: str, outline: list[OutlineNode], report: Progress,
+              total: int) -> int:
     writer = StreamingPdfWriter(path)
     try:
         for piece in pieces:
@@ -236,7 +251,8 @@ def _assemble(path: Path, main_path: Path, separators: Path | None, pieces: list
                     if piece.annex is AnnexKind.PDF:
                         before = len(writer.page_ids)
                         try:
-                            writer.append_pdf(piece.local_path)
+                            writer.append_pdf(piece.local_path,
+                                              stamp=_stamper(piece, before + 1, total))
                         except (AssemblyError, Exception) as error:
                             raise DossierError(_(
                                 "La pièce %(number)s (« %(title)s ») n’a pas pu être jointe : "
@@ -249,6 +265,14 @@ def _assemble(path: Path, main_path: Path, separators: Path | None, pieces: list
     except BaseException:
         writer.abort()
         raise
+
+
+def _stamper(piece: Piece, first: int, total: int) -> Callable[[int], str]:
+    """The margin stamp of the pièce's merged pages: which pièce, which of its pages, and where
+    the page stands in the dossier (``first`` is its first page's 1-based number)."""
+    label = _("Pièce %(number)s – p. %%(page)s/%(pages)s · dossier p. %%(at)s / %(total)s",
+              number=piece.number, pages=piece.pdf_pages, total=total)
+    return lambda index: label % {"page": index + 1, "at": first + index}
 
 
 def _annex_root(marks: Marks, pieces: list[Piece]) -> OutlineNode:

@@ -153,7 +153,7 @@ def describe_options(session: Session, build: DossierBuild) -> list[str]:
         return [_("options illisibles")]
     campaign = build.campaign
     frameworks = {f.id: f for f in campaign.frameworks}
-    words: list[str] = []
+    words: list[str] = [options.edition.label]
     if options.framework_ids:
         names = [
             frameworks[i].label if i in frameworks else _("référentiel n° %(id)s", id=i)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 from flask_babel import gettext as _
 
+from .annexes import criteria_by_framework
 from .collect import Integrity, Piece, slug
 
 # PDFs, images and office files are already compressed: deflating them again costs time for
@@ -59,8 +60,7 @@ def build_zip(zip_path: Path, pdf_path: Path, pieces: list[Piece], *, pdf_name: 
 
 def _manifest_row(piece: Piece, paths: list[str], included: bool) -> list[str]:
     evidence, version = piece.evidence, piece.version
-    criteria = ", ".join(f"{c.framework.code if c.framework else ''} {c.code}".strip()
-                         for c in piece.criteria)
+    criteria = criteria_by_framework(piece.criteria, limit=len(piece.criteria))
     if included:
         where = " | ".join(paths)
     elif evidence.url:

@@ -13,6 +13,7 @@ import re
 import unicodedata
 import warnings
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 
 from flask_babel import gettext as _
@@ -38,6 +39,8 @@ from ..storage.digest import digest_chunks
 # author and its state is printed beside it, so the reader (and the director before sending)
 # sees it is not validated yet; leaving it out would hide work the readiness summary counts.
 INCLUDED_STATUSES = (ReviewStatus.VALIDATED, ReviewStatus.TO_REVIEW)
+# The edition the school sends holds what it stands behind: validated proofs only.
+SENT_STATUSES = (ReviewStatus.VALIDATED,)
 
 IMAGE_TYPES = {"image/png", "image/jpeg", "image/gif", "image/webp"}
 PDF_TYPE = "application/pdf"
@@ -90,7 +93,8 @@ class Piece:
 
 
 def select_links(session: Session, campaign: Campaign, criterion_ids: list[int],
-                 site_ids: tuple[int, ...], include_personal_data: bool) -> list[EvidenceLink]:
+                 site_ids: tuple[int, ...], include_personal_data: bool,
+                 statuses: tuple[ReviewStatus, ...] = INCLUDED_STATUSES) -> list[EvidenceLink]:
     """The links from included proofs to the chosen criteria (any order)."""
     if not criterion_ids:
         return []
@@ -98,7 +102,7 @@ def select_links(session: Session, campaign: Campaign, criterion_ids: list[int],
         select(EvidenceLink).join(Evidence, EvidenceLink.evidence_id == Evidence.id)
         .where(EvidenceLink.criterion_id.in_(criterion_ids),
                Evidence.school_id == campaign.school_id,
-               Evidence.status.in_(INCLUDED_STATUSES),
+               Evidence.status.in_(statuses),
                EvidenceLink.status != ClaimStatus.REFUSED)  # a refused claim serves nothing
         .options(selectinload(EvidenceLink.evidence).selectinload(Evidence.versions),
                  selectinload(EvidenceLink.evidence).selectinload(Evidence.owner),
@@ -113,7 +117,8 @@ def select_links(session: Session, campaign: Campaign, criterion_ids: list[int],
 
 
 def excluded_personal_count(session: Session, campaign: Campaign, criterion_ids: list[int],
-                            site_ids: tuple[int, ...]) -> int:
+                            site_ids: tuple[int, ...],
+                            statuses: tuple[ReviewStatus, ...] = INCLUDED_STATUSES) -> int:
     """How many proofs were left out because they hold personal data (said on the cover)."""
     if not criterion_ids:
         return 0
@@ -121,7 +126,7 @@ def excluded_personal_count(session: Session, campaign: Campaign, criterion_ids:
         select(Evidence.id).join(EvidenceLink, EvidenceLink.evidence_id == Evidence.id)
         .where(EvidenceLink.criterion_id.in_(criterion_ids),
                Evidence.school_id == campaign.school_id,
-               Evidence.status.in_(INCLUDED_STATUSES), Evidence.personal_data.is_(True),
+               Evidence.status.in_(statuses), Evidence.personal_data.is_(True),
                EvidenceLink.status != ClaimStatus.REFUSED)
         .distinct()
     )
@@ -155,6 +160,55 @@ def number_pieces(criteria: list[Criterion], links: list[EvidenceLink]
             listed.append(piece)
         per_criterion[criterion.id] = listed
     return list(pieces.values()), per_criterion
+
+
+def governance_period(as_of: date, today: date) -> tuple[date, date]:
+    """The meetings the dossier reports: held in the year before the reference date, and
+    already held on the day it is built."""
+    return as_of - timedelta(days=365), min(as_of, today)
+
+
+def supporting_evidence(session: Session, campaign: Campaign, as_of: date,
+                        today: date) -> list[Evidence]:
+    """The proofs the front sections cite without a criterion: the organigramme, the minutes
+    of the meetings held in the period, the closing proofs of the actions answering the
+    certification audits' findings; in that order, each once."""
+    from ..models import Finding, SchoolProfile
+
+    found: list[Evidence] = []
+    profile = session.get(SchoolProfile, campaign.school_id)
+    if profile is not None and profile.organigramme is not None:
+        found.append(profile.organigramme)
+    start, end = governance_period(as_of, today)
+    for meeting in sorted(campaign.meetings, key=lambda m: (m.held_on, m.id)):
+        if start <= meeting.held_on <= end and meeting.minutes_evidence is not None:
+            found.append(meeting.minutes_evidence)
+    audits = [m.id for m in campaign.milestones if m.kind.is_certification_audit]
+    if audits:
+        for finding in session.scalars(select(Finding).where(
+                Finding.milestone_id.in_(audits)).order_by(Finding.milestone_id,
+                                                            Finding.number)):
+            for action in finding.actions:
+                if action.closing_evidence is not None:
+                    found.append(action.closing_evidence)
+    return list({e.id: e for e in found}.values())
+
+
+def add_supporting(pieces: list[Piece], evidences: list[Evidence],
+                   statuses: tuple[ReviewStatus, ...], site_ids: tuple[int, ...],
+                   include_personal_data: bool) -> None:
+    """Number the supporting proofs after the criteria's pièces, under the same rules (their
+    review state, the chosen sites, personal data); a proof already numbered keeps its number."""
+    known = {piece.evidence.id for piece in pieces}
+    for evidence in evidences:
+        if evidence.id in known or evidence.status not in statuses:
+            continue
+        if site_ids and evidence.site_id is not None and evidence.site_id not in site_ids:
+            continue
+        if evidence.personal_data and not include_personal_data:
+            continue
+        known.add(evidence.id)
+        pieces.append(Piece(len(pieces) + 1, evidence, evidence.current_version))
 
 
 def fetch(piece: Piece, storage: Storage, folder: Path) -> None:

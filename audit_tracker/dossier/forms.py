@@ -5,8 +5,10 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, SelectMultipleField
+from wtforms import BooleanField, DateField, RadioField, SelectMultipleField
 from wtforms.validators import InputRequired
+
+from .options import Edition
 
 DATE_ERROR = _l("Indiquez la date de référence (JJ/MM/AAAA).")
 
@@ -20,6 +22,9 @@ def int_or_zero(value) -> int:
 
 
 class DossierForm(FlaskForm):
+    # A post without it (an older client) keeps the internal review, as the API and the CLI do;
+    # the page offers the school's edition first.
+    edition = RadioField(_l("Édition"), default=Edition.INTERNAL.value)
     # The builder's own check refuses ids outside the campaign, naming each one in French;
     # WTForms' generic "not a valid choice" would say less.
     framework_ids = SelectMultipleField(
@@ -33,3 +38,13 @@ class DossierForm(FlaskForm):
     include_personal_data = BooleanField(
         _l("Inclure les preuves contenant des données personnelles d’apprenants")
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Labels are lazy: built per request so they follow the user's language.
+        self.edition.choices = [
+            (Edition.SCHOOL.value, _l("Dossier de l’école : à envoyer (argumentaire et pièces "
+                                      "validées, sans état interne)")),
+            (Edition.INTERNAL.value, _l("Revue interne : états, motifs, preuves à valider et "
+                                        "plan d’actions")),
+        ]

@@ -2,12 +2,34 @@
 
 from __future__ import annotations
 
+import enum
 from dataclasses import dataclass
 from datetime import date
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from ..domain.errors import DomainError
+
+
+class Edition(enum.StrEnum):
+    """Who the dossier is for. The school's edition is what it sends: its argument and its
+    validated pièces per criterion, nothing of its internal states (« preuve manquante », « à
+    valider »), no draft anywhere. The internal review is the working document: every state,
+    every reason, the proofs awaiting validation."""
+
+    SCHOOL = "ecole"
+    INTERNAL = "interne"
+
+    @property
+    def label(self) -> str:
+        return str(EDITION_LABELS[self])
+
+
+EDITION_LABELS = {
+    Edition.SCHOOL: _l("Dossier de l’école"),
+    Edition.INTERNAL: _l("Revue interne"),
+}
 
 
 class DossierError(RuntimeError):
@@ -56,9 +78,11 @@ class DossierOptions:
     with_annexes: bool = True
     include_personal_data: bool = False
     as_of: date | None = None  # reference date; None = default_reference_date
+    edition: Edition = Edition.INTERNAL
 
     def to_json(self) -> dict:
         return {
+            "edition": self.edition.value,
             "framework_ids": list(self.framework_ids),
             "section_ids": list(self.section_ids),
             "site_ids": list(self.site_ids),
@@ -76,7 +100,7 @@ class DossierOptions:
             raise DossierOptionsError([_("Les options doivent être un objet JSON.")])
         problems: list[str] = []
         known = {"framework_ids", "section_ids", "site_ids", "with_annexes",
-                 "include_personal_data", "as_of"}
+                 "include_personal_data", "as_of", "edition"}
         for key in sorted(set(data) - known, key=str):
             problems.append(_("Option inconnue : « %(name)s ».", name=key))
         as_of = None
@@ -90,7 +114,17 @@ class DossierOptions:
                 except ValueError:
                     problems.append(_("« %(value)s » n’est pas une date AAAA-MM-JJ.",
                                       value=raw_date))
+        edition = Edition.INTERNAL
+        raw_edition = data.get("edition")
+        if raw_edition not in (None, ""):
+            try:
+                edition = Edition(raw_edition)
+            except ValueError:
+                problems.append(_("Édition inconnue : « %(value)s » ; valeurs possibles : "
+                                  "%(values)s.", value=str(raw_edition)[:40],
+                                  values=", ".join(e.value for e in Edition)))
         options = cls(
+            edition=edition,
             framework_ids=_ids(data, "framework_ids", "framework_ids", problems),
             section_ids=_ids(data, "section_ids", "section_ids", problems),
             site_ids=_ids(data, "site_ids", "site_ids", problems),

@@ -33,7 +33,7 @@ from ..web.lookups import get_campaign_or_404
 from . import builds
 from .builds import PDF, ZIP
 from .forms import DossierForm
-from .options import DossierOptions, DossierOptionsError
+from .options import DossierOptions, DossierOptionsError, Edition
 
 bp = Blueprint("dossier", __name__)
 
@@ -94,11 +94,13 @@ def new(campaign_id: int):
     _populate(form, campaign)
     if request.method == "GET":
         form.as_of.data = default_reference_date(campaign, local_today())
+        form.edition.data = Edition.SCHOOL.value
         form.with_annexes.data = True
         form.with_zip.data = True
     if form.validate_on_submit():
         try:
             options = DossierOptions(
+                edition=Edition(form.edition.data),
                 framework_ids=tuple(form.framework_ids.data or ()),
                 section_ids=tuple(form.section_ids.data or ()),
                 site_ids=tuple(form.site_ids.data or ()),

@@ -56,6 +56,8 @@ class FindingForm(FlaskForm):
     title = StringField(_l("Intitulé"))
     description = TextAreaField(_l("Description (Markdown)"), validators=[Length(max=20000)])
     root_cause = TextAreaField(_l("Cause racine"), validators=[Length(max=20000)])
+    response = TextAreaField(_l("Réponse de l’école (Markdown)"),
+                             validators=[Length(max=20000)])
     criteria = StringField(_l("Critères"))
     site_id = SelectField(_l("Site"), coerce=int_or_zero, validate_choice=False)
     due_override = DateField(_l("Échéance remplacée"), validators=[Optional()])

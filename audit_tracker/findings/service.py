@@ -56,6 +56,7 @@ class FindingInput:
     title: str
     description: str = ""
     root_cause: str = ""
+    response: str = ""
     criteria: list[Criterion] = field(default_factory=list)
     site: Site | None = None
     due_override: date | None = None
@@ -186,6 +187,7 @@ def _apply_finding(finding: Finding, data: FindingInput) -> None:
     finding.title = data.title
     finding.description = data.description or ""
     finding.root_cause = data.root_cause or ""
+    finding.response = data.response or ""
     finding.criteria = list(data.criteria)
     finding.site = data.site
     # The version counts edits of the link tables too, which do not touch the row itself.

@@ -455,6 +455,7 @@ def edit_finding(campaign_id: int, finding_id: int):
                 title=form.title.data or "",
                 description=form.description.data or "",
                 root_cause=form.root_cause.data or "",
+                response=form.response.data or "",
                 criteria=resolve_criteria(form.criteria.data, [record.framework]),
                 site=_site_or_none(form.site_id.data),
                 due_override=form.due_override.data,

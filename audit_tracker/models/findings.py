@@ -104,6 +104,8 @@ class Finding(TimestampMixin, Model):
     title: Mapped[str] = mapped_column(String(300))
     description: Mapped[str] = mapped_column(Text, default="")
     root_cause: Mapped[str] = mapped_column(Text, default="")
+    # The school's answer to the finding, as it goes into the dossier it sends back.
+    response: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[FindingStatus] = enum_column(FindingStatus, default=FindingStatus.OPEN)
     site_id: Mapped[int | None] = mapped_column(ForeignKey("site.id"))
     # Computed from the type's rule and the audit's date; a user may override with a reason.

@@ -34,6 +34,8 @@ class CampaignCriterion(Model):
     argument: Mapped[str] = mapped_column(Text, default="", info={"max_chars": 50_000})
     applicable: Mapped[bool] = mapped_column(default=True)
     not_applicable_reason: Mapped[str] = mapped_column(Text, default="")
+    # The school's own level on the framework's self-assessment scale (its code), if rated.
+    self_assessment: Mapped[str | None] = mapped_column(String(40))
     updated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user.id"))
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), default=utcnow, onupdate=utcnow

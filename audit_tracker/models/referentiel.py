@@ -39,6 +39,10 @@ class Framework(Model):
     description: Mapped[str] = mapped_column(Text, default="")
     section_label: Mapped[str] = mapped_column(String(40), default="Section")
     criterion_label: Mapped[str] = mapped_column(String(40), default="Critère")
+    # The levels a school rates itself with in its self-assessment grid, lowest first:
+    # [{"code": "en_cours", "label": "En cours de déploiement"}, …]. Data, like the finding
+    # scale: a framework brings its own.
+    self_assessment_scale: Mapped[list[dict[str, str]]] = mapped_column(JSON, default=list)
     imported_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     # Rules of the scale and of the cycle that are not one finding type's (docs/referentiel-
     # format.md, « rules »): the accompaniment margin, « 5 NC mineures = 1 NC majeure », the

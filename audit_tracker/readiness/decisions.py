@@ -41,9 +41,14 @@ def decision_for(session: Session, campaign: Campaign,
 
 def save_decision(session: Session, campaign: Campaign, criterion: Criterion, user: User, *,
                   argument: str, applicable: bool, reason: str,
-                  seen_lock_version: int | None) -> CampaignCriterion:
-    """The school's argument for ``criterion``, and whether it applies (with its reason)."""
+                  seen_lock_version: int | None,
+                  self_assessment: str | None = None) -> CampaignCriterion:
+    """The school's argument for ``criterion``, whether it applies (with its reason), and its
+    self-assessed level (a code of the framework's scale, or None)."""
     argument, reason = (argument or "").strip(), (reason or "").strip()
+    levels = {level["code"] for level in criterion.framework.self_assessment_scale or []}
+    if self_assessment and self_assessment not in levels:
+        raise DecisionError(_("Niveau d’auto-évaluation inconnu pour ce référentiel."))
     if not applicable and not reason:
         raise DecisionError(_("Dites pourquoi ce critère ne s’applique pas : l’auditeur "
                               "le demandera."))
@@ -58,6 +63,7 @@ def save_decision(session: Session, campaign: Campaign, criterion: Criterion, us
     decision.argument = argument
     decision.applicable = applicable
     decision.not_applicable_reason = "" if applicable else reason
+    decision.self_assessment = self_assessment or None
     decision.updated_by = user
     flush_or_conflict(session)
     return decision

@@ -21,6 +21,8 @@ class DecisionForm(FlaskForm):
                              validators=[Length(max=50_000)])
     applicable = BooleanField(_l("Ce critère s’applique à l’école"), default=True)
     reason = TextAreaField(_l("Pourquoi il ne s’applique pas"), validators=[Length(max=2000)])
+    # Choices from the framework's scale (data); the service refuses a code outside it.
+    self_assessment = SelectField(_l("Auto-évaluation"), validate_choice=False)
     lock_version = HiddenField()
 
 

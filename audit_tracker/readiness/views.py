@@ -121,7 +121,9 @@ def _render_criterion(campaign, criterion, decision_form=None, exemption_form=No
             formdata=None, argument=decision.argument if decision else "",
             applicable=decision.applicable if decision else True,
             reason=decision.not_applicable_reason if decision else "",
+            self_assessment=decision.self_assessment or "" if decision else "",
             lock_version=decision.lock_version if decision else "")
+    decision_form.self_assessment.choices = _level_choices(criterion)
     exemption_form = exemption_form or ExemptionForm(formdata=None)
     exemption_form.site_id.choices = _site_choices()
     links = db.session.execute(
@@ -174,6 +176,12 @@ def criterion(campaign_id: int, criterion_id: int):
     return _render_criterion(campaign, _criterion_or_404(campaign, criterion_id))
 
 
+def _level_choices(criterion) -> list[tuple[str, str]]:
+    """« not rated » then the framework's self-assessment levels, lowest first."""
+    scale = criterion.framework.self_assessment_scale or []
+    return [("", _("— non évalué —"))] + [(level["code"], level["label"]) for level in scale]
+
+
 @bp.route("/criteres/<int:criterion_id>", methods=["POST"])
 @requires(Permission.EDIT_CAMPAIGN)
 def save_decision(campaign_id: int, criterion_id: int):
@@ -187,7 +195,8 @@ def save_decision(campaign_id: int, criterion_id: int):
     try:
         decisions.save_decision(db.session, campaign, criterion, current_user,
                                 argument=form.argument.data, applicable=form.applicable.data,
-                                reason=form.reason.data, seen_lock_version=seen)
+                                reason=form.reason.data, seen_lock_version=seen,
+                                self_assessment=form.self_assessment.data or None)
         commit_or_conflict(db.session)
     except DomainError as error:
         flash(str(error), "danger")

@@ -45,6 +45,13 @@ def default_scale() -> list[dict[str, Any]]:
     return yaml.safe_load(DEFAULT_SCALE_FILE.read_text(encoding="utf-8"))["finding_scale"]
 
 
+@cache
+def default_levels() -> list[dict[str, Any]]:
+    """The self-assessment scale of the shipped E2C file, for spreadsheets (they carry none)."""
+    return yaml.safe_load(DEFAULT_SCALE_FILE.read_text(encoding="utf-8"))[
+        "self_assessment_scale"]
+
+
 @dataclass(frozen=True)
 class Problem:
     where: str  # "ligne 12, colonne « title »" or "ligne 40 (section A, critère A3)"
@@ -98,6 +105,7 @@ class FrameworkSpec:
     categories: list[dict[str, str]] = field(default_factory=list)
     finding_scale: list[dict[str, Any]] = field(default_factory=list)
     rules: dict[str, Any] = field(default_factory=dict)
+    self_assessment_scale: list[dict[str, str]] = field(default_factory=list)
     sections: list[SectionSpec] = field(default_factory=list)
 
     @property
@@ -239,6 +247,7 @@ class _Checker:
         spec.categories = self.categories(data.get("categories") or [], where)
         spec.finding_scale = self.scale(data.get("finding_scale"), where)
         spec.rules = self.rules(data.get("rules"), where, spec)
+        spec.self_assessment_scale = self.levels(data.get("self_assessment_scale"), where)
         spec.sections = self.sections(data.get("sections"), where, spec)
         return spec
 
@@ -337,6 +346,29 @@ class _Checker:
                 self.problem(place, _("« cycle » : chaque étape a un « kind » audit_suivi ou "
                                       "audit_renouvellement"))
         return clean
+    def levels(self, items: Any, where: str) -> list[dict[str, str]]:
+        """The self-assessment scale, lowest level first; optional (a grid without levels)."""
+        if items is None:
+            return []
+        if not isinstance(items, list):
+            self.problem(where, _("« self_assessment_scale » doit être une liste de niveaux"))
+            return []
+        seen: set[str] = set()
+        result = []
+        for item in items:
+            place = _where_yaml(item) or where
+            if not isinstance(item, dict):
+                self.problem(place, _("niveau d’auto-évaluation invalide"))
+                continue
+            code = self.text(item, "code", place, required=True, limit=40)
+            if code and not SCALE_CODE_RE.match(code):
+                self.problem(place, _("code de niveau « %(code)s » invalide", code=code))
+            if code in seen:
+                self.problem(place, _("niveau « %(code)s » en double", code=code))
+            seen.add(code)
+            result.append({"code": code,
+                           "label": self.text(item, "label", place, required=True, limit=120)})
+        return result
 
     def deadline(self, raw: Any, where: str) -> dict[str, Any]:
         """The answer rule of a finding type: months after the audit, or before the next one."""
@@ -607,6 +639,7 @@ def parse_rows(rows: list[list[Any]], meta: dict[str, Any], first_line: int = 1)
         "categories": meta.get("categories")
         or [{"code": c, "label": c, LINE_KEY: line} for c, line in categories_used.items()],
         "finding_scale": meta.get("finding_scale") or default_scale(),
+        "self_assessment_scale": meta.get("self_assessment_scale") or default_levels(),
         "sections": list(sections.values()),
     }
     spec = checker.framework(data)
@@ -704,6 +737,8 @@ def save_framework(session: Session, spec: FrameworkSpec) -> Framework:
         section_label=spec.section_label,
         criterion_label=spec.criterion_label,
         rules=spec.rules,
+        self_assessment_scale=[{"code": level["code"], "label": level["label"]}
+                               for level in spec.self_assessment_scale],
     )
     framework.categories = [
         FrameworkCategory(position=i, **c) for i, c in enumerate(spec.categories)

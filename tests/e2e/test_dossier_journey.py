@@ -1,5 +1,6 @@
 """The dossier journey of the issue: the director starts a build from the campaign page, watches
-the progress bar reach 100 % without reloading by hand, downloads the PDF, and the test opens it."""
+the progress bar reach 100 % without reloading by hand, downloads the PDF, and the test opens it;
+then builds the other edition, the internal review, and the list shows both."""
 
 from __future__ import annotations
 
@@ -33,6 +34,8 @@ def test_director_builds_the_dossier_and_downloads_it(page: Page, story_server, 
     expect(form.get_by_label("Joindre les annexes")).to_be_checked()
     expect(form.get_by_label("Inclure les preuves contenant des données personnelles")
            ).not_to_be_checked()
+    # The school's edition, the one it sends, is offered first.
+    expect(form.get_by_label(re.compile("^Dossier de l’école"))).to_be_checked()
     form.get_by_role("button", name="Lancer la construction").click()
 
     # The build page polls its status; the bar fills, then the page shows the downloads.
@@ -64,11 +67,32 @@ def test_director_builds_the_dossier_and_downloads_it(page: Page, story_server, 
     text = "\n".join(page.extract_text() for page in reader.pages)
     assert "Pièce 1" in text and "Rapport de pré-audit du référent réseau" in text
     assert any(item.title.startswith("Pièce ") for item in _flatten(reader.outline))
+    # The sent edition: nothing of the internal review.
+    assert "Dossier de l’école" in text
+    assert "à valider" not in text.lower() and "preuve manquante" not in text.lower()
+
+    # The internal review, from the same form: every state is in it.
+    page.get_by_role("link", name="Dossier de preuves").click()
+    page.get_by_role("link", name="Construire un dossier").click()
+    form = page.locator("#dossier-form")
+    form.get_by_label(re.compile("^Revue interne")).check()
+    form.get_by_label("Joindre les annexes").uncheck()
+    form.get_by_role("button", name="Lancer la construction").click()
+    expect(page.get_by_test_id("dossier-result")).to_be_visible(timeout=120_000)
+    with page.expect_download() as download_info:
+        page.get_by_test_id("download-pdf").click()
+    internal = tmp_path / "interne.pdf"
+    download_info.value.save_as(internal)
+    internal_text = " ".join(p.extract_text() for p in PdfReader(internal).pages).lower()
+    assert "revue interne" in internal_text and "à valider" in internal_text
 
     # The list now answers "what did we send, and when?" with this very file.
     page.get_by_role("link", name="Dossier de preuves").click()
-    row = page.get_by_test_id("dossier-builds").locator("tbody tr").first
+    rows = page.get_by_test_id("dossier-builds").locator("tbody tr")
+    expect(rows.first).to_contain_text("Revue interne")
+    row = rows.nth(1)
     expect(row).to_contain_text("Terminé")
+    expect(row).to_contain_text("Dossier de l’école")
     expect(row.locator("code")).to_have_attribute("title", sha256)
 
 

@@ -2,26 +2,62 @@
 
 Each module gathers its data through its own area's service (``gather(context)``) and returns a
 part that prints itself (``flowables``) and gives its bookmarks (``outline``). The builder walks
-this list; adding a section is one module and one line here, and an edition of the dossier is
-another such list.
+edition's tuple; adding a section is one module and a line in each edition that prints it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
-from . import calendar, contents, cover, criteria, findings, indicators, manifest, summary
+from ..options import Edition
+from . import (
+    audit_response,
+    calendar,
+    contents,
+    cover,
+    criteria,
+    findings,
+    governance,
+    indicators,
+    manifest,
+    presentation,
+    self_assessment,
+    summary,
+)
 from .base import DossierContext, Marks, Part
 
-SECTIONS: tuple[Callable[[DossierContext], Part], ...] = (
+Sections = tuple[Callable[[DossierContext], Part], ...]
+
+# The internal review: every state and reason, the findings and the whole plan.
+INTERNAL: Sections = (
     cover.gather,
     contents.gather,
+    presentation.gather,
     summary.gather,
+    self_assessment.gather,
     criteria.gather,
     findings.gather,
+    audit_response.gather,
     indicators.gather,
+    governance.gather,
     calendar.gather,
     manifest.gather,
 )
 
-__all__ = ["SECTIONS", "DossierContext", "Marks", "Part"]
+# What the school sends: its argument and validated pièces per criterion, no internal state.
+SCHOOL: Sections = (
+    cover.gather,
+    contents.gather,
+    presentation.gather,
+    indicators.gather,
+    governance.gather,
+    self_assessment.gather,
+    criteria.gather,
+    audit_response.gather,
+    manifest.gather,
+)
+
+EDITIONS: dict[Edition, Sections] = {Edition.SCHOOL: SCHOOL, Edition.INTERNAL: INTERNAL}
+SECTIONS = INTERNAL  # the default edition's, for callers that name none
+
+__all__ = ["EDITIONS", "INTERNAL", "SCHOOL", "SECTIONS", "DossierContext", "Marks", "Part"]

@@ -15,7 +15,7 @@ from ...readiness.rules import Readiness
 from ..assemble import OutlineNode
 from ..collect import Piece
 from ..document import Layout, Writer
-from ..options import DossierOptions
+from ..options import DossierOptions, Edition
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,12 @@ class DossierContext:
     pieces: list[Piece]  # in number order
     per_criterion: dict[int, list[Piece]]
     excluded_personal: int  # proofs left out because they hold personal data
+    edition: Edition = Edition.INTERNAL
+
+    @property
+    def sent(self) -> bool:
+        """The edition the school sends: no internal state, no proof awaiting validation."""
+        return self.edition is Edition.SCHOOL
 
 
 @dataclass(frozen=True)

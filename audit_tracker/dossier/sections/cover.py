@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask_babel import format_date
+from flask_babel import format_date, ngettext
 from flask_babel import gettext as _
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, PageBreak, Spacer, Table, TableStyle
@@ -35,7 +35,7 @@ class CoverPart(Part):
         c = self.context
         signoff = self.signoff
         out: list[Flowable] = [Spacer(0, 25 * mm)]
-        out.append(page.p(_("Dossier de preuves"), page.s.subtitle))
+        out.append(page.p(_("Dossier de preuves") + " – " + c.edition.label, page.s.subtitle))
         out.append(page.p(c.campaign.school.name, page.s.title))
         out.append(page.p(c.campaign.name, page.s.subtitle))
         out.append(Spacer(0, 8 * mm))
@@ -52,9 +52,12 @@ class CoverPart(Part):
         rows.append((_("Pièces"), str(len(c.pieces))))
         rows.append((_("Journal"), _("entrée n° %(seq)s, empreinte %(hash)s",
                                      seq=self.journal[0], hash=self.journal[1])))
-        rows.append((_("Pièces retenues"), _(
-            "les preuves validées et celles à valider (leur statut est indiqué) ; les brouillons "
-            "et les preuves refusées ne figurent pas dans ce dossier.")))
+        if c.sent:
+            rows.append((_("Pièces retenues"), _("les preuves validées par l’école.")))
+        else:
+            rows.append((_("Pièces retenues"), _(
+                "les preuves validées et celles à valider (leur statut est indiqué) ; les "
+                "brouillons et les preuves refusées ne figurent pas dans ce dossier.")))
         if c.section_filter:
             rows.append((_("Périmètre"), _("une partie des sections du référentiel seulement")))
         rows.append((_("Annexes"), _("jointes") if c.options.with_annexes else _(
@@ -64,9 +67,11 @@ class CoverPart(Part):
                 "les pièces contenant des données personnelles d’apprenants sont incluses, à la "
                 "demande de l’auteur du dossier (listées au manifeste)")))
         elif c.excluded_personal:
-            rows.append((_("Données personnelles"), _(
-                "%(count)s pièce(s) contenant des données personnelles d’apprenants exclue(s), "
-                "consultable(s) sur place", count=c.excluded_personal)))
+            rows.append((_("Données personnelles"), ngettext(
+                "%(num)s pièce contenant des données personnelles d’apprenants exclue, "
+                "consultable sur place",
+                "%(num)s pièces contenant des données personnelles d’apprenants exclues, "
+                "consultables sur place", c.excluded_personal)))
         table = Table([[page.p(k, page.s.cell_bold), page.p(v, page.s.small)] for k, v in rows],
                       colWidths=[40 * mm, WIDTH - 40 * mm], hAlign="LEFT")
         table.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP"),
@@ -89,13 +94,12 @@ class CoverPart(Part):
             if signoff.as_of != c.as_of:
                 out.append(page.p(_("Attention : cette signature porte sur une autre date de "
                                     "référence que ce dossier."), page.s.small))
-        else:
+        elif not c.sent:
             out.append(page.p(_("L’état de préparation n’a pas encore été signé par la "
                                 "direction."), page.s.small))
         out.append(Spacer(0, 6 * mm))
         out.append(page.p(_("Ce dossier montre ce que l’école peut démontrer à la date de "
-                            "référence ; il ne dit pas si elle est conforme : l’auditeur en "
-                            "décide."), page.s.small))
+                            "référence ; la décision revient à l’auditeur."), page.s.small))
         out.append(PageBreak())
         return out
 

@@ -1,9 +1,13 @@
 """One chapter per framework: each criterion in référentiel order with the school's argument, its
-state and reasons at the reference date, and the table of its numbered pièces."""
+state and reasons at the reference date, and the table of its numbered pièces.
+
+In the edition the school sends, a criterion shows its argument and its pièces only, never an
+internal state; the criteria without any pièce are listed once, plainly, in a short table at
+the end of the chapter, with the school's argument or its reason for not applying."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from flask_babel import gettext as _
@@ -51,8 +55,15 @@ def gather(context: DossierContext) -> CriteriaPart:
             decision.argument if decision else "",
             decision.not_applicable_reason if decision and not decision.applicable else "",
         ))
+    levels = {}
+    for framework in context.frameworks:
+        labels = {lv["code"]: lv["label"] for lv in framework.self_assessment_scale or []}
+        for criterion in context.criteria:
+            decision = decisions.get(criterion.id)
+            if criterion.framework_id == framework.id and decision and decision.self_assessment:
+                levels[criterion.id] = labels.get(decision.self_assessment, "")
     return CriteriaPart(chapters, context.per_criterion, context.as_of,
-                        context.options.with_annexes)
+                        context.options.with_annexes, context.sent, levels)
 
 
 @dataclass(frozen=True)
@@ -61,6 +72,20 @@ class CriteriaPart(Part):
     per_criterion: dict[int, list[Piece]]
     as_of: date
     with_annexes: bool
+    sent: bool = False
+    levels: dict[int, str] = field(default_factory=dict)  # criterion id -> self-assessment
+
+    def shown(self, criteria: list[Entry]) -> list[Entry]:
+        """The criteria printed in full: all of them internally, those with a pièce when sent."""
+        if not self.sent:
+            return criteria
+        return [entry for entry in criteria if self.per_criterion.get(entry[0].id)]
+
+    def without_pieces(self, sections: list[tuple[Section, list[Entry]]]) -> list[Entry]:
+        if not self.sent:
+            return []
+        return [entry for _section, criteria in sections for entry in criteria
+                if not self.per_criterion.get(entry[0].id)]
 
     def flowables(self, page: Writer) -> list[Flowable]:
         out: list[Flowable] = []
@@ -77,29 +102,58 @@ class CriteriaPart(Part):
             out.append(page.p(_("Structure provisoire : la grille officielle n’est pas publique."),
                               page.s.small))
         for section, criteria in sections:
+            shown = self.shown(criteria)
+            if not shown:
+                continue
             out.append(CondPageBreak(40 * mm))
             out.append(page.heading(f"{section.code} – {section.title}", page.s.h2, 1,
                                     f"sec-{section.id}"))
-            for criterion, judged, argument, na_reason in criteria:
+            for criterion, judged, argument, na_reason in shown:
                 out += self.criterion(page, framework, criterion, judged, argument, na_reason)
+        missing = self.without_pieces(sections)
+        if missing:
+            out += self.missing_table(page, framework, missing)
         out.append(PageBreak())
+        return out
+
+    def missing_table(self, page: Writer, framework: Framework,
+                      entries: list[Entry]) -> list[Flowable]:
+        """The criteria without any pièce in this dossier, once, with the school's words."""
+        out: list[Flowable] = [CondPageBreak(30 * mm), page.heading(
+            _("Critères sans pièce jointe"), page.s.h2, 1, f"sans-piece-{framework.id}")]
+        out.append(page.p(_("Ces critères ne sont illustrés par aucune pièce dans ce dossier."),
+                          page.s.small))
+        rows = [page.head(_("Critère"), _("Auto-évaluation"), _("Argumentaire de l’école"))]
+        for criterion, _judged, argument, na_reason in entries:
+            words: list[Flowable] | Flowable = page.cell("—")
+            if na_reason:
+                words = page.cell(_("Non applicable : %(reason)s", reason=na_reason))
+            elif argument.strip():
+                words = page.t.markdown(argument) or words
+            rows.append([page.cell(f"{criterion.code} – {criterion.title}"),
+                         page.cell(self.levels.get(criterion.id) or "—"), words])
+        out.append(page.table(rows, [55 * mm, 25 * mm, 90 * mm]))
         return out
 
     def criterion(self, page: Writer, framework: Framework, criterion: Criterion,
                   judged: CriterionReadiness | None, argument: str,
                   na_reason: str) -> list[Flowable]:
         label = f"{framework.criterion_label} {criterion.code} – {criterion.title}"
-        head = [page.heading(label, page.s.h3, 2, f"crit-{criterion.id}")]
+        # In the outline, not the contents: the contents stay within two pages.
+        head = [page.heading(label, page.s.h3, 2, f"crit-{criterion.id}", toc=False)]
         if criterion.indispensable:
             head.append(page.p(_("Critère indispensable"), page.s.small))
-        if judged is not None:
+        if self.levels.get(criterion.id):
+            head.append(page.p(_("Auto-évaluation : %(level)s", level=self.levels[criterion.id]),
+                               page.s.small))
+        if judged is not None and not self.sent:
             colour = judged.state.colour
             head.append(page.t.rich(
                 page.t.markup(_("État au %(day)s :", day=day(self.as_of)))
                 + f' <font color="{colour}"><b>{page.t.markup(judged.state.label)}</b></font>',
                 page.s.body))
         out: list[Flowable] = [KeepTogether(head)]
-        if judged is not None:
+        if judged is not None and not self.sent:
             for reason in judged.reasons:
                 out.append(Paragraph(page.t.markup(str(reason)), page.s.bullet(0),
                                      bulletText="•"))
@@ -129,14 +183,17 @@ class CriteriaPart(Part):
         for piece in pieces:
             evidence = piece.evidence
             title = page.t.markup(evidence.title)
-            details = [evidence.status.label]
+            # Sent, every pièce is validated: its state would only repeat it.
+            details = [] if self.sent else [evidence.status.label]
             if evidence.personal_data:
                 details.append(_("données personnelles"))
             note = piece.notes.get(criterion.id)
-            title += f'<br/><font size="6" color="#495057">{page.t.markup(" · ".join(details))}'
+            small = page.t.markup(" · ".join(details))
             if note:
-                title += f"<br/><i>{page.t.markup(note)}</i>"
-            title += "</font>"
+                small += ("<br/>" if small else "") + f"<i>{page.t.markup(note)}</i>"
+            if small:
+                title += f'<br/><font size="6" color="#495057">{small}</font>'
+
             annex: Flowable | str = AnnexRef(piece, page.layout) if self.with_annexes else "—"
             rows.append([
                 page.p(str(piece.number), page.s.cell_bold),
@@ -149,7 +206,8 @@ class CriteriaPart(Part):
                 piece.short_hash or "—",
                 annex,
             ])
-        widths = [8, 41, 16, 19, 21, 19, 11, 21, 14]
+        # Each heading fits its column on one line (no « Versio/n »).
+        widths = [8, 37, 16, 19, 21, 19, 13, 21, 16]
         return page.table(rows, [w * mm for w in widths],
                           extra=[("FONT", (7, 1), (7, -1), font_mod.MONO, 6.5)])
 
@@ -167,7 +225,7 @@ class CriteriaPart(Part):
                 if sec_node is None:
                     continue
                 fw_node.children.append(sec_node)
-                for criterion, *_rest in criteria:
+                for criterion, *_rest in self.shown(criteria):
                     crit_node = marks.node(f"{criterion.code} – {criterion.title}",
                                            f"crit-{criterion.id}")
                     if crit_node is None:
@@ -177,4 +235,7 @@ class CriteriaPart(Part):
                         for piece in self.per_criterion.get(criterion.id, []):
                             crit_node.add(_("Pièce %(number)s – %(title)s", number=piece.number,
                                             title=piece.title), marks.annex_index(piece))
+            missing = marks.node(_("Critères sans pièce jointe"), f"sans-piece-{framework.id}")
+            if missing is not None:
+                fw_node.children.append(missing)
         return roots

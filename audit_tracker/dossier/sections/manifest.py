@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flask_babel import format_decimal
+from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
 from reportlab.lib.units import mm
 from reportlab.platypus import Flowable, Paragraph, Spacer
@@ -43,7 +43,8 @@ class ManifestPart(Part):
             else:
                 name, size, digest = nature(piece), "—", "—"
             check = {
-                Integrity.OK: _("conforme"),
+                # The product never says « conforme »: what was checked is the hash.
+                Integrity.OK: _("empreinte vérifiée"),
                 Integrity.ALTERED: _("ALTÉRÉE"),
                 Integrity.MISSING: _("INTROUVABLE"),
                 Integrity.NO_FILE: "—",
@@ -60,12 +61,14 @@ class ManifestPart(Part):
         if len(rows) == 1:
             out.append(page.p(_("Aucune pièce dans ce dossier.")))
         else:
-            out.append(page.table(rows, [w * mm for w in (8, 48, 14, 82, 18)]))
+            out.append(page.table(rows, [w * mm for w in (8, 46, 14, 80, 22)]))
         if altered:
             out.append(Spacer(0, 4))
-            out.append(page.p(_("%(count)s pièce(s) dont le fichier stocké ne correspond plus à "
-                                "l’empreinte enregistrée : à vérifier avant envoi.",
-                                count=len(altered))))
+            out.append(page.p(ngettext(
+                "%(num)s pièce dont le fichier stocké ne correspond plus à l’empreinte "
+                "enregistrée : à vérifier avant envoi.",
+                "%(num)s pièces dont le fichier stocké ne correspond plus à l’empreinte "
+                "enregistrée : à vérifier avant envoi.", len(altered))))
         personal = [p for p in self.pieces if p.evidence.personal_data]
         out.append(Spacer(0, 4))
         if personal:
@@ -76,9 +79,11 @@ class ManifestPart(Part):
                                                      number=piece.number, title=piece.title)),
                                      page.s.bullet(0), bulletText="•"))
         elif self.excluded_personal:
-            out.append(page.p(_("%(count)s pièce(s) contenant des données personnelles "
-                                "d’apprenants ne sont pas incluses dans ce dossier.",
-                                count=self.excluded_personal)))
+            out.append(page.p(ngettext(
+                "%(num)s pièce contenant des données personnelles d’apprenants n’est pas "
+                "incluse dans ce dossier.",
+                "%(num)s pièces contenant des données personnelles d’apprenants ne sont pas "
+                "incluses dans ce dossier.", self.excluded_personal)))
         return out
 
     def outline(self, marks: Marks) -> list[OutlineNode]:

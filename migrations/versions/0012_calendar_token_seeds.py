@@ -6,8 +6,8 @@ application's secret key (``findings.calendar.feed_token``). Every existing seed
 so the URLs that were stored in clear stop working: their owners copy the new link from
 « Mon agenda ».
 
-Revision ID: 0007
-Revises: 0012
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-07 02:00:00.000000
 
 """
@@ -17,8 +17,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = '0007'
-down_revision = '0012'
+revision = '0012'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 

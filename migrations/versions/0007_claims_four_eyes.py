@@ -1,7 +1,7 @@
 """claims and four-eyes: a link proof → criterion is confirmed or waits for a reviewer; the
 school may forbid deciding on what one submitted
 
-Revision ID: 0009
+Revision ID: 0007
 Revises: 0006
 Create Date: 2026-12-07 01:00:00.000000
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0009'
+revision = '0007'
 down_revision = '0006'
 branch_labels = None
 depends_on = None

@@ -1,8 +1,8 @@
 """journal (every change, login and download, hash-chained; its head, locked by each writer),
 revocable sessions (user.session_token), the login brake (login_throttle) and the sign-off and dossier seals
 
-Revision ID: 0008
-Revises: 0011
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-07 01:00:00.000000
 
 """
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0008'
-down_revision = '0011'
+revision = '0010'
+down_revision = '0009'
 branch_labels = None
 depends_on = None
 

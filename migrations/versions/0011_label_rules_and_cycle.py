@@ -2,8 +2,8 @@
 certifier's delay for an action plan, a campaign's certifying flag and its previous campaign, a
 decision's conditions and a milestone's assumed date; an audit's programme slots and samples
 
-Revision ID: 0012
-Revises: 0008
+Revision ID: 0011
+Revises: 0010
 Create Date: 2026-12-07 01:00:00.000000
 
 """
@@ -14,8 +14,8 @@ import yaml
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = '0012'
-down_revision = '0008'
+revision = '0011'
+down_revision = '0010'
 branch_labels = None
 depends_on = None
 

@@ -1,9 +1,10 @@
 """school profile: the school's presentation for the dossier (legal entity, governance,
-funders, partners, co-funding mention, staff, organigramme) and each site's address, capacity
-and staff
+funders, partners, co-funding mention, staff, organigramme), each site's address, capacity
+and staff, the school's answer to each finding, the frameworks' self-assessment scales and
+each criterion's self-assessed level
 
-Revision ID: 0010
-Revises: 0009
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-07 01:00:00.000000
 
 """
@@ -12,8 +13,8 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0010'
-down_revision = '0009'
+revision = '0008'
+down_revision = '0007'
 branch_labels = None
 depends_on = None
 
@@ -45,9 +46,27 @@ def upgrade():
         batch_op.add_column(sa.Column('staff_fte', sa.Numeric(precision=6, scale=1), nullable=True))
         batch_op.create_check_constraint(batch_op.f('ck_site_capacity_positive'), 'capacity >= 0')
         batch_op.create_check_constraint(batch_op.f('ck_site_staff_fte_positive'), 'staff_fte >= 0')
+    with op.batch_alter_table('finding', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('response', sa.Text(), nullable=False, server_default=''))
+    with op.batch_alter_table('finding', schema=None) as batch_op:
+        batch_op.alter_column('response', server_default=None)
+    with op.batch_alter_table('framework', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('self_assessment_scale', sa.JSON(), nullable=False,
+                                      server_default='[]'))
+    with op.batch_alter_table('framework', schema=None) as batch_op:
+        batch_op.alter_column('self_assessment_scale', server_default=None)
+    with op.batch_alter_table('campaign_criterion', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('self_assessment', sa.String(length=40), nullable=True))
 
 
 def downgrade():
+    with op.batch_alter_table('campaign_criterion', schema=None) as batch_op:
+        batch_op.drop_column('self_assessment')
+    with op.batch_alter_table('framework', schema=None) as batch_op:
+        batch_op.drop_column('self_assessment_scale')
+    with op.batch_alter_table('finding', schema=None) as batch_op:
+        batch_op.drop_column('response')
+
     with op.batch_alter_table('site', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('ck_site_staff_fte_positive'), type_='check')
         batch_op.drop_constraint(batch_op.f('ck_site_capacity_positive'), type_='check')
