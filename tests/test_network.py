@@ -100,6 +100,60 @@ def test_the_overview_costs_the_same_statements_for_one_school_or_twelve(app):
     assert _statements(app, local_today()) == small == 6
 
 
+def _page_statements(client) -> int:
+    """Statements of one GET /reseau, after a first one that warms every cache."""
+    client.get("/reseau")
+    counted = []
+
+    def count(*_args):
+        counted.append(1)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        response = client.get("/reseau")
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert response.status_code == 200
+    return len(counted)
+
+
+def _key_figures(school, sites: int, months: int) -> None:
+    from audit_tracker.indicators.service import month_start
+
+    first = month_start(local_today())
+    for k in range(sites):
+        site = SiteFactory(school=school)
+        db.session.flush()
+        for m in range(months):
+            index = first.year * 12 + first.month - 1 - m
+            db.session.add(IndicatorEntry(school_id=school.id, site_id=site.id,
+                                          period=date(index // 12, index % 12 + 1, 1),
+                                          entries=10 + k, from_qpv=2, without_diploma=8,
+                                          exits=5, exits_employment=2))
+    db.session.commit()
+
+
+def test_the_referents_page_costs_the_same_for_the_smallest_and_the_largest_school(app, client,
+                                                                                   auth):
+    """The page with the smallest school alone (one site, one month of figures, one late
+    action) costs as many statements as with the largest beside it (6 sites, 24 months, 40 late
+    actions): nothing is loaded school by school or row by row."""
+    smallest = _school(1, late=1, share=(1, 2))
+    _key_figures(smallest, sites=1, months=1)
+    referent = UserFactory(school=SchoolFactory(name="Réseau E2C France"),
+                           role=Role.NETWORK_REFERENT)
+    db.session.commit()
+    auth.login(referent)
+    small = _page_statements(client)
+    largest = _school(2, late=40, share=(30, 60))
+    _key_figures(largest, sites=6, months=24)
+    db.session.expire_all()
+    large = _page_statements(client)
+    body = client.get("/reseau").get_data(as_text=True)
+    assert "École 01" in body and "École 02" in body and 'text-bg-danger">40<' in body
+    assert large == small, (small, large)
+
+
 @pytest.mark.parametrize(("role", "allowed"), [
     (Role.NETWORK_REFERENT, True), (Role.ADMIN, True), (Role.DIRECTOR, False),
     (Role.QUALITY_LEAD, False), (Role.AUDITOR, False)])
