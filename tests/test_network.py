@@ -97,7 +97,7 @@ def test_the_overview_costs_the_same_statements_for_one_school_or_twelve(app):
     for n in range(2, 13):
         _school(n, late=n % 3, share=(n, 20))
     db.session.expire_all()
-    assert _statements(app, local_today()) == small == 6
+    assert _statements(app, local_today()) == small == 7
 
 
 def _page_statements(client) -> int:
@@ -247,3 +247,47 @@ def test_a_school_sees_its_figures_beside_the_network_total_never_another_school
     db.session.commit()
     alone = client.get(f"/campagnes/{campaign_id}/indicateurs/").get_data(as_text=True)
     assert 'data-testid="row-network"' not in alone
+
+
+def test_the_referent_records_the_findings_of_the_visits_it_leads(app, client, auth, referentiels):
+    """From /reseau to a school's pré-audit: the référent enters a finding there, numbered after
+    the school's own; an audit's findings, a quality lead and a stray id are refused."""
+    from audit_tracker.models import Finding, Framework, Milestone, MilestoneKind
+
+    school = _school(1)
+    campaign = db.session.scalar(select(Campaign).where(Campaign.school_id == school.id))
+    framework = db.session.scalar(select(Framework).where(Framework.code == "e2c-label"))
+    campaign.frameworks = [framework]
+    pre_audit = next(m for m in campaign.milestones if m.title == "Pré-audit")
+    pre_audit.kind = MilestoneKind.PRE_AUDIT
+    audit = next(m for m in campaign.milestones if m.title == "Audit AFNOR")
+    referent = UserFactory(school=SchoolFactory(name="Réseau E2C France"),
+                           role=Role.NETWORK_REFERENT)
+    quality = UserFactory(school=school, role=Role.QUALITY_LEAD)
+    db.session.commit()
+    url = f"/reseau/campagnes/{campaign.id}/jalons/{pre_audit.id}"
+    auth.login(referent)
+    assert url in client.get("/reseau").get_data(as_text=True)  # reached from the network page
+    page = client.get(url)
+    assert page.status_code == 200 and "Aucun constat" in page.get_data(as_text=True)
+    type_code = framework.finding_types[0].code
+    answer = client.post(url, data={"framework_id": framework.id, "type_code": type_code,
+                                    "title": "Accueil non tracé", "site_id": 0},
+                         follow_redirects=True)
+    body = answer.get_data(as_text=True)
+    assert answer.status_code == 200 and "Constat n°1 enregistré" in body
+    finding = db.session.scalar(select(Finding).where(Finding.milestone_id == pre_audit.id))
+    assert finding.created_by_id == referent.id and finding.title == "Accueil non tracé"
+    # Refused, nothing recorded: no title; another kind of milestone; another campaign's id.
+    assert client.post(url, data={"framework_id": framework.id, "type_code": type_code,
+                                  "title": ""}).status_code == 400
+    assert client.get(f"/reseau/campagnes/{campaign.id}/jalons/{audit.id}").status_code == 404
+    assert client.get(f"/reseau/campagnes/{campaign.id + 99}/jalons/{pre_audit.id}"
+                      ).status_code == 404
+    assert db.session.get(Milestone, audit.id) is not None
+    assert len(db.session.scalars(select(Finding)).all()) == 1
+    # Its proofs stay read-only to the référent; the school's quality lead has its own page.
+    assert client.get("/preuves/nouvelle").status_code == 403
+    auth.logout()
+    auth.login(quality)
+    assert client.get(url).status_code == 403
