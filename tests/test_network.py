@@ -97,7 +97,61 @@ def test_the_overview_costs_the_same_statements_for_one_school_or_twelve(app):
     for n in range(2, 13):
         _school(n, late=n % 3, share=(n, 20))
     db.session.expire_all()
-    assert _statements(app, local_today()) == small == 6
+    assert _statements(app, local_today()) == small == 7
+
+
+def _page_statements(client) -> int:
+    """Statements of one GET /reseau, after a first one that warms every cache."""
+    client.get("/reseau")
+    counted = []
+
+    def count(*_args):
+        counted.append(1)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        response = client.get("/reseau")
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert response.status_code == 200
+    return len(counted)
+
+
+def _key_figures(school, sites: int, months: int) -> None:
+    from audit_tracker.indicators.service import month_start
+
+    first = month_start(local_today())
+    for k in range(sites):
+        site = SiteFactory(school=school)
+        db.session.flush()
+        for m in range(months):
+            index = first.year * 12 + first.month - 1 - m
+            db.session.add(IndicatorEntry(school_id=school.id, site_id=site.id,
+                                          period=date(index // 12, index % 12 + 1, 1),
+                                          entries=10 + k, from_qpv=2, without_diploma=8,
+                                          exits=5, exits_employment=2))
+    db.session.commit()
+
+
+def test_the_referents_page_costs_the_same_for_the_smallest_and_the_largest_school(app, client,
+                                                                                   auth):
+    """The page with the smallest school alone (one site, one month of figures, one late
+    action) costs as many statements as with the largest beside it (6 sites, 24 months, 40 late
+    actions): nothing is loaded school by school or row by row."""
+    smallest = _school(1, late=1, share=(1, 2))
+    _key_figures(smallest, sites=1, months=1)
+    referent = UserFactory(school=SchoolFactory(name="Réseau E2C France"),
+                           role=Role.NETWORK_REFERENT)
+    db.session.commit()
+    auth.login(referent)
+    small = _page_statements(client)
+    largest = _school(2, late=40, share=(30, 60))
+    _key_figures(largest, sites=6, months=24)
+    db.session.expire_all()
+    large = _page_statements(client)
+    body = client.get("/reseau").get_data(as_text=True)
+    assert "École 01" in body and "École 02" in body and 'text-bg-danger">40<' in body
+    assert large == small, (small, large)
 
 
 @pytest.mark.parametrize(("role", "allowed"), [
@@ -193,3 +247,47 @@ def test_a_school_sees_its_figures_beside_the_network_total_never_another_school
     db.session.commit()
     alone = client.get(f"/campagnes/{campaign_id}/indicateurs/").get_data(as_text=True)
     assert 'data-testid="row-network"' not in alone
+
+
+def test_the_referent_records_the_findings_of_the_visits_it_leads(app, client, auth, referentiels):
+    """From /reseau to a school's pré-audit: the référent enters a finding there, numbered after
+    the school's own; an audit's findings, a quality lead and a stray id are refused."""
+    from audit_tracker.models import Finding, Framework, Milestone, MilestoneKind
+
+    school = _school(1)
+    campaign = db.session.scalar(select(Campaign).where(Campaign.school_id == school.id))
+    framework = db.session.scalar(select(Framework).where(Framework.code == "e2c-label"))
+    campaign.frameworks = [framework]
+    pre_audit = next(m for m in campaign.milestones if m.title == "Pré-audit")
+    pre_audit.kind = MilestoneKind.PRE_AUDIT
+    audit = next(m for m in campaign.milestones if m.title == "Audit AFNOR")
+    referent = UserFactory(school=SchoolFactory(name="Réseau E2C France"),
+                           role=Role.NETWORK_REFERENT)
+    quality = UserFactory(school=school, role=Role.QUALITY_LEAD)
+    db.session.commit()
+    url = f"/reseau/campagnes/{campaign.id}/jalons/{pre_audit.id}"
+    auth.login(referent)
+    assert url in client.get("/reseau").get_data(as_text=True)  # reached from the network page
+    page = client.get(url)
+    assert page.status_code == 200 and "Aucun constat" in page.get_data(as_text=True)
+    type_code = framework.finding_types[0].code
+    answer = client.post(url, data={"framework_id": framework.id, "type_code": type_code,
+                                    "title": "Accueil non tracé", "site_id": 0},
+                         follow_redirects=True)
+    body = answer.get_data(as_text=True)
+    assert answer.status_code == 200 and "Constat n°1 enregistré" in body
+    finding = db.session.scalar(select(Finding).where(Finding.milestone_id == pre_audit.id))
+    assert finding.created_by_id == referent.id and finding.title == "Accueil non tracé"
+    # Refused, nothing recorded: no title; another kind of milestone; another campaign's id.
+    assert client.post(url, data={"framework_id": framework.id, "type_code": type_code,
+                                  "title": ""}).status_code == 400
+    assert client.get(f"/reseau/campagnes/{campaign.id}/jalons/{audit.id}").status_code == 404
+    assert client.get(f"/reseau/campagnes/{campaign.id + 99}/jalons/{pre_audit.id}"
+                      ).status_code == 404
+    assert db.session.get(Milestone, audit.id) is not None
+    assert len(db.session.scalars(select(Finding)).all()) == 1
+    # Its proofs stay read-only to the référent; the school's quality lead has its own page.
+    assert client.get("/preuves/nouvelle").status_code == 403
+    auth.logout()
+    auth.login(quality)
+    assert client.get(url).status_code == 403

@@ -36,6 +36,7 @@ MATRIX: dict[str, frozenset[str] | str] = {
     "accounts.users": ADMIN,
     "accounts.schools": ADMIN,
     "network.index": ADMIN,  # and the référent réseau (tests/test_network.py)
+    "network.led_milestone_findings": ADMIN,  # and the référent réseau (tests/test_network.py)
     "campaigns.index": EVERYONE,
     "campaigns.detail": EVERYONE,
     "campaigns.campaign_list": EVERYONE,

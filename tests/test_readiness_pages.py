@@ -349,6 +349,54 @@ def test_statement_count_does_not_grow_with_the_campaign(app, client, auth, stor
     assert small[0] < 40 and small[1] < 15, small
 
 
+def _smallest_school(the_campaign: Campaign) -> User:
+    """A school of one site with one bare campaign on the same référentiels: its director."""
+    school = factories.SchoolFactory(name="Petite école")
+    factories.SiteFactory(school=school)
+    small = factories.CampaignFactory(school=school, frameworks=list(the_campaign.frameworks),
+                                      categories=list(the_campaign.categories))
+    factories.MilestoneFactory(campaign=small, kind=MilestoneKind.PRE_AUDIT, title="Pré-audit",
+                               starts_on=local_today() - timedelta(days=30), ends_on=None)
+    factories.MilestoneFactory(campaign=small, starts_on=local_today() + timedelta(days=40),
+                               ends_on=local_today() + timedelta(days=42))
+    director = factories.UserFactory(school=school, role=Role.DIRECTOR)
+    db.session.commit()
+    return director
+
+
+def test_statement_count_is_the_same_for_the_smallest_and_the_largest_school(
+        app, client, auth, story, token_for):
+    """A school of one site with one proof, finding, late action, meeting and snapshot costs the
+    dashboard and the API as many statements as the demo's four sites grown by thirty of each."""
+    the_campaign = campaign()
+    _grow(the_campaign, 30)
+    director = _smallest_school(the_campaign)
+    small_campaign = db.session.scalar(select(Campaign).where(
+        Campaign.school_id == director.school_id))
+    auth.login(director)
+
+    def small_school() -> tuple[int, int]:
+        return (_statements(app, client, f"/campagnes/{small_campaign.id}/preparation"),
+                _statements(app, client, f"/api/v1/campaigns/{small_campaign.id}/readiness",
+                            headers=token_for(director)))
+
+    empty = small_school()
+    _grow(small_campaign, 1)  # one of each: the smallest school that has begun
+    small_campaign.meetings[0].site = small_campaign.school.sites[0]  # as the demo's have
+    db.session.commit()
+    small = small_school()
+    auth.logout()
+    auth.login_demo(story, "direction")
+    demo_director = db.session.scalar(select(User).where(
+        User.email == "direction@e2c-var.example"))
+    large = (_statements(app, client, f"/campagnes/{the_campaign.id}/preparation"),
+             _statements(app, client, f"/api/v1/campaigns/{the_campaign.id}/readiness",
+                         headers=token_for(demo_director)))
+    assert large == small, (small, large)
+    # Empty, a school costs less: a relationship with nothing to load issues no statement.
+    assert empty[0] <= small[0] and empty[1] <= small[1], (empty, small)
+
+
 def test_snapshot_command_replaces_the_days_snapshot(runner, story):
     result = runner.invoke(args=["readiness", "snapshot"])
     assert result.exit_code == 0, result.output

@@ -31,6 +31,8 @@ class Permission(enum.StrEnum):
     MANAGE_USERS = "manage_users"
     MANAGE_SCHOOLS = "manage_schools"  # create the network's schools (the platform admin)
     VIEW_NETWORK = "view_network"  # every school's campaigns on one page (référent réseau)
+    # The findings of the visites conseil and pré-audits the référent leads, in any school
+    RECORD_NETWORK_FINDINGS = "record_network_findings"
     VIEW_HISTORY = "view_history"  # a record's « Historique »: who changed what, when
     READ_JOURNAL = "read_journal"  # the whole journal, its filters and its CSV export
 
@@ -69,8 +71,10 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     ),
     Role.AUDITOR: frozenset(_EVERYONE),
     # The network's référent reads every school's state on the network page; in a school it
-    # reads like an auditor, never edits proofs.
-    Role.NETWORK_REFERENT: frozenset(_EVERYONE | {Permission.VIEW_NETWORK}),
+    # reads like an auditor, never edits proofs; it records the findings of the visites conseil
+    # and pré-audits it leads.
+    Role.NETWORK_REFERENT: frozenset(_EVERYONE | {Permission.VIEW_NETWORK,
+                                                  Permission.RECORD_NETWORK_FINDINGS}),
 }
 
 F = TypeVar("F", bound=Callable)

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from ..indicators.service import INDICATORS, Counts, month_start
 from ..models import (
@@ -17,14 +17,18 @@ from ..models import (
     Action,
     ActionStatus,
     Campaign,
+    Finding,
     IndicatorEntry,
     Milestone,
+    MilestoneKind,
     ReadinessSnapshot,
     School,
 )
 from ..readiness.snapshots import DAILY, TrendPoint
 
 OPEN_ACTIONS = (ActionStatus.TODO, ActionStatus.IN_PROGRESS)
+# The milestones the network's référent leads in a school: their findings are its to record.
+LED_KINDS = frozenset({MilestoneKind.ADVISORY_VISIT, MilestoneKind.PRE_AUDIT})
 
 
 @dataclass(frozen=True)
@@ -35,6 +39,7 @@ class CampaignLine:
     share_demonstrable: float | None  # from the latest daily snapshot; None without one
     snapshot_day: date | None
     late_actions: int
+    led: list[Milestone]  # its visites conseil and pré-audits, whose findings the référent enters
 
 
 @dataclass(frozen=True)
@@ -73,6 +78,11 @@ def network_overview(session: Session, today: date) -> list[SchoolLine]:
             select(Milestone).where(Milestone.starts_on >= today)
             .order_by(Milestone.starts_on, Milestone.id)):
         upcoming.setdefault(milestone.campaign_id, milestone)
+    led: dict[int, list[Milestone]] = defaultdict(list)
+    for milestone in session.scalars(
+            select(Milestone).where(Milestone.kind.in_(sorted(LED_KINDS)))
+            .order_by(Milestone.starts_on, Milestone.id)):
+        led[milestone.campaign_id].append(milestone)
     latest = (select(ReadinessSnapshot.campaign_id,
                      func.max(ReadinessSnapshot.taken_on).label("day"))
               .where(ReadinessSnapshot.kind == DAILY)
@@ -110,6 +120,7 @@ def network_overview(session: Session, today: date) -> list[SchoolLine]:
             share_demonstrable=TrendPoint(*snapshot).share_demonstrable if snapshot else None,
             snapshot_day=snapshot[0] if snapshot else None,
             late_actions=int(late.get(campaign.id, 0)),
+            led=led.get(campaign.id, []),
         ))
     return [SchoolLine(school, by_school.get(school.id, []), figures.get(school.id, Counts()))
             for school in schools]
@@ -128,3 +139,18 @@ def network_counts(session: Session, start: date | None, end: date | None
     schools, *sums = session.execute(statement).one()
     return Counts(**dict(zip(COUNT_COLUMNS, (int(v or 0) for v in sums), strict=True))), int(
         schools)
+
+
+def led_milestone(session: Session, campaign_id: int, milestone_id: int) -> Milestone | None:
+    """A visite conseil or pré-audit of that campaign, any school's; None for any other."""
+    milestone = session.get(Milestone, milestone_id)
+    if milestone is None or milestone.campaign_id != campaign_id:
+        return None
+    return milestone if milestone.kind in LED_KINDS else None
+
+
+def led_findings(session: Session, milestone: Milestone) -> list[Finding]:
+    """The milestone's findings by number, with their type, for the référent's list."""
+    return list(session.scalars(
+        select(Finding).where(Finding.milestone_id == milestone.id)
+        .options(selectinload(Finding.finding_type)).order_by(Finding.number)))
