@@ -107,14 +107,16 @@ def criterion_of(framework_code: str, code: str) -> Criterion:
 
 
 def put_forward(evidence, author, status: ReviewStatus) -> None:
-    """Bring a new (draft) proof to ``status`` through the review service."""
+    """Bring a new (draft) proof to ``status`` through the review service; the demo school
+    reviews with four eyes, so the director decides on what the author submitted."""
     if status is ReviewStatus.DRAFT:
         return
     submit_for_review(db.session, evidence, author)
+    director = db.session.scalar(select(User).where(User.email == "direction@e2c-var.example"))
     if status is ReviewStatus.VALIDATED:
-        review(db.session, evidence, author, ReviewStatus.VALIDATED)
+        review(db.session, evidence, director, ReviewStatus.VALIDATED)
     elif status is ReviewStatus.REFUSED:
-        review(db.session, evidence, author, ReviewStatus.REFUSED, "Illisible")
+        review(db.session, evidence, director, ReviewStatus.REFUSED, "Illisible")
 
 
 PROGRAMME_LINES = ["Programme des ateliers – page 1", "Ateliers de remobilisation – page 2",
