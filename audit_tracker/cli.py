@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import click
 from flask import Flask, current_app
@@ -31,6 +32,7 @@ readiness_cli = AppGroup("readiness", help="État de préparation : instantanés
 schools_cli = AppGroup("schools", help="Écoles du réseau sur cette instance.")
 jobs_cli = AppGroup("jobs", help="Travaux en arrière-plan (file RQ).")
 journal_cli = AppGroup("journal", help="Journal chaîné : vérification et tête de chaîne.")
+backup_cli = AppGroup("backup", help="Sauvegardes : créer, vérifier, restaurer une archive.")
 
 
 def init_commands(app: Flask) -> None:
@@ -46,6 +48,7 @@ def init_commands(app: Flask) -> None:
     app.cli.add_command(schools_cli)
     app.cli.add_command(check)
     app.cli.add_command(journal_cli)
+    app.cli.add_command(backup_cli)
 
 
 def _private_write(path: Path, text: str) -> None:
@@ -505,3 +508,75 @@ def journal_head() -> None:
 
     seq, digest = head(db.session)
     click.echo(f"{seq} {digest}")
+
+
+def _backup_storages() -> dict[str, Any]:
+    from .storage import NAMESPACES, storage_for
+
+    return {namespace.name: storage_for(current_app, namespace) for namespace in NAMESPACES}
+
+
+def _default_backup_path() -> Path:
+    from .clock import utcnow
+
+    folder = Path(current_app.instance_path) / "backups"
+    return folder / f"audit-tracker-{utcnow():%Y%m%d-%H%M%S}.zip"
+
+
+def _backup_path(_ctx, _param, value: str | None) -> Path | None:
+    return None if value is None else Path(value)
+
+
+@backup_cli.command("create")
+@click.argument("path", required=False, callback=_backup_path)
+def backup_create(path: Path | None) -> None:
+    """Write one archive: every table's rows (one read transaction) and every stored file."""
+    from .backup import archive
+
+    target = path or _default_backup_path()
+    if target.exists():
+        raise click.ClickException(f"{target} existe déjà : choisissez un autre nom.")
+    summary = archive.create(db.engine, db.metadata, _backup_storages(), target)
+    click.echo(f"Sauvegarde écrite : {target} ({summary.rows} ligne(s) dans "
+               f"{len(summary.tables)} table(s), {sum(summary.objects.values())} fichier(s), "
+               f"schéma {summary.revision or 'non migré'}).")
+
+
+@backup_cli.command("verify")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def backup_verify(path: Path) -> None:
+    """Read every member of an archive back against its manifest: exit code 1 on any problem."""
+    from .backup import archive
+
+    try:
+        summary, problems = archive.verify(path)
+    except archive.BackupRefused as error:
+        click.echo(str(error), err=True)
+        raise SystemExit(1) from None
+    for problem in problems:
+        click.echo(f"ALTÉRÉ : {problem}", err=True)
+    if problems:
+        click.echo(f"Archive altérée : {len(problems)} problème(s).", err=True)
+        raise SystemExit(1)
+    click.echo(f"Archive intègre : {summary.rows} ligne(s), {sum(summary.objects.values())} "
+               f"fichier(s), schéma {summary.revision}, faite le {summary.created_at} "
+               f"sur {summary.dialect}.")
+
+
+@backup_cli.command("restore")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def backup_restore(path: Path) -> None:
+    """Restore an archive into this instance, which must be migrated and hold no data."""
+    from .backup import archive
+    from .storage import upload_tmp_dir
+
+    db.session.remove()  # the restore writes on its own connection
+    try:
+        summary = archive.restore(db.engine, db.metadata, _backup_storages(), path,
+                                  upload_tmp_dir(current_app))
+    except archive.BackupRefused as error:
+        click.echo(str(error), err=True)
+        raise SystemExit(1) from None
+    click.echo(f"Restauration terminée : {summary.rows} ligne(s) dans {len(summary.tables)} "
+               f"table(s), {sum(summary.objects.values())} fichier(s). Vérifiez avec "
+               "« flask backup verify », « flask evidence verify » et « flask journal verify ».")
