@@ -108,6 +108,9 @@ def _restore_and_compare(saved, url: str, instance: Path) -> None:
             assert _object_hashes(app) == saved["hashes"]
             assert len(saved["hashes"]["evidence"]) >= 5 and len(saved["hashes"]["notes"]) == 1
             assert _journal_rows() == saved["journal"]
+            if db.engine.dialect.name == "sqlite":  # the search index, rebuilt from the proofs
+                assert db.session.scalar(text("SELECT count(*) FROM evidence_search")) == (
+                    saved["proofs"])
             evidence = runner.invoke(args=["evidence", "verify"])
             assert evidence.exit_code == 0, evidence.output
             assert "0 manquante(s), 0 altérée(s), 0 objet(s) orphelin(s)" in evidence.output

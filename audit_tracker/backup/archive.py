@@ -58,6 +58,7 @@ from sqlalchemy import (
 from ..clock import utcnow
 from ..domain.errors import DomainError
 from ..journal.chain import HEAD
+from ..models.evidence import SEARCH_TABLE
 from ..storage import CHUNK, Storage
 from ..storage.archives import SuspiciousArchive, open_zip
 
@@ -423,6 +424,11 @@ def restore(engine: Engine, metadata: MetaData, storages: Mapping[str, Storage],
                     _insert_rows(connection, tables[member["table"]], archive, member["name"])
             if engine.dialect.name == "postgresql":
                 _reset_sequences(connection, tables.values())
+            if engine.dialect.name == "sqlite" and inspect(connection).has_table(SEARCH_TABLE):
+                # The FTS5 table is no model (so not in the archive): rebuilt from the proofs.
+                connection.execute(text(
+                    f"INSERT INTO {SEARCH_TABLE} (rowid, body) "  # noqa: S608
+                    "SELECT id, search_text FROM evidence"))
             for member in manifest["members"]:
                 if "namespace" in member:
                     storage = storages.get(member["namespace"])
