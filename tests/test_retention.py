@@ -121,3 +121,38 @@ def test_erase_command_refuses_unknown_proofs_and_versions(app, quality, make_ev
     done = runner.invoke(args=["evidence", "erase", str(proof.id), "--reason", "demande"])
     assert done.exit_code == 0, done.output
     assert db.session.scalar(select(func.count(Evidence.id))) == 0
+
+
+def test_the_director_erases_from_the_proofs_page(app, client, auth, quality, director,
+                                                   make_evidence, receive, storage):
+    """The form on the proof's page: a version, then the whole proof; confirmation required."""
+    proof = _personal(make_evidence, quality, "Dossier de M. Durand", date(2030, 1, 1))
+    add_version(db.session, storage, proof, receive("v2.png", fixture="image.png"), quality)
+    db.session.commit()
+    keys = [v.storage_key for v in proof.versions]
+    url = f"/preuves/{proof.id}/effacer"
+
+    auth.login(quality)
+    assert "Effacer définitivement" not in client.get(f"/preuves/{proof.id}").get_data(True)
+    assert client.post(url, data={"reason": "x", "confirm": "y"}).status_code == 403
+    auth.logout()
+
+    auth.login(director)
+    page = client.get(f"/preuves/{proof.id}").get_data(as_text=True)
+    assert "Effacer définitivement (données personnelles)" in page
+    assert "Seulement la version v1" in page
+    unconfirmed = client.post(url, data={"version": "1", "reason": "demande"},
+                              follow_redirects=True)
+    assert "Cochez la confirmation." in unconfirmed.get_data(as_text=True)
+    assert storage.exists(keys[0])
+
+    done = client.post(url, data={"version": "1", "reason": "demande", "confirm": "y"},
+                       follow_redirects=True)
+    assert "Version v1 effacée définitivement" in done.get_data(as_text=True)
+    assert not storage.exists(keys[0]) and storage.exists(keys[1])
+
+    gone = client.post(url, data={"reason": "demande", "confirm": "y"}, follow_redirects=True)
+    assert "Preuve effacée définitivement" in gone.get_data(as_text=True)
+    assert not storage.exists(keys[1])
+    assert client.get(f"/preuves/{proof.id}").status_code == 404
+    assert [t.table_name for t in _tombstones()] == ["evidence_version", "evidence"]
