@@ -156,3 +156,21 @@ def test_the_director_erases_from_the_proofs_page(app, client, auth, quality, di
     assert not storage.exists(keys[1])
     assert client.get(f"/preuves/{proof.id}").status_code == 404
     assert [t.table_name for t in _tombstones()] == ["evidence_version", "evidence"]
+
+
+def test_what_pointed_to_an_erased_proof_forgets_it(app, quality, make_evidence, runner):
+    """The organigramme's proof erased: the profile stays, without it; the tombstone says so."""
+    from audit_tracker.models import SchoolProfile
+
+    proof = make_evidence(quality)
+    db.session.add(SchoolProfile(school_id=quality.school_id, organigramme_evidence_id=proof.id))
+    db.session.commit()
+    erasure.erase_evidence(db.session, proof, "organigramme nominatif")
+    db.session.commit()
+    db.session.expire_all()
+    profile = db.session.get(SchoolProfile, quality.school_id)
+    assert profile is not None and profile.organigramme_evidence_id is None
+    (tomb,) = _tombstones()
+    assert json.loads(tomb.detail)["unlinked"] == {
+        "school_profile.organigramme_evidence_id": [quality.school_id]}
+    assert runner.invoke(args=["journal", "verify"]).exit_code == 0
