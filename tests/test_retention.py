@@ -174,3 +174,20 @@ def test_what_pointed_to_an_erased_proof_forgets_it(app, quality, make_evidence,
     assert json.loads(tomb.detail)["unlinked"] == {
         "school_profile.organigramme_evidence_id": [quality.school_id]}
     assert runner.invoke(args=["journal", "verify"]).exit_code == 0
+
+
+def test_the_quality_lead_is_warned_a_month_before(app, client, auth, quality, make_user,
+                                                   make_evidence):
+    """The library warns the quality lead of what ends within a month; a site manager not."""
+    today = local_today()
+    _personal(make_evidence, quality, "Contrats 2020", today + timedelta(days=30))
+    _personal(make_evidence, quality, "Bilans 2024", today + timedelta(days=45),
+              fixture="image.png")
+    auth.login(quality)
+    page = client.get("/preuves/").get_data(as_text=True)
+    assert "1 preuve avec données personnelles arrive au terme de sa conservation" in page
+    assert "Contrats 2020</a> — conservation jusqu’au" in page
+    assert "Bilans 2024</a> —" not in page
+    auth.logout()
+    auth.login(make_user(Role.SITE_MANAGER))
+    assert 'data-testid="retention-due"' not in client.get("/preuves/").get_data(as_text=True)

@@ -134,10 +134,12 @@ def past_retention(session: Session, today: date) -> list[Evidence]:
         .order_by(Evidence.retention_until, Evidence.id)))
 
 
-def due_within(session: Session, today: date, days: int = WARNING_DAYS) -> list[Evidence]:
+def due_within(session: Session, today: date, days: int = WARNING_DAYS,
+               school_id: int | None = None) -> list[Evidence]:
     """Proofs whose retention ends within ``days``: what the quality lead is warned of."""
-    return list(session.scalars(
-        select(Evidence).where(Evidence.personal_data.is_(True),
-                               Evidence.retention_until >= today,
-                               Evidence.retention_until <= today + timedelta(days=days))
-        .order_by(Evidence.retention_until, Evidence.id)))
+    query = select(Evidence).where(Evidence.personal_data.is_(True),
+                                   Evidence.retention_until >= today,
+                                   Evidence.retention_until <= today + timedelta(days=days))
+    if school_id is not None:
+        query = query.where(Evidence.school_id == school_id)
+    return list(session.scalars(query.order_by(Evidence.retention_until, Evidence.id)))

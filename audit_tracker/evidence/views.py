@@ -171,11 +171,14 @@ def index():
         form.site.data = -1
     items = service.search(db.session, current_user, filters)
     warnings = {e.id: service.validity_warnings(e, today, milestones) for e in items}
+    retention_due = (erasure.due_within(db.session, today, school_id=current_user.school_id)
+                     if has_permission(current_user, Permission.REVIEW_EVIDENCE) else [])
     return render_template(
         "evidence/index.html",
         form=form,
         items=items,
         warnings=warnings,
+        retention_due=retention_due,
         can_add=has_permission(current_user, Permission.EDIT_EVIDENCE),
     )
 
