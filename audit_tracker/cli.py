@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import click
 from flask import Flask, current_app
@@ -31,6 +32,8 @@ readiness_cli = AppGroup("readiness", help="État de préparation : instantanés
 schools_cli = AppGroup("schools", help="Écoles du réseau sur cette instance.")
 jobs_cli = AppGroup("jobs", help="Travaux en arrière-plan (file RQ).")
 journal_cli = AppGroup("journal", help="Journal chaîné : vérification et tête de chaîne.")
+retention_cli = AppGroup("retention", help="Données personnelles : effacement à échéance.")
+backup_cli = AppGroup("backup", help="Sauvegardes : créer, vérifier, restaurer une archive.")
 
 
 def init_commands(app: Flask) -> None:
@@ -46,6 +49,8 @@ def init_commands(app: Flask) -> None:
     app.cli.add_command(schools_cli)
     app.cli.add_command(check)
     app.cli.add_command(journal_cli)
+    app.cli.add_command(backup_cli)
+    app.cli.add_command(retention_cli)
 
 
 def _private_write(path: Path, text: str) -> None:
@@ -505,3 +510,132 @@ def journal_head() -> None:
 
     seq, digest = head(db.session)
     click.echo(f"{seq} {digest}")
+
+
+def _backup_storages() -> dict[str, Any]:
+    from .storage import NAMESPACES, storage_for
+
+    return {namespace.name: storage_for(current_app, namespace) for namespace in NAMESPACES}
+
+
+def _default_backup_path() -> Path:
+    from .clock import utcnow
+
+    folder = Path(current_app.instance_path) / "backups"
+    return folder / f"audit-tracker-{utcnow():%Y%m%d-%H%M%S}.zip"
+
+
+def _backup_path(_ctx, _param, value: str | None) -> Path | None:
+    return None if value is None else Path(value)
+
+
+@backup_cli.command("create")
+@click.argument("path", required=False, callback=_backup_path)
+def backup_create(path: Path | None) -> None:
+    """Write one archive: every table's rows (one read transaction) and every stored file."""
+    from .backup import archive
+
+    target = path or _default_backup_path()
+    if target.exists():
+        raise click.ClickException(f"{target} existe déjà : choisissez un autre nom.")
+    summary = archive.create(db.engine, db.metadata, _backup_storages(), target)
+    click.echo(f"Sauvegarde écrite : {target} ({summary.rows} ligne(s) dans "
+               f"{len(summary.tables)} table(s), {sum(summary.objects.values())} fichier(s), "
+               f"schéma {summary.revision or 'non migré'}).")
+
+
+@backup_cli.command("verify")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def backup_verify(path: Path) -> None:
+    """Read every member of an archive back against its manifest: exit code 1 on any problem."""
+    from .backup import archive
+
+    try:
+        summary, problems = archive.verify(path)
+    except archive.BackupRefused as error:
+        click.echo(str(error), err=True)
+        raise SystemExit(1) from None
+    for problem in problems:
+        click.echo(f"ALTÉRÉ : {problem}", err=True)
+    if problems:
+        click.echo(f"Archive altérée : {len(problems)} problème(s).", err=True)
+        raise SystemExit(1)
+    click.echo(f"Archive intègre : {summary.rows} ligne(s), {sum(summary.objects.values())} "
+               f"fichier(s), schéma {summary.revision}, faite le {summary.created_at} "
+               f"sur {summary.dialect}.")
+
+
+@backup_cli.command("restore")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def backup_restore(path: Path) -> None:
+    """Restore an archive into this instance, which must be migrated and hold no data."""
+    from .backup import archive
+    from .storage import upload_tmp_dir
+
+    db.session.remove()  # the restore writes on its own connection
+    try:
+        summary = archive.restore(db.engine, db.metadata, _backup_storages(), path,
+                                  upload_tmp_dir(current_app))
+    except archive.BackupRefused as error:
+        click.echo(str(error), err=True)
+        raise SystemExit(1) from None
+    click.echo(f"Restauration terminée : {summary.rows} ligne(s) dans {len(summary.tables)} "
+               f"table(s), {sum(summary.objects.values())} fichier(s). Vérifiez avec "
+               "« flask backup verify », « flask evidence verify » et « flask journal verify ».")
+
+
+@retention_cli.command("run")
+@click.option("--dry-run", is_flag=True, help="Lister sans rien effacer.")
+def retention_run(dry_run: bool) -> None:
+    """Erase the proofs with personal data past their retention date (rows, then files)."""
+    from .evidence import erasure
+    from .storage import EVIDENCE, storage_for
+
+    today = local_today()
+    due = erasure.past_retention(db.session, today)
+    for evidence in due:
+        click.echo(f"{'À EFFACER' if dry_run else 'EFFACÉE'}  preuve {evidence.id} "
+                   f"« {evidence.title} » : conservation jusqu’au "
+                   f"{evidence.retention_until:%d/%m/%Y}, {len(evidence.versions)} fichier(s)")
+    for evidence in erasure.due_within(db.session, today):
+        click.echo(f"BIENTÔT   preuve {evidence.id} « {evidence.title} » : effacée après le "
+                   f"{evidence.retention_until:%d/%m/%Y}")
+    if dry_run:
+        click.echo(f"{len(due)} preuve(s) à effacer (essai : rien n’a été effacé).")
+        return
+    erased = [erasure.erase_evidence(db.session, evidence, "durée de conservation dépassée")
+              for evidence in due]
+    db.session.commit()
+    files = erasure.erase_files(storage_for(current_app, EVIDENCE), erased)
+    click.echo(f"{len(erased)} preuve(s) effacée(s), {files} fichier(s) supprimé(s) du stockage.")
+
+
+@evidence_cli.command("erase")
+@click.argument("evidence_id", type=int)
+@click.option("--version", "number", type=int, help="N’effacer que cette version.")
+@click.option("--reason", required=True, help="Pourquoi (inscrit au journal).")
+def evidence_erase(evidence_id: int, number: int | None, reason: str) -> None:
+    """Erase a proof (or one version) for good, on the direction's request: tombstone kept."""
+    from .evidence import erasure
+    from .evidence.service import EvidenceError
+    from .models import Evidence
+    from .storage import EVIDENCE, storage_for
+
+    evidence = db.session.get(Evidence, evidence_id)
+    if evidence is None:
+        raise click.ClickException(f"Preuve inconnue : {evidence_id}.")
+    try:
+        if number is None:
+            erased = erasure.erase_evidence(db.session, evidence, reason)
+        else:
+            version = next((v for v in evidence.versions if v.number == number), None)
+            if version is None:
+                raise click.ClickException(f"La preuve {evidence_id} n’a pas de version {number}.")
+            erased = erasure.erase_version(db.session, version, reason)
+    except EvidenceError as error:
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    files = erasure.erase_files(storage_for(current_app, EVIDENCE), [erased])
+    click.echo(f"Effacé : preuve {evidence_id}"
+               + (f" v{number}" if number is not None else "")
+               + f", {files} fichier(s) supprimé(s) ; pierre tombale inscrite au journal.")

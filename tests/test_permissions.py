@@ -178,10 +178,12 @@ MATRIX: dict[str, frozenset[str] | str] = {
     "findings.action_history": EDITORS,
     "journal.index": frozenset({"admin", "direction"}),
     "journal.export": frozenset({"admin", "direction"}),
+    # Erasing personal data for good is the director's call alone (not the platform admin's).
+    "evidence.erase": frozenset({"direction"}),
 }
 
 # Requests that change who is logged in or delete the sample rows run last.
-RUN_LAST = ("evidence.unlink", "campaigns.delete_milestone", "accounts.logout")
+RUN_LAST = ("evidence.erase", "evidence.unlink", "campaigns.delete_milestone", "accounts.logout")
 NOT_OURS = {"static", "bootstrap.static"}
 
 

@@ -35,6 +35,7 @@ class Permission(enum.StrEnum):
     RECORD_NETWORK_FINDINGS = "record_network_findings"
     VIEW_HISTORY = "view_history"  # a record's « Historique »: who changed what, when
     READ_JOURNAL = "read_journal"  # the whole journal, its filters and its CSV export
+    ERASE_EVIDENCE = "erase_evidence"  # erase a proof or a version for good: the director's call
 
 
 _EVERYONE = {Permission.PUBLIC, Permission.READ}
@@ -57,12 +58,14 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     # the monthly note is the director's word to the school's bodies: the admin reads it issued.
     Role.ADMIN: frozenset(set(Permission) - {Permission.REVIEW_EVIDENCE, Permission.SIGN_OFF,
                                              Permission.EDIT_SCHOOL, Permission.PREPARE_NOTE,
-                                             Permission.ISSUE_NOTE}),
+                                             Permission.ISSUE_NOTE,
+                                             Permission.ERASE_EVIDENCE}),
     Role.DIRECTOR: frozenset(_EVERYONE | _QUALITY_WORK | {Permission.SIGN_OFF,
                                                           Permission.EDIT_SCHOOL,
                                                           Permission.PREPARE_NOTE,
                                                           Permission.ISSUE_NOTE,
-                                                          Permission.READ_JOURNAL}),
+                                                          Permission.READ_JOURNAL,
+                                                          Permission.ERASE_EVIDENCE}),
     Role.QUALITY_LEAD: frozenset(_EVERYONE | _QUALITY_WORK | {Permission.EDIT_SCHOOL,
                                                               Permission.PREPARE_NOTE}),
     Role.SITE_MANAGER: frozenset(

@@ -77,6 +77,16 @@ class QueueDecisionForm(FlaskForm):
     reason = TextAreaField(_l("Motif du refus"), validators=[Length(max=2000)])
 
 
+class EraseForm(FlaskForm):
+    """The direction erases a proof (or one version) for good: a reason, and a confirmation."""
+
+    version = HiddenField()
+    reason = StringField(_l("Motif de l’effacement (inscrit au journal)"),
+                         validators=[DataRequired(_l("Indiquez le motif.")), Length(max=500)])
+    confirm = BooleanField(_l("Je confirme : le fichier sera effacé définitivement."),
+                           validators=[DataRequired(_l("Cochez la confirmation."))])
+
+
 class SearchForm(FlaskForm):
     class Meta:
         csrf = False  # a GET search form changes nothing

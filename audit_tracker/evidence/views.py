@@ -42,9 +42,10 @@ from ..web.files import send_version
 from ..web.history import render_history
 from ..web.lookups import school_sites
 from ..web.navigation import local_path
-from . import queue, service
+from . import erasure, queue, service
 from .forms import (
     EditEvidenceForm,
+    EraseForm,
     LinkForm,
     NewEvidenceForm,
     QueueDecisionForm,
@@ -170,11 +171,14 @@ def index():
         form.site.data = -1
     items = service.search(db.session, current_user, filters)
     warnings = {e.id: service.validity_warnings(e, today, milestones) for e in items}
+    retention_due = (erasure.due_within(db.session, today, school_id=current_user.school_id)
+                     if has_permission(current_user, Permission.REVIEW_EVIDENCE) else [])
     return render_template(
         "evidence/index.html",
         form=form,
         items=items,
         warnings=warnings,
+        retention_due=retention_due,
         can_add=has_permission(current_user, Permission.EDIT_EVIDENCE),
     )
 
@@ -345,6 +349,7 @@ def detail(evidence_id: int):
         link_form=link_form,
         review_form=review_form,
         version_form=VersionForm(),
+        erase_form=EraseForm(),
     )
 
 
@@ -547,6 +552,40 @@ def unlink(evidence_id: int, link_id: int):
     else:
         flash(_("Lien avec le critère retiré."), "info")
     return redirect(url_for("evidence.detail", evidence_id=evidence_id))
+
+
+@bp.route("/<int:evidence_id>/effacer", methods=["POST"])
+@requires(Permission.ERASE_EVIDENCE)
+def erase(evidence_id: int):
+    """The direction erases a proof or one version for good (personal data); a tombstone stays."""
+    evidence = get_evidence_or_404(evidence_id)
+    form = EraseForm()
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for message in errors:
+                flash(message, "danger")
+        return redirect(url_for("evidence.detail", evidence_id=evidence_id))
+    number = form.version.data
+    try:
+        if number:
+            version = get_version_or_404(evidence, int(number) if number.isdigit() else -1)
+            erased = erasure.erase_version(db.session, version, form.reason.data,
+                                           by=current_user)
+        else:
+            erased = erasure.erase_evidence(db.session, evidence, form.reason.data,
+                                            by=current_user)
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error), "danger")
+        return redirect(url_for("evidence.detail", evidence_id=evidence_id))
+    erasure.erase_files(storage_for(current_app, EVIDENCE), [erased])
+    if number:
+        flash(_("Version v%(number)s effacée définitivement ; l’effacement est inscrit au journal.",
+                number=number), "success")
+        return redirect(url_for("evidence.detail", evidence_id=evidence_id))
+    flash(_("Preuve effacée définitivement ; l’effacement est inscrit au journal."), "success")
+    return redirect(url_for("evidence.index"))
 
 
 # ------------------------------------------------------------------------- validation queue

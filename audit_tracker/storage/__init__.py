@@ -63,6 +63,8 @@ class Namespace:
 EVIDENCE = Namespace("evidence", "EVIDENCE_DIR", "S3_PREFIX")
 DOSSIERS = Namespace("dossiers", "DOSSIER_DIR", "DOSSIER_S3_PREFIX")
 NOTES = Namespace("notes", "NOTES_DIR", "NOTES_S3_PREFIX")  # issued progress notes' PDF, DOCX
+#: Every namespace, for what must see all stored files (the backup); a new one joins here.
+NAMESPACES = (EVIDENCE, DOSSIERS, NOTES)
 
 
 def storage_for(app: Flask, namespace: Namespace) -> Storage:
