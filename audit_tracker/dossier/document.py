@@ -29,7 +29,7 @@ from reportlab.platypus import (
 )
 
 from ..pdf import fonts as font_mod
-from ..pdf.text import Styles, Text
+from ..pdf.text import Para, Styles, Text
 from .assemble import LINK_SCHEME
 from .collect import Piece
 
@@ -90,7 +90,7 @@ def decorate(canvas, layout: Layout, page_number: int, *, cover: bool = False) -
     canvas.restoreState()
 
 
-class Heading(Paragraph):
+class Heading(Para):
     """A titled part: a TOC entry, a bookmark for links, and its position for the outline."""
 
     def __init__(self, markup: str, style, *, level: int, key: str, layout: Layout,
