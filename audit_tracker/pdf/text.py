@@ -100,6 +100,28 @@ class Para(Paragraph):
         self._kept_lines = None
         return super().split(availWidth, availHeight)
 
+    def drawOn(self, canvas, x, y, _sW=0):  # noqa: N802 - reportlab's name
+        if not is_dry_run(canvas):
+            super().drawOn(canvas, x, y, _sW)
+
+
+class Grid(Table):
+    """A ``Table`` that draws nothing on a dry-run canvas (see :func:`is_dry_run`)."""
+
+    def drawOn(self, canvas, x, y, _sW=0):  # noqa: N802 - reportlab's name
+        if not is_dry_run(canvas):
+            super().drawOn(canvas, x, y, _sW)
+
+
+DRY_RUN = "audit_tracker_dry_run"
+
+
+def is_dry_run(canvas) -> bool:
+    """Whether ``canvas`` belongs to a layout pass whose pages are thrown away: one laid out
+    only to learn where things land. Paragraphs and tables skip their drawing there; their
+    size and breaks, which are all a layout pass decides, do not depend on it."""
+    return bool(getattr(canvas, DRY_RUN, False))
+
 
 class Styles:
     """The dossier's paragraph styles, all in the embedded font."""
@@ -364,7 +386,7 @@ class _FlowableBuilder(HTMLParser):
         cells = [[_safe_paragraph(cell, self.styles.cell) for cell in row]
                  + [""] * (width - len(row)) for row in rows]
         column = 170 * mm / width
-        table = Table(cells, colWidths=[column] * width, repeatRows=1, hAlign="LEFT")
+        table = Grid(cells, colWidths=[column] * width, repeatRows=1, hAlign="LEFT")
         table.setStyle(TableStyle([
             ("GRID", (0, 0), (-1, -1), 0.25, colors.HexColor("#adb5bd")),
             ("VALIGN", (0, 0), (-1, -1), "TOP"),
