@@ -3,7 +3,10 @@ tables and the wording its cells share. What it holds is the sections' (``dossie
 
 Built with ``multiBuild``: the table of contents and the part's own page count (which the annex
 page numbers and the « page N / M » footers depend on) are settled by passes until they no
-longer change.
+longer change. Nothing in the layout depends on those numbers (they are drawn, never measured),
+and the contents are given their entries before the first pass, so the first pass already lands
+everything where it will stay: it is laid out without drawing (a dry run), and the second draws
+the pages with the numbers the first one found. Two passes, one of them cheap.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from reportlab.graphics.shapes import Drawing, Group, String
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
+from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     BaseDocTemplate,
     Flowable,
@@ -27,9 +31,10 @@ from reportlab.platypus import (
     Table,
     TableStyle,
 )
+from reportlab.platypus.tableofcontents import TableOfContents
 
 from ..pdf import fonts as font_mod
-from ..pdf.text import Styles, Text
+from ..pdf.text import DRY_RUN, Grid, Para, Styles, Text, is_dry_run
 from .assemble import LINK_SCHEME
 from .collect import Piece
 
@@ -58,6 +63,7 @@ class Layout:
     with_annexes: bool
     main_pages: int = 0  # the main part's page count, from the previous pass
     pages_this_pass: int = 0
+    dry_run: bool = False  # the pass being laid out draws nothing (only where things land)
     positions: dict[str, tuple[int, float]] = field(default_factory=dict)  # key -> (page, top)
 
     @property
@@ -90,7 +96,7 @@ def decorate(canvas, layout: Layout, page_number: int, *, cover: bool = False) -
     canvas.restoreState()
 
 
-class Heading(Paragraph):
+class Heading(Para):
     """A titled part: a TOC entry, a bookmark for links, and its position for the outline."""
 
     def __init__(self, markup: str, style, *, level: int, key: str, layout: Layout,
@@ -118,6 +124,7 @@ class PageCount(Flowable):
         self.layout = layout
         self.used: int | None = None
         self.produced: int | None = None
+        self.dry = False
 
     def wrap(self, _w, _h):
         return 0, 0
@@ -132,13 +139,16 @@ class PageCount(Flowable):
         self.layout.pages_this_pass = 0
         self.layout.positions.clear()
         self.used = self.layout.main_pages
+        self.dry = self.layout.dry_run
 
     def afterBuild(self):  # noqa: N802
         self.produced = self.layout.pages_this_pass
         self.layout.main_pages = self.produced
+        self.layout.dry_run = False  # only a first pass is ever dry
 
     def isSatisfied(self):  # noqa: N802
-        return self.used == self.produced
+        # A dry pass drew nothing: the one after it must draw, whatever the numbers say.
+        return not self.dry and self.used == self.produced
 
     def notify(self, _kind, _stuff):
         pass  # indexing flowables hear every TOC entry; this one only counts pages
@@ -180,7 +190,8 @@ class DossierDoc(BaseDocTemplate):
     def _on_page(self, canvas, doc) -> None:
         page = canvas.getPageNumber()
         self.layout.pages_this_pass = max(self.layout.pages_this_pass, page)
-        decorate(canvas, self.layout, page, cover=page == 1)
+        if not is_dry_run(canvas):
+            decorate(canvas, self.layout, page, cover=page == 1)
 
     def afterFlowable(self, flowable):  # noqa: N802 - reportlab's name
         if isinstance(flowable, Heading) and flowable.in_toc:
@@ -209,7 +220,7 @@ class Writer:
 
     def table(self, rows: list[list], widths: list[float], *, header: bool = True,
               extra: list | None = None) -> Table:
-        table = Table(rows, colWidths=widths, repeatRows=1 if header else 0, hAlign="LEFT")
+        table = Grid(rows, colWidths=widths, repeatRows=1 if header else 0, hAlign="LEFT")
         style = [
             ("GRID", (0, 0), (-1, -1), 0.25, GRID),
             ("VALIGN", (0, 0), (-1, -1), "TOP"),
@@ -296,7 +307,39 @@ def _embed_font(node, text: Text) -> None:
 def build_main(path: Path, story: list[Flowable], layout: Layout, *, title: str, author: str,
                max_passes: int = 8) -> int:
     """Lay the main part out until its TOC and page count are stable; returns its pages.
-    ``story`` starts with the layout's ``PageCount``, then every section's flowables."""
+    ``story`` starts with the layout's ``PageCount``, then every section's flowables.
+
+    The contents get their entries (page numbers unknown) before the first pass, which is
+    therefore laid out exactly as the last and is run dry; the second pass draws. Should the
+    first pass still move something (a heading split across pages, say), ``multiBuild`` goes
+    on as before until the numbers agree."""
+    entries = [(h.level, h.toc_markup, 0, h.key) for h in headings(story) if h.in_toc]
+    for flowable in story:
+        if isinstance(flowable, TableOfContents):
+            flowable.addEntries(entries)
+    layout.dry_run = True
+
+    def canvas_maker(*args, **kwargs) -> Canvas:
+        canvas = Canvas(*args, **kwargs)
+        setattr(canvas, DRY_RUN, layout.dry_run)
+        return canvas
+
     doc = DossierDoc(path, layout, title=title, author=author)
-    doc.multiBuild(story, maxPasses=max_passes)
+    doc.multiBuild(story, maxPasses=max_passes, canvasmaker=canvas_maker)
     return layout.main_pages
+
+
+def headings(flowables) -> list[Heading]:
+    """The headings in ``flowables``, in order, looking inside the flowables that hold others
+    (``KeepTogether`` and the like, which platypus unpacks into the story as it lays out)."""
+    found: list[Heading] = []
+    for flowable in flowables:
+        if isinstance(flowable, Heading):
+            found.append(flowable)
+        elif isinstance(flowable, list | tuple):
+            found += headings(flowable)
+        else:
+            inner = getattr(flowable, "_content", None)
+            if isinstance(inner, list | tuple):
+                found += headings(inner)
+    return found

@@ -23,9 +23,10 @@ from reportlab.lib.fonts import addMapping
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
 
-# Binary streams (Flate only), not Flate then ASCII85: reportlab's ASCII85 encoder runs in pure
-# Python here (no rl_accel), and it was most of a big dossier's time spent on images and page
-# streams; the files are also a fifth smaller. Every generated PDF imports this module.
+# Binary streams (Flate only), not Flate then ASCII85: reportlab's ASCII85 encoder ran in pure
+# Python before ``rl_accel`` (reportlab's C accelerator, now a dependency) was installed, and it
+# was most of a big dossier's time spent on images and page streams; the files are also a fifth
+# smaller. Every generated PDF imports this module.
 rl_config.useA85 = 0
 
 DEFAULT_FONT_DIRS = (

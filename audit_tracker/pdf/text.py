@@ -72,6 +72,57 @@ def keep_narrow_no_break_spaces() -> None:
     paragraph.split = split
 
 
+class Para(Paragraph):
+    """A ``Paragraph`` that breaks its lines once per width.
+
+    platypus wraps a table cell's paragraph several times at the same width (to size its row,
+    again in each part of a split table, again to draw it) and once more in every layout pass:
+    most of a big dossier's time was ``breakLines`` redoing the same work. The lines depend
+    only on the width, the style and the text, so they are kept for the width they were
+    broken at; a split (which may mark the fragments it cuts) forgets them."""
+
+    _wrapped: tuple[float, float, float] | None = None  # (available width, width, height)
+    _kept_lines = None
+
+    def wrap(self, availWidth, availHeight):  # noqa: N803 - reportlab's names
+        wrapped = self._wrapped
+        if wrapped is not None and wrapped[0] == availWidth:
+            self.width, self.height = wrapped[1], wrapped[2]
+            self.blPara = self._kept_lines
+            return self.width, self.height
+        width, height = super().wrap(availWidth, availHeight)
+        self._wrapped = (availWidth, width, height)
+        self._kept_lines = getattr(self, "blPara", None)
+        return width, height
+
+    def split(self, availWidth, availHeight):  # noqa: N803
+        self._wrapped = None
+        self._kept_lines = None
+        return super().split(availWidth, availHeight)
+
+    def drawOn(self, canvas, x, y, _sW=0):  # noqa: N802 - reportlab's name
+        if not is_dry_run(canvas):
+            super().drawOn(canvas, x, y, _sW)
+
+
+class Grid(Table):
+    """A ``Table`` that draws nothing on a dry-run canvas (see :func:`is_dry_run`)."""
+
+    def drawOn(self, canvas, x, y, _sW=0):  # noqa: N802 - reportlab's name
+        if not is_dry_run(canvas):
+            super().drawOn(canvas, x, y, _sW)
+
+
+DRY_RUN = "audit_tracker_dry_run"
+
+
+def is_dry_run(canvas) -> bool:
+    """Whether ``canvas`` belongs to a layout pass whose pages are thrown away: one laid out
+    only to learn where things land. Paragraphs and tables skip their drawing there; their
+    size and breaks, which are all a layout pass decides, do not depend on it."""
+    return bool(getattr(canvas, DRY_RUN, False))
+
+
 class Styles:
     """The dossier's paragraph styles, all in the embedded font."""
 
@@ -142,11 +193,11 @@ class Text:
         return escape(value).replace("\n", "<br/>")
 
     def para(self, text: object, style: ParagraphStyle | None = None, **kwargs) -> Paragraph:
-        return Paragraph(self.markup(text, **kwargs), style or self.styles.body)
+        return Para(self.markup(text, **kwargs), style or self.styles.body)
 
     def rich(self, markup: str, style: ParagraphStyle | None = None) -> Paragraph:
         """A paragraph from markup that this package built (its parts already escaped)."""
-        return Paragraph(markup, style or self.styles.body)
+        return Para(markup, style or self.styles.body)
 
     def markdown(self, source: str | None) -> list[Flowable]:
         """The school's Markdown as flowables: formatted, never executed, never injected."""
@@ -335,7 +386,7 @@ class _FlowableBuilder(HTMLParser):
         cells = [[_safe_paragraph(cell, self.styles.cell) for cell in row]
                  + [""] * (width - len(row)) for row in rows]
         column = 170 * mm / width
-        table = Table(cells, colWidths=[column] * width, repeatRows=1, hAlign="LEFT")
+        table = Grid(cells, colWidths=[column] * width, repeatRows=1, hAlign="LEFT")
         table.setStyle(TableStyle([
             ("GRID", (0, 0), (-1, -1), 0.25, colors.HexColor("#adb5bd")),
             ("VALIGN", (0, 0), (-1, -1), "TOP"),
@@ -354,7 +405,7 @@ _TAGS = re.compile(r"<[^>]*>")
 def _safe_paragraph(markup: str, style: ParagraphStyle, bullet: str | None = None) -> Paragraph:
     """A paragraph from our own markup; should reportlab still refuse it, its text alone."""
     try:
-        return Paragraph(markup, style, bulletText=bullet)
+        return Para(markup, style, bulletText=bullet)
     except ValueError:
         plain = _TAGS.sub(" ", markup)  # the text nodes in it are already escaped
-        return Paragraph(plain, style, bulletText=bullet)
+        return Para(plain, style, bulletText=bullet)

@@ -17,13 +17,13 @@ from reportlab.platypus import (
     Flowable,
     KeepTogether,
     PageBreak,
-    Paragraph,
     Spacer,
     Table,
 )
 
 from ...models import Criterion, Framework, Section
 from ...pdf import fonts as font_mod
+from ...pdf.text import Para
 from ...readiness.decisions import decisions_of
 from ...readiness.rules import CriterionReadiness
 from ..assemble import OutlineNode
@@ -155,7 +155,7 @@ class CriteriaPart(Part):
         out: list[Flowable] = [KeepTogether(head)]
         if judged is not None and not self.sent:
             for reason in judged.reasons:
-                out.append(Paragraph(page.t.markup(str(reason)), page.s.bullet(0),
+                out.append(Para(page.t.markup(str(reason)), page.s.bullet(0),
                                      bulletText="•"))
         out.append(page.p(_("Argumentaire de l’école"), page.s.md_heading))
         flowables = page.t.markdown(argument)

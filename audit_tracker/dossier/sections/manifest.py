@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from flask_babel import format_decimal, ngettext
 from flask_babel import gettext as _
 from reportlab.lib.units import mm
-from reportlab.platypus import Flowable, Paragraph, Spacer
+from reportlab.platypus import Flowable, Spacer
 
+from ...pdf.text import Para
 from ..assemble import OutlineNode
 from ..collect import Integrity, Piece
 from ..document import Writer, nature
@@ -75,7 +76,7 @@ class ManifestPart(Part):
             out.append(page.p(_("Pièces contenant des données personnelles d’apprenants, "
                                 "incluses à la demande de l’auteur du dossier :"), page.s.h3))
             for piece in personal:
-                out.append(Paragraph(page.t.markup(_("Pièce %(number)s – %(title)s",
+                out.append(Para(page.t.markup(_("Pièce %(number)s – %(title)s",
                                                      number=piece.number, title=piece.title)),
                                      page.s.bullet(0), bulletText="•"))
         elif self.excluded_personal:

@@ -9,8 +9,9 @@ from dataclasses import dataclass
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 from reportlab.lib.units import mm
-from reportlab.platypus import Flowable, PageBreak, Paragraph, Spacer
+from reportlab.platypus import Flowable, PageBreak, Spacer
 
+from ...pdf.text import Para
 from ...school.service import Presentation, presentation
 from ..assemble import OutlineNode
 from ..document import Writer, day
@@ -78,7 +79,7 @@ class PresentationPart(Part):
                 continue
             out.append(page.heading(title, page.s.h3, 1, key, toc=False))
             for line in lines:
-                out.append(Paragraph(page.t.markup(line), page.s.bullet(0), bulletText="•"))
+                out.append(Para(page.t.markup(line), page.s.bullet(0), bulletText="•"))
         if profile.cofunding_statement:
             out.append(Spacer(0, 6))
             out.append(page.p(profile.cofunding_statement, page.s.quote))
