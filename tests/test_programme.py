@@ -142,3 +142,49 @@ def test_the_pages_print_one_page_per_day_and_tick_at_390px(client, auth, demo, 
     wrong = client.post(f"{base}/creneaux/{tpm_slot.id}/coche",
                         data={"evidence_id": proof.id, "state": "perdu"}, follow_redirects=True)
     assert "État inconnu." in wrong.get_data(as_text=True)
+
+
+def test_a_programme_is_proposed_from_the_sections_and_the_sites_then_corrected(
+        client, auth, demo, afnor):
+    auth.login_demo(demo, "qualite")
+    base = f"/campagnes/{afnor.campaign_id}/audits/{afnor.id}/programme"
+    assert "propose-programme" in client.get(base).get_data(as_text=True)
+    assert client.post(base + "/proposer").status_code == 302
+    slots = slots_of(db.session, afnor)
+    got = [(s.day.day, s.starts_at.strftime("%H:%M"), s.site.code if s.site else "",
+            s.topic.split(" — ")[0]) for s in slots]
+    assert got == [
+        (24, "09:00", "", "Réunion d’ouverture"),
+        (24, "09:30", "tpm", "Axe A"), (24, "10:30", "tpm", "Axe B"),
+        (24, "11:30", "tpm", "Axe C"), (24, "14:00", "tpm", "Axe D"),
+        (24, "15:00", "tpm", "Axe E"), (24, "16:00", "tpm", "Axe F"),
+        (25, "09:00", "tpm", "Axe G"), (25, "10:00", "tpm", "Axe H"),
+        (25, "14:00", "cavem", "Visite du site Site CAVEM (Var Estérel Méditerranée)"),
+        (26, "09:00", "provence-verte", "Visite du site Site Provence Verte"),
+        (26, "14:00", "dracenie", "Visite du site Site Dracénie"),
+        (26, "16:30", "", "Réunion de clôture"),
+    ]
+    section_a = slots[1]
+    assert section_a.criteria.startswith("A1, A2")
+    # A second click does not double the programme.
+    client.post(base + "/proposer")
+    assert len(slots_of(db.session, afnor)) == 13
+    # Editable afterwards: the auditor's plan moves section A to 10:00 and drops section H.
+    edit = f"{base}/creneaux/{section_a.id}"
+    assert 'value="09:30"' in client.get(edit).get_data(as_text=True)
+    response = client.post(edit, data={
+        "day": "2018-04-24", "starts_at": "10:00", "ends_at": "11:00", "site_id": "0",
+        "topic": section_a.topic, "criteria": "A1, A2, A3", "people": "Directrice"})
+    assert response.status_code == 302
+    refused = client.post(edit, data={"day": "2018-04-27", "starts_at": "10:00",
+                                      "site_id": "0", "topic": "Hors audit"})
+    assert refused.status_code == 200 and "pendant l’audit" in refused.get_data(as_text=True)
+    db.session.expire_all()
+    moved = db.session.get(AuditSlot, section_a.id)
+    assert (moved.starts_at, moved.site_id, moved.criteria) == (time(10), None, "A1, A2, A3")
+    assert client.post(f"{base}/creneaux/{slots[8].id}/supprimer").status_code == 302
+    assert len(slots_of(db.session, afnor)) == 12
+    auth.logout()
+    auth.login_demo(demo, "auditeur")
+    assert client.post(base + "/proposer").status_code == 403
+    assert "edit-slot" not in client.get(base).get_data(as_text=True)
