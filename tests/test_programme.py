@@ -23,7 +23,8 @@ from audit_tracker.findings.programme import (
     samples_of,
     slots_of,
 )
-from audit_tracker.models import AuditSlot, Campaign, Milestone, MilestoneKind, Site
+from audit_tracker.findings.service import FindingError, FindingInput, create_finding
+from audit_tracker.models import AuditSlot, Campaign, Finding, Milestone, MilestoneKind, Site
 from audit_tracker.storage import upload_tmp_dir
 
 SAMPLE_HEADER = "identifiant;nom;site;entree;qpv;niveau;sortie;type_sortie\n"
@@ -188,3 +189,36 @@ def test_a_programme_is_proposed_from_the_sections_and_the_sites_then_corrected(
     auth.login_demo(demo, "auditeur")
     assert client.post(base + "/proposer").status_code == 403
     assert "edit-slot" not in client.get(base).get_data(as_text=True)
+
+
+def test_a_finding_of_the_report_is_recorded_against_its_slot(client, auth, demo, afnor):
+    tpm_slot = add_slot(db.session, afnor, SlotInput(
+        day=date(2018, 4, 26), starts_at=time(9), ends_at=time(10, 30), site=site("tpm"),
+        topic="Suivi des stagiaires", criteria="F2"))
+    db.session.commit()
+    auth.login_demo(demo, "qualite")
+    base = f"/campagnes/{afnor.campaign_id}/audits/{afnor.id}"
+    page = client.get(base).get_data(as_text=True)
+    assert 'data-testid="slot-choice"' in page and "26/04 09:00 · Suivi des stagiaires" in page
+    framework = next(f for f in afnor.campaign.frameworks if f.code == "e2c-label")
+    response = client.post(base + "/constats", data={
+        "framework_id": framework.id, "type_code": "point_sensible", "site_id": "0",
+        "slot_id": str(tpm_slot.id), "title": "Feuilles d’émargement incomplètes"})
+    assert response.status_code == 302 and f"slot={tpm_slot.id}" in response.location
+    finding = db.session.scalar(select(Finding).where(
+        Finding.title == "Feuilles d’émargement incomplètes"))
+    assert (finding.slot_id, finding.site.code) == (tpm_slot.id, "tpm")  # the slot's site
+    page = client.get(response.location).get_data(as_text=True)
+    assert 'data-testid="finding-slot"' in page
+    assert f'<option selected value="{tpm_slot.id}">' in page \
+        or f'<option value="{tpm_slot.id}" selected>' in page
+    # Another audit's slot is refused; deleting the slot keeps the finding.
+    other = next(m for m in afnor.campaign.milestones if m.kind is MilestoneKind.PRE_AUDIT)
+    with pytest.raises(FindingError, match="n’appartient pas"):
+        create_finding(db.session, other, finding.created_by, FindingInput(
+            framework=framework, type_code="point_sensible", title="Ailleurs", slot=tpm_slot))
+    db.session.rollback()
+    assert client.post(f"{base}/programme/creneaux/{tpm_slot.id}/supprimer").status_code == 302
+    db.session.expire_all()
+    kept = db.session.get(Finding, finding.id)
+    assert kept is not None and kept.slot_id is None

@@ -23,6 +23,7 @@ from ..models import (
     Evidence,
     EvidenceKind,
     EvidenceLink,
+    Finding,
     Milestone,
     ReviewStatus,
     Site,
@@ -97,6 +98,9 @@ def update_slot(session: Session, slot: AuditSlot, data: SlotInput) -> None:
 
 
 def delete_slot(session: Session, slot: AuditSlot) -> None:
+    """The findings seen at it stay, without their slot."""
+    for finding in session.scalars(select(Finding).where(Finding.slot_id == slot.id)):
+        finding.slot = None
     session.delete(slot)
     flush_or_conflict(session)
 
