@@ -96,6 +96,9 @@ def test_the_campaign_page_lists_the_sessions_and_plans_one(client, auth, demo, 
     assert "dossier à déposer le 3 mai 2018" in page
     response = client.post(f"/campagnes/{campaign.id}/commission", data={"seance": "2018-10-18"})
     assert response.status_code == 302
+    page = client.get(f"/campagnes/{campaign.id}").get_data(as_text=True)
+    assert page.count('data-testid="plan-commission"') == 2
+    assert page.count('data-testid="planned-session"') == 1
     db.session.expire_all()
     assert [m.starts_on for m in milestones(campaign_of_demo(),
                                             MilestoneKind.NATIONAL_COMMISSION)] == [

@@ -160,9 +160,9 @@ def test_a_programme_is_proposed_from_the_sections_and_the_sites_then_corrected(
         (24, "11:30", "tpm", "Axe C"), (24, "14:00", "tpm", "Axe D"),
         (24, "15:00", "tpm", "Axe E"), (24, "16:00", "tpm", "Axe F"),
         (25, "09:00", "tpm", "Axe G"), (25, "10:00", "tpm", "Axe H"),
-        (25, "14:00", "cavem", "Visite du site Site CAVEM (Var Estérel Méditerranée)"),
-        (26, "09:00", "provence-verte", "Visite du site Site Provence Verte"),
-        (26, "14:00", "dracenie", "Visite du site Site Dracénie"),
+        (25, "14:00", "cavem", "Visite : Site CAVEM (Var Estérel Méditerranée)"),
+        (26, "09:00", "provence-verte", "Visite : Site Provence Verte"),
+        (26, "14:00", "dracenie", "Visite : Site Dracénie"),
         (26, "16:30", "", "Réunion de clôture"),
     ]
     section_a = slots[1]

@@ -90,6 +90,7 @@ def detail(campaign_id: int):
         granted=cycle.is_granted(campaign),
         has_next=service.has_next_campaign(db.session, campaign),
         sessions=commission.upcoming_sessions(campaign, today),
+        planned_session=commission.planned_on(campaign),
     )
 
 

@@ -96,6 +96,12 @@ def upcoming_sessions(campaign: Campaign, today: date, count: int = 3) -> list[C
             if s.filing_deadline >= floor][:count]
 
 
+def planned_on(campaign: Campaign) -> date | None:
+    """The session the campaign aims at: its commission milestone's day."""
+    return next((m.starts_on for m in campaign.milestones
+                 if m.kind is MilestoneKind.NATIONAL_COMMISSION), None)
+
+
 def filing_title() -> str:
     return _("Dépôt du dossier pour la commission")
 

@@ -142,7 +142,7 @@ def propose_programme(session: Session, event: Milestone, sites: list[Site]) -> 
         day, morning = half_days[min(position, len(half_days) - 1)]
         start, end = (time(9, 0), time(12, 0)) if morning else (time(14, 0), time(16, 30))
         plan.append(SlotInput(day, start, end, site,
-                              topic=_("Visite du site %(name)s", name=site.name),
+                              topic=_("Visite : %(name)s", name=site.name),
                               people=_("Responsable de site, formateurs, stagiaires")))
         position += 1
     plan.append(SlotInput(days[-1], time(16, 30), time(17, 30), None,
