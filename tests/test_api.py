@@ -116,3 +116,35 @@ def test_cli_token_command_prints_a_working_token(runner, client, demo):
     assert result.exit_code == 0
     headers = {"Authorization": f"Bearer {result.output.strip()}"}
     assert client.get("/api/v1/frameworks", headers=headers).status_code == 200
+
+
+def test_campaign_detail_gives_certifying_the_report_notification_and_the_decision(
+        client, director_headers):
+    from datetime import date
+
+    from audit_tracker.findings.cycle import DecisionInput, record_decision
+    from audit_tracker.models import Campaign, CommissionDecision, MilestoneKind
+
+    campaign = db.session.scalar(select(Campaign))
+    audit = next(m for m in campaign.milestones if m.kind is MilestoneKind.INITIAL_AUDIT)
+    audit.report_notified_on = date(2018, 5, 4)
+    record_decision(db.session, campaign, DecisionInput(
+        date(2018, 6, 14), CommissionDecision.GRANTED_WITH_RECOMMENDATIONS,
+        "Suivre le taux QPV."))
+    db.session.commit()
+    detail = client.get(f"/api/v1/campaigns/{campaign.id}", headers=director_headers).json
+    assert detail["certifying"] is campaign.certifying
+    assert detail["validity_end"] == "2022-06-13"
+    by_kind: dict[str, dict] = {}
+    for m in detail["milestones"]:  # the first of each kind: the renewal is an initial audit too
+        by_kind.setdefault(m["kind"], m)
+    assert by_kind["audit_initial"]["report_notified_on"] == "2018-05-04"
+    assert by_kind["audit_initial"]["decision"] is None
+    decision = by_kind["decision"]
+    assert (decision["start"], decision["decision"], decision["conditions"]) == (
+        "2018-06-14", "accorde_avec_preconisations", "Suivre le taux QPV.")
+    assert by_kind["audit_suivi"]["assumed"] is True
+    document = client.get("/api/v1/openapi.json").json
+    milestone = document["components"]["schemas"]["Milestone"]["properties"]
+    assert {"report_notified_on", "decision", "conditions", "assumed"} <= set(milestone)
+    assert "certifying" in document["components"]["schemas"]["Campaign"]["properties"]

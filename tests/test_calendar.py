@@ -449,3 +449,49 @@ def test_api_calendar_ics_of_another_school_is_a_404(client, demo, bearer):
                           headers=bearer("direction@e2c-var.example"))
     assert response.status_code == 404
     assert response.json == {"error": "Campagne introuvable."}
+
+
+def test_audit_slots_reach_the_feed_of_the_people_met(client, auth, demo_today):
+    from audit_tracker.findings.programme import SlotInput, add_slot
+
+    afnor = _afnor()
+    first_day = afnor.starts_on
+    sites = {s.code: s for s in db.session.scalars(select(Site))}
+    tpm = add_slot(db.session, afnor, SlotInput(
+        day=first_day, starts_at=time(9), ends_at=time(10, 30), site=sites["tpm"],
+        place="Salle 2", topic="Gouvernance", criteria="A1, A2", people="Directrice"))
+    visit = add_slot(db.session, afnor, SlotInput(
+        day=first_day + timedelta(days=1), starts_at=time(14), site=sites["provence-verte"],
+        topic="Recrutement", people="Responsable du site CAVEM ; formateurs"))
+    db.session.commit()
+
+    def feed_of(local_part: str) -> dict[str, object]:
+        auth.login_demo(demo_today, local_part)
+        client.post("/compte/calendrier", data={"action": "creer"})
+        url = _feed_url(client)
+        auth.logout()
+        response = client.get(url)
+        assert response.status_code == 200
+        return {uid: e for uid, e in _events(response.data).items() if uid.startswith("slot-")}
+
+    tpm_uid, visit_uid = f"slot-{tpm.id}@audit-tracker", f"slot-{visit.id}@audit-tracker"
+    quality = feed_of("qualite")
+    assert set(quality) == {tpm_uid, visit_uid}
+    event = quality[tpm_uid]
+    start = event["DTSTART"]
+    assert start.params["TZID"] == "Europe/Paris"
+    assert start.dt.replace(tzinfo=None) == datetime.combine(first_day, time(9))
+    assert event["DTEND"].dt.replace(tzinfo=None) == datetime.combine(first_day, time(10, 30))
+    assert str(event["SUMMARY"]) == f"{afnor.title} : Gouvernance"
+    assert str(event["LOCATION"]).endswith("· Salle 2")
+    assert "Critères : A1, A2" in str(event["DESCRIPTION"])
+    assert set(feed_of("direction")) == {tpm_uid, visit_uid}
+    assert set(feed_of("tpm")) == {tpm_uid}  # on their own site
+    assert set(feed_of("cavem")) == {visit_uid}  # named among the people met
+    assert set(feed_of("dracenie")) == set()
+    # The campaign's month grid shows the slot, as a timed entry of its day.
+    auth.login_demo(demo_today, "tpm")
+    page = client.get(f"/campagnes/{afnor.campaign_id}/calendrier",
+                      query_string={"mois": f"{first_day:%Y-%m}"}).get_data(as_text=True)
+    assert f"slot-{tpm.id}" in page and "Gouvernance" in page
+    assert f"slot-{visit.id}" not in page

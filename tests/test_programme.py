@@ -23,7 +23,8 @@ from audit_tracker.findings.programme import (
     samples_of,
     slots_of,
 )
-from audit_tracker.models import AuditSlot, Campaign, Milestone, MilestoneKind, Site
+from audit_tracker.findings.service import FindingError, FindingInput, create_finding
+from audit_tracker.models import AuditSlot, Campaign, Finding, Milestone, MilestoneKind, Site
 from audit_tracker.storage import upload_tmp_dir
 
 SAMPLE_HEADER = "identifiant;nom;site;entree;qpv;niveau;sortie;type_sortie\n"
@@ -142,3 +143,82 @@ def test_the_pages_print_one_page_per_day_and_tick_at_390px(client, auth, demo, 
     wrong = client.post(f"{base}/creneaux/{tpm_slot.id}/coche",
                         data={"evidence_id": proof.id, "state": "perdu"}, follow_redirects=True)
     assert "État inconnu." in wrong.get_data(as_text=True)
+
+
+def test_a_programme_is_proposed_from_the_sections_and_the_sites_then_corrected(
+        client, auth, demo, afnor):
+    auth.login_demo(demo, "qualite")
+    base = f"/campagnes/{afnor.campaign_id}/audits/{afnor.id}/programme"
+    assert "propose-programme" in client.get(base).get_data(as_text=True)
+    assert client.post(base + "/proposer").status_code == 302
+    slots = slots_of(db.session, afnor)
+    got = [(s.day.day, s.starts_at.strftime("%H:%M"), s.site.code if s.site else "",
+            s.topic.split(" — ")[0]) for s in slots]
+    assert got == [
+        (24, "09:00", "", "Réunion d’ouverture"),
+        (24, "09:30", "tpm", "Axe A"), (24, "10:30", "tpm", "Axe B"),
+        (24, "11:30", "tpm", "Axe C"), (24, "14:00", "tpm", "Axe D"),
+        (24, "15:00", "tpm", "Axe E"), (24, "16:00", "tpm", "Axe F"),
+        (25, "09:00", "tpm", "Axe G"), (25, "10:00", "tpm", "Axe H"),
+        (25, "14:00", "cavem", "Visite : Site CAVEM (Var Estérel Méditerranée)"),
+        (26, "09:00", "provence-verte", "Visite : Site Provence Verte"),
+        (26, "14:00", "dracenie", "Visite : Site Dracénie"),
+        (26, "16:30", "", "Réunion de clôture"),
+    ]
+    section_a = slots[1]
+    assert section_a.criteria.startswith("A1, A2")
+    # A second click does not double the programme.
+    client.post(base + "/proposer")
+    assert len(slots_of(db.session, afnor)) == 13
+    # Editable afterwards: the auditor's plan moves section A to 10:00 and drops section H.
+    edit = f"{base}/creneaux/{section_a.id}"
+    assert 'value="09:30"' in client.get(edit).get_data(as_text=True)
+    response = client.post(edit, data={
+        "day": "2018-04-24", "starts_at": "10:00", "ends_at": "11:00", "site_id": "0",
+        "topic": section_a.topic, "criteria": "A1, A2, A3", "people": "Directrice"})
+    assert response.status_code == 302
+    refused = client.post(edit, data={"day": "2018-04-27", "starts_at": "10:00",
+                                      "site_id": "0", "topic": "Hors audit"})
+    assert refused.status_code == 200 and "pendant l’audit" in refused.get_data(as_text=True)
+    db.session.expire_all()
+    moved = db.session.get(AuditSlot, section_a.id)
+    assert (moved.starts_at, moved.site_id, moved.criteria) == (time(10), None, "A1, A2, A3")
+    assert client.post(f"{base}/creneaux/{slots[8].id}/supprimer").status_code == 302
+    assert len(slots_of(db.session, afnor)) == 12
+    auth.logout()
+    auth.login_demo(demo, "auditeur")
+    assert client.post(base + "/proposer").status_code == 403
+    assert "edit-slot" not in client.get(base).get_data(as_text=True)
+
+
+def test_a_finding_of_the_report_is_recorded_against_its_slot(client, auth, demo, afnor):
+    tpm_slot = add_slot(db.session, afnor, SlotInput(
+        day=date(2018, 4, 26), starts_at=time(9), ends_at=time(10, 30), site=site("tpm"),
+        topic="Suivi des stagiaires", criteria="F2"))
+    db.session.commit()
+    auth.login_demo(demo, "qualite")
+    base = f"/campagnes/{afnor.campaign_id}/audits/{afnor.id}"
+    page = client.get(base).get_data(as_text=True)
+    assert 'data-testid="slot-choice"' in page and "26/04 09:00 · Suivi des stagiaires" in page
+    framework = next(f for f in afnor.campaign.frameworks if f.code == "e2c-label")
+    response = client.post(base + "/constats", data={
+        "framework_id": framework.id, "type_code": "point_sensible", "site_id": "0",
+        "slot_id": str(tpm_slot.id), "title": "Feuilles d’émargement incomplètes"})
+    assert response.status_code == 302 and f"slot={tpm_slot.id}" in response.location
+    finding = db.session.scalar(select(Finding).where(
+        Finding.title == "Feuilles d’émargement incomplètes"))
+    assert (finding.slot_id, finding.site.code) == (tpm_slot.id, "tpm")  # the slot's site
+    page = client.get(response.location).get_data(as_text=True)
+    assert 'data-testid="finding-slot"' in page
+    assert f'<option selected value="{tpm_slot.id}">' in page \
+        or f'<option value="{tpm_slot.id}" selected>' in page
+    # Another audit's slot is refused; deleting the slot keeps the finding.
+    other = next(m for m in afnor.campaign.milestones if m.kind is MilestoneKind.PRE_AUDIT)
+    with pytest.raises(FindingError, match="n’appartient pas"):
+        create_finding(db.session, other, finding.created_by, FindingInput(
+            framework=framework, type_code="point_sensible", title="Ailleurs", slot=tpm_slot))
+    db.session.rollback()
+    assert client.post(f"{base}/programme/creneaux/{tpm_slot.id}/supprimer").status_code == 302
+    db.session.expire_all()
+    kept = db.session.get(Finding, finding.id)
+    assert kept is not None and kept.slot_id is None

@@ -16,6 +16,7 @@ from ..indicators.importer import parse_month
 from ..models import (
     ActionStatus,
     BuildStatus,
+    CommissionDecision,
     Comparison,
     EvidenceKind,
     FindingKind,
@@ -112,6 +113,14 @@ class Milestone(OutputModel):
     place: str
     phase: Annotated[str, OneOf(Phase)]
     days_left: int = Field(description="Jours avant le début ; négatif une fois passée.")
+    assumed: bool = Field(description="Date supposée (règle non publique), à déplacer dès "
+                          "qu’elle est connue.")
+    report_notified_on: IsoDate | None = Field(
+        description="Audit : jour où le rapport a été notifié, d’où partent les délais des "
+        "constats ; null tant qu’il ne l’est pas.")
+    decision: Annotated[str, OneOf(CommissionDecision)] | None = Field(
+        description="Décision de labellisation : null sauf sur l’échéance « decision ».")
+    conditions: str = Field(description="Conditions ou préconisations de la décision.")
 
 
 class Campaign(OutputModel):
@@ -119,6 +128,10 @@ class Campaign(OutputModel):
     name: str
     school: str
     frameworks: list[FrameworkRef]
+    certifying: bool = Field(description="Les actions de la campagne mènent à une "
+                             "certification (sinon certains critères ne s’appliquent pas).")
+    validity_end: IsoDate | None = Field(
+        description="Dernier jour de validité du label en cours ; null sans label accordé.")
 
 
 class CampaignDetail(Campaign):

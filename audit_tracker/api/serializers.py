@@ -7,6 +7,7 @@ from datetime import date
 from flask import url_for
 
 from ..campaigns.service import phase_of
+from ..findings.cycle import cycle_line
 from ..models import (
     Campaign,
     Criterion,
@@ -62,6 +63,10 @@ def milestone(m: Milestone, today: date) -> dict:
         "place": m.place,
         "phase": phase.value,
         "days_left": days_left,
+        "assumed": m.assumed,
+        "report_notified_on": _iso(m.report_notified_on),
+        "decision": m.decision.value if m.decision else None,
+        "conditions": m.conditions or "",
     }
 
 
@@ -71,6 +76,8 @@ def campaign(c: Campaign, today: date, with_milestones: bool) -> dict:
         "name": c.name,
         "school": c.school.short_name,
         "frameworks": [framework_ref(f) for f in c.frameworks],
+        "certifying": c.certifying,
+        "validity_end": _iso(cycle_line(c, today).expiry),
     }
     if with_milestones:
         data["milestones"] = [milestone(m, today) for m in c.milestones]

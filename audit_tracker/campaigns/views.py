@@ -11,7 +11,7 @@ from wtforms.fields.choices import SelectChoice
 from ..accounts.permissions import Permission, requires
 from ..clock import local_today
 from ..extensions import db
-from ..findings import cycle
+from ..findings import commission, cycle
 from ..findings.service import refresh_deadlines
 from ..models import Campaign, Milestone, MilestoneKind, Role
 from ..readiness import home
@@ -89,6 +89,8 @@ def detail(campaign_id: int):
         cycle=cycle.cycle_line(campaign, today),
         granted=cycle.is_granted(campaign),
         has_next=service.has_next_campaign(db.session, campaign),
+        sessions=commission.upcoming_sessions(campaign, today),
+        planned_session=commission.planned_on(campaign),
     )
 
 

@@ -14,6 +14,7 @@ import enum
 import hmac
 import re
 import secrets
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -33,6 +34,7 @@ from ..evidence.service import visible_to
 from ..models import (
     Action,
     ActionStatus,
+    AuditSlot,
     Campaign,
     Evidence,
     Finding,
@@ -40,6 +42,7 @@ from ..models import (
     Meeting,
     Milestone,
     ReviewStatus,
+    Role,
     User,
 )
 
@@ -63,6 +66,7 @@ class EntryKind(enum.StrEnum):
     ACTION = "action"
     FINDING = "constat"
     EXPIRY = "validite"
+    SLOT = "creneau"
 
     @property
     def label(self) -> str:
@@ -80,6 +84,7 @@ ENTRY_KIND_LABELS = {
     EntryKind.ACTION: _l("Échéance d’action"),
     EntryKind.FINDING: _l("Échéance de constat"),
     EntryKind.EXPIRY: _l("Fin de validité d’une preuve"),
+    EntryKind.SLOT: _l("Créneau d’audit"),
 }
 
 ENTRY_KIND_COLOURS = {
@@ -88,6 +93,7 @@ ENTRY_KIND_COLOURS = {
     EntryKind.ACTION: "warning",
     EntryKind.FINDING: "info",
     EntryKind.EXPIRY: "secondary",
+    EntryKind.SLOT: "danger",
 }
 
 _KIND_ORDER = {kind: index for index, kind in enumerate(EntryKind)}
@@ -222,6 +228,7 @@ def _gather(session: Session, campaigns: Sequence[Campaign], user: User, start: 
         entries += _meetings(session, ids, names, start, end)
         entries += _actions(session, ids, names, start, end, today)
         entries += _findings(session, ids, names, start, end, today)
+        entries += _slots(session, ids, names, start, end, user)
     entries += _expiries(session, user, start, end, today)
     return sorted(entries, key=lambda e: e.sort_key)
 
@@ -302,6 +309,59 @@ def _findings(session, ids, names, start, end, today) -> Iterable[CalendarEntry]
             site=f.site.name if f.site else "", campaign=names[campaign_id],
             description=_join(_("Statut : %(status)s", status=f.status.label), f.description),
             extra=_("en retard") if late else "", late=late)
+
+
+# Who sees every slot of an audit programme; the others see the slots they are met at.
+_WHOLE_PROGRAMME = frozenset({Role.DIRECTOR, Role.QUALITY_LEAD})
+
+
+def _folded(text: str) -> str:
+    plain = unicodedata.normalize("NFKD", text or "").encode("ascii", "ignore").decode()
+    return " ".join(plain.lower().split())
+
+
+def meets(slot: AuditSlot, user: User) -> bool:
+    """Whether ``user`` is at this slot: the director and the quality lead at all of them, the
+    others where their name is among the people met, or, for a site manager, on their site."""
+    if user.role in _WHOLE_PROGRAMME:
+        return True
+    if user.role is Role.SITE_MANAGER and slot.site_id is not None \
+            and slot.site_id == user.site_id:
+        return True
+    name = _folded(user.full_name)
+    return bool(name) and re.search(rf"(?<![a-z0-9]){re.escape(name)}(?![a-z0-9])",
+                                    _folded(slot.people)) is not None
+
+
+def _slots(session, ids, names, start, end, user) -> Iterable[CalendarEntry]:
+    zone = _zone()
+    rows = session.scalars(
+        select(AuditSlot).join(AuditSlot.milestone)
+        .where(Milestone.campaign_id.in_(ids), AuditSlot.day >= start, AuditSlot.day <= end)
+        .options(contains_eager(AuditSlot.milestone), selectinload(AuditSlot.site))
+        .order_by(AuditSlot.day, AuditSlot.starts_at, AuditSlot.id))
+    for slot in rows:
+        if not meets(slot, user):
+            continue
+        milestone = slot.milestone
+        site = slot.site.name if slot.site else ""
+        url = url_for("programme.programme", campaign_id=milestone.campaign_id,
+                      event_id=milestone.id, _anchor=f"creneau-{slot.id}") \
+            if "programme.programme" in current_app.view_functions else \
+            url_for("campaigns.detail", campaign_id=milestone.campaign_id)
+        yield CalendarEntry(
+            uid=_uid("slot", slot.id), kind=EntryKind.SLOT,
+            title=_("%(audit)s : %(topic)s", audit=milestone.title, topic=slot.topic),
+            start=slot.day, end=slot.day,
+            starts_at=datetime.combine(slot.day, slot.starts_at, zone),
+            ends_at=datetime.combine(slot.day, slot.ends_at, zone) if slot.ends_at else None,
+            url=url, site=site, location=" · ".join(p for p in (site, slot.place.strip()) if p),
+            campaign=names[milestone.campaign_id],
+            description=_join(_("Critères : %(codes)s", codes=slot.criteria) if slot.criteria
+                              else "", _("Personnes rencontrées : %(people)s",
+                                         people=slot.people) if slot.people else "",
+                              _("Auditeur : %(name)s", name=slot.auditor) if slot.auditor
+                              else ""))
 
 
 def _expiries(session, user, start, end, today) -> Iterable[CalendarEntry]:

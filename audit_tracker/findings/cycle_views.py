@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from datetime import date
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from wtforms.fields.choices import SelectChoice
@@ -13,6 +15,7 @@ from ..domain.errors import DomainError
 from ..extensions import db
 from ..models import CommissionDecision, MilestoneKind
 from ..web.lookups import get_campaign_or_404
+from . import commission
 from . import cycle as service
 from .forms import DecisionForm
 
@@ -69,3 +72,27 @@ def next_campaign(campaign_id: int):
     if result.not_carried:
         flash(_("Non repris : %(items)s", items=" ; ".join(result.not_carried)), "info")
     return redirect(url_for("campaigns.detail", campaign_id=result.campaign.id))
+
+
+@bp.post("/campagnes/<int:campaign_id>/commission")
+@requires(Permission.EDIT_CAMPAIGN)
+def plan_commission(campaign_id: int):
+    """One click puts the chosen commission session and its filing deadline on the campaign."""
+    campaign = get_campaign_or_404(campaign_id)
+    try:
+        on = date.fromisoformat(request.form.get("seance", "")[:10])
+    except ValueError:
+        flash(_("Choisissez une séance de la commission."), "danger")
+        return redirect(url_for("campaigns.detail", campaign_id=campaign.id))
+    try:
+        filing, session_milestone = commission.plan_session(db.session, campaign, on,
+                                                            local_today())
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error), "danger")
+        return redirect(url_for("campaigns.detail", campaign_id=campaign.id))
+    db.session.commit()
+    flash(_("Commission du %(day)s et dépôt du dossier le %(deadline)s ajoutés au calendrier.",
+            day=session_milestone.starts_on.strftime("%d/%m/%Y"),
+            deadline=filing.starts_on.strftime("%d/%m/%Y")), "success")
+    return redirect(url_for("campaigns.detail", campaign_id=campaign.id, _anchor="commission"))

@@ -48,6 +48,7 @@ class FastFindingForm(FlaskForm):
     title = StringField(_l("Intitulé du constat"))
     criteria = StringField(_l("Critères"))
     site_id = SelectField(_l("Site"), coerce=int_or_zero, validate_choice=False)
+    slot_id = SelectField(_l("Créneau du programme"), coerce=int_or_zero, validate_choice=False)
     description = TextAreaField(_l("Description (Markdown)"), validators=[Length(max=20000)])
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from flask_babel import gettext as _
@@ -23,11 +23,13 @@ from ..models import (
     Evidence,
     EvidenceKind,
     EvidenceLink,
+    Finding,
     Milestone,
     ReviewStatus,
     Site,
     User,
 )
+from .cycle import label_framework
 
 CHECK_STATES = ("shown", "missing", "later")
 MAX_SAMPLES = 500
@@ -59,6 +61,18 @@ class SlotInput:
 def add_slot(session: Session, event: Milestone, data: SlotInput) -> AuditSlot:
     if not event.kind.is_certification_audit and event.kind.value != "pre_audit":
         raise ProgrammeError(_("Un programme se prépare pour un audit ou un pré-audit."))
+    topic = _check_slot(event, data)
+    slot = AuditSlot(milestone=event, day=data.day, starts_at=data.starts_at,
+                     ends_at=data.ends_at, site=data.site, place=data.place.strip()[:200],
+                     topic=topic[:300], criteria=data.criteria.strip()[:300],
+                     people=data.people.strip()[:2000], auditor=data.auditor.strip()[:200],
+                     checklist={})
+    session.add(slot)
+    flush_or_conflict(session)
+    return slot
+
+
+def _check_slot(event: Milestone, data: SlotInput) -> str:
     if not event.starts_on <= data.day <= event.last_day:
         raise ProgrammeError(_("Le créneau doit tomber pendant l’audit (du %(start)s au "
                                "%(end)s).", start=event.starts_on.strftime("%d/%m/%Y"),
@@ -70,14 +84,74 @@ def add_slot(session: Session, event: Milestone, data: SlotInput) -> AuditSlot:
         raise ProgrammeError(_("Indiquez le thème du créneau."))
     if data.site is not None and data.site.school_id != event.campaign.school_id:
         raise ProgrammeError(_("Ce site n’appartient pas à votre école."))
-    slot = AuditSlot(milestone=event, day=data.day, starts_at=data.starts_at,
-                     ends_at=data.ends_at, site=data.site, place=data.place.strip()[:200],
-                     topic=topic[:300], criteria=data.criteria.strip()[:300],
-                     people=data.people.strip()[:2000], auditor=data.auditor.strip()[:200],
-                     checklist={})
-    session.add(slot)
+    return topic
+
+
+def update_slot(session: Session, slot: AuditSlot, data: SlotInput) -> None:
+    """A proposed or typed slot corrected: same rules as a new one."""
+    topic = _check_slot(slot.milestone, data)
+    slot.day, slot.starts_at, slot.ends_at = data.day, data.starts_at, data.ends_at
+    slot.site, slot.place, slot.topic = data.site, data.place.strip()[:200], topic[:300]
+    slot.criteria, slot.people = data.criteria.strip()[:300], data.people.strip()[:2000]
+    slot.auditor = data.auditor.strip()[:200]
     flush_or_conflict(session)
-    return slot
+
+
+def delete_slot(session: Session, slot: AuditSlot) -> None:
+    """The findings seen at it stay, without their slot."""
+    for finding in session.scalars(select(Finding).where(Finding.slot_id == slot.id)):
+        finding.slot = None
+    session.delete(slot)
+    flush_or_conflict(session)
+
+
+def propose_programme(session: Session, event: Milestone, sites: list[Site]) -> list[AuditSlot]:
+    """A first programme from the référentiel and the sites, to correct afterwards: the opening
+    meeting, one slot per section on the first site, a half-day visit of each other site, the
+    closing meeting. Only on an empty programme."""
+    if not event.kind.is_certification_audit and event.kind.value != "pre_audit":
+        raise ProgrammeError(_("Un programme se prépare pour un audit ou un pré-audit."))
+    if slots_of(session, event):
+        raise ProgrammeError(_("Le programme a déjà des créneaux : modifiez-les un par un."))
+    days = [event.starts_on + timedelta(days=n)
+            for n in range((event.last_day - event.starts_on).days + 1)]
+    sites = sorted(sites, key=lambda s: (s.opened_on or date.max, s.name))  # the first opened
+    first_site = sites[0] if sites else None
+    leads = _("Direction, responsable qualité")
+    plan: list[SlotInput] = [SlotInput(days[0], time(9, 0), time(9, 30), None,
+                                       topic=_("Réunion d’ouverture"), people=leads)]
+    # The sections from 9:30 on the first site, an hour each, lunch 12:30-14:00, until 17:00.
+    day_index, minutes = 0, 9 * 60 + 30
+    framework = label_framework(event.campaign) or next(iter(event.campaign.frameworks), None)
+    sections = framework.sections if framework is not None else []
+    for section in sections:
+        if minutes == 12 * 60 + 30:
+            minutes = 14 * 60
+        if minutes + 60 > 17 * 60:
+            day_index, minutes = min(day_index + 1, len(days) - 1), 9 * 60
+        codes = ", ".join(c.code for c in section.criteria)
+        plan.append(SlotInput(
+            days[day_index], _clock(minutes), _clock(minutes + 60), first_site,
+            topic=f"{section.framework.section_label} {section.code} — {section.title}"[:300],
+            criteria=codes[:300], people=leads))
+        minutes += 60
+    # Each other site: a half-day visit, in the half-days after the sections.
+    half_days = [(day, morning) for day in days for morning in (True, False)]
+    position = 2 * day_index + (1 if minutes <= 12 * 60 + 30 else 2)
+    for site in sites[1:]:
+        day, morning = half_days[min(position, len(half_days) - 1)]
+        start, end = (time(9, 0), time(12, 0)) if morning else (time(14, 0), time(16, 30))
+        plan.append(SlotInput(day, start, end, site,
+                              topic=_("Visite : %(name)s", name=site.name),
+                              people=_("Responsable de site, formateurs, stagiaires")))
+        position += 1
+    plan.append(SlotInput(days[-1], time(16, 30), time(17, 30), None,
+                          topic=_("Réunion de clôture"), people=leads))
+    return [add_slot(session, event, data) for data in plan]
+
+
+def _clock(minutes: int) -> time:
+    return time(minutes // 60, minutes % 60)
 
 
 def slots_of(session: Session, event: Milestone) -> list[AuditSlot]:

@@ -79,6 +79,71 @@ def add_slot(campaign_id: int, event_id: int):
     return redirect(url_for("programme.programme", campaign_id=campaign.id, event_id=milestone.id))
 
 
+@bp.post(BASE + "/proposer")
+@requires(Permission.EDIT_FINDINGS)
+def propose(campaign_id: int, event_id: int):
+    """A first programme from the référentiel and the sites in one click, corrected afterwards."""
+    campaign, milestone = _milestone(campaign_id, event_id)
+    try:
+        slots = service.propose_programme(db.session, milestone, school_sites())
+    except DomainError as error:
+        db.session.rollback()
+        flash(str(error), "danger")
+    else:
+        db.session.commit()
+        flash(_("Programme proposé : %(num)s créneaux, à corriger selon le plan d’audit reçu.",
+                num=len(slots)), "success")
+    return redirect(url_for("programme.programme", campaign_id=campaign.id, event_id=milestone.id))
+
+
+def _slot(milestone: Milestone, slot_id: int) -> AuditSlot:
+    slot = db.session.get(AuditSlot, slot_id)
+    if slot is None or slot.milestone_id != milestone.id:
+        abort(404)
+    return slot
+
+
+@bp.route(BASE + "/creneaux/<int:slot_id>", methods=["GET", "POST"])
+@requires(Permission.EDIT_FINDINGS)
+def edit_slot(campaign_id: int, event_id: int, slot_id: int):
+    """A proposed slot is only a draft: its time, site and people are corrected here."""
+    campaign, milestone = _milestone(campaign_id, event_id)
+    slot = _slot(milestone, slot_id)
+    form = _slot_form()
+    if not form.is_submitted():
+        form.process(obj=slot)
+        form.site_id.data = slot.site_id or 0
+    elif form.validate():
+        site = next((s for s in school_sites() if s.id == form.site_id.data), None)
+        try:
+            service.update_slot(db.session, slot, service.SlotInput(
+                day=form.day.data, starts_at=form.starts_at.data, ends_at=form.ends_at.data,
+                site=site, place=form.place.data or "", topic=form.topic.data or "",
+                criteria=form.criteria.data or "", people=form.people.data or "",
+                auditor=form.auditor.data or ""))
+        except DomainError as error:
+            db.session.rollback()
+            flash(str(error), "danger")
+        else:
+            db.session.commit()
+            flash(_("Créneau modifié."), "success")
+            return redirect(url_for("programme.programme", campaign_id=campaign.id,
+                                    event_id=milestone.id, _anchor=f"creneau-{slot.id}"))
+    return render_template("findings/slot_edit.html", campaign=campaign, event=milestone,
+                           slot=slot, form=form)
+
+
+@bp.post(BASE + "/creneaux/<int:slot_id>/supprimer")
+@requires(Permission.EDIT_FINDINGS)
+def delete_slot(campaign_id: int, event_id: int, slot_id: int):
+    """A proposed slot the auditor's plan does not have goes away."""
+    campaign, milestone = _milestone(campaign_id, event_id)
+    service.delete_slot(db.session, _slot(milestone, slot_id))
+    db.session.commit()
+    flash(_("Créneau supprimé."), "success")
+    return redirect(url_for("programme.programme", campaign_id=campaign.id, event_id=milestone.id))
+
+
 @bp.get(BASE + "/imprimer")
 @requires(Permission.READ)
 def print_programme(campaign_id: int, event_id: int):

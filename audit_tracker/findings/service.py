@@ -16,6 +16,7 @@ from ..domain.errors import DomainError, check_fresh, flush_or_conflict
 from ..models import (
     Action,
     ActionStatus,
+    AuditSlot,
     Campaign,
     Criterion,
     Evidence,
@@ -61,6 +62,7 @@ class FindingInput:
     site: Site | None = None
     due_override: date | None = None
     override_reason: str = ""
+    slot: AuditSlot | None = None  # on creation only: the programme slot it was seen at
 
 
 def milestones_leaving_findings(campaign: Campaign) -> list[Milestone]:
@@ -211,6 +213,12 @@ def create_finding(session: Session, milestone: Milestone, author: User,
                              .where(Finding.milestone_id == milestone.id)) or 0) + 1
     finding = Finding(milestone=milestone, number=number, created_by=author)
     _apply_finding(finding, data)
+    if data.slot is not None:
+        if data.slot.milestone_id != milestone.id:
+            raise FindingError(_("Ce créneau n’appartient pas au programme de cet audit."))
+        finding.slot = data.slot
+        if finding.site is None:
+            finding.site = data.slot.site  # seen on the slot's site unless told otherwise
     session.add(finding)
     flush_or_conflict(session)
     return finding
@@ -257,7 +265,7 @@ def findings_of(session: Session, campaign: Campaign, open_only: bool = False,
         select(Finding).join(Milestone).where(Milestone.campaign_id == campaign.id)
         .options(selectinload(Finding.finding_type), selectinload(Finding.criteria),
                  selectinload(Finding.actions), selectinload(Finding.site),
-                 selectinload(Finding.milestone))
+                 selectinload(Finding.milestone), selectinload(Finding.slot))
         .order_by(Milestone.starts_on, Finding.number)
     )
     if open_only:

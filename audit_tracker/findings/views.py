@@ -30,6 +30,7 @@ from ..extensions import db
 from ..models import (
     Action,
     ActionStatus,
+    AuditSlot,
     Campaign,
     CommissionDecision,
     Criterion,
@@ -60,6 +61,7 @@ from .forms import (
     StatusForm,
     split_codes,
 )
+from .programme import slots_of
 
 bp = Blueprint("findings", __name__)
 
@@ -240,6 +242,15 @@ def _fast_form_choices(form: FastFindingForm, campaign: Campaign, sites: list[Si
     form.site_id.choices = _site_choices(sites)
 
 
+def _slot_choices(form: FastFindingForm, milestone: Milestone) -> list[AuditSlot]:
+    """The programme's slots, for a report typed against the audit day; empty without one."""
+    slots = slots_of(db.session, milestone)
+    form.slot_id.choices = [SelectChoice(0, _("— aucun —"))] + [
+        SelectChoice(s.id, f"{s.day:%d/%m} {s.starts_at:%H:%M} · {s.topic}"[:120])
+        for s in slots]
+    return slots
+
+
 def _render_milestone(campaign: Campaign, milestone: Milestone, form: FastFindingForm,
                       sites: list[Site], status: int = 200):
     findings = service.findings_of(db.session, campaign, milestone_id=milestone.id)
@@ -258,8 +269,10 @@ def _render_milestone(campaign: Campaign, milestone: Milestone, form: FastFindin
         (f for f in campaign.frameworks if f.id == form.framework_id.data),
         campaign.frameworks[0] if campaign.frameworks else None,
     )
+    slots = _slot_choices(form, milestone)
     return render_template(
         "findings/event.html",
+        slots=slots,
         campaign=campaign,
         event=milestone,  # the template keeps the endpoint's word (docs/glossary.md)
         findings=findings,
@@ -294,6 +307,7 @@ def event(campaign_id: int, event_id: int):
         else ""
     form.type_code.data = request.args.get("type", default_type)
     form.site_id.data = request.args.get("site", 0, type=int)
+    form.slot_id.data = request.args.get("slot", 0, type=int)
     return _render_milestone(campaign, milestone, form, sites)
 
 
@@ -319,6 +333,8 @@ def add_finding(campaign_id: int, event_id: int):
                 description=form.description.data or "",
                 criteria=resolve_criteria(form.criteria.data, [framework]),
                 site=_site_or_none(form.site_id.data),
+                slot=next((s for s in slots_of(db.session, milestone)
+                           if s.id == form.slot_id.data), None),
             )
             finding = service.create_finding(db.session, milestone, current_user, data)
             commit_or_conflict(db.session)
@@ -330,7 +346,7 @@ def add_finding(campaign_id: int, event_id: int):
             return redirect(url_for(
                 "findings.event", campaign_id=campaign.id, event_id=milestone.id,
                 framework=framework.id, type=data.type_code, site=form.site_id.data or None,
-                _anchor="saisie",
+                slot=form.slot_id.data or None, _anchor="saisie",
             ))
     return _render_milestone(campaign, milestone, form, sites)
 

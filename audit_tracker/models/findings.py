@@ -15,6 +15,7 @@ from .accounts import User
 from .base import Model, TimestampMixin, enum_column, utcnow
 from .campaign import Campaign, Milestone
 from .evidence import Evidence
+from .programme import AuditSlot
 from .referentiel import Criterion, FindingType, Framework
 from .school import Site
 
@@ -108,6 +109,8 @@ class Finding(TimestampMixin, Model):
     response: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[FindingStatus] = enum_column(FindingStatus, default=FindingStatus.OPEN)
     site_id: Mapped[int | None] = mapped_column(ForeignKey("site.id"))
+    # The programme's slot where the auditor saw it, when the report is typed against the day.
+    slot_id: Mapped[int | None] = mapped_column(ForeignKey("audit_slot.id"))  # nulled on delete
     # Computed from the type's rule and the audit's date; a user may override with a reason.
     due_on: Mapped[date | None]
     verify_by: Mapped[date | None]
@@ -119,6 +122,7 @@ class Finding(TimestampMixin, Model):
     framework: Mapped[Framework] = relationship()
     finding_type: Mapped[FindingType] = relationship()
     site: Mapped[Site | None] = relationship()
+    slot: Mapped[AuditSlot | None] = relationship()
     created_by: Mapped[User] = relationship()
     criteria: Mapped[list[Criterion]] = relationship(
         secondary=finding_criterion, order_by="Criterion.position"

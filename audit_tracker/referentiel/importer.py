@@ -345,6 +345,16 @@ class _Checker:
                     "audit_suivi", "audit_renouvellement"}:
                 self.problem(place, _("« cycle » : chaque étape a un « kind » audit_suivi ou "
                                       "audit_renouvellement"))
+        commission = clean.get("commission") or {}
+        for session in commission.get("sessions") or []:
+            try:
+                date.fromisoformat(str((session or {}).get("day")))
+            except (AttributeError, ValueError):
+                self.problem(place, _("« commission » : chaque séance a un « day » (AAAA-MM-JJ)"))
+        months = (commission.get("pattern") or {}).get("months") or []
+        if not isinstance(months, list) or not all(
+                isinstance(m, int) and not isinstance(m, bool) and 1 <= m <= 12 for m in months):
+            self.problem(place, _("« commission » : « months » est une liste de mois de 1 à 12"))
         return clean
     def levels(self, items: Any, where: str) -> list[dict[str, str]]:
         """The self-assessment scale, lowest level first; optional (a grid without levels)."""
