@@ -46,3 +46,14 @@ class SchoolForm(FlaskForm):
     )
     director_name = StringField(_l("Nom affiché de la direction"),
                                 validators=[Optional(), Length(max=200)])
+
+
+class SetPasswordForm(FlaskForm):
+    password = PasswordField(_l("Nouveau mot de passe (12 caractères au moins)"),
+                             validators=[DataRequired(), Length(max=200)])
+    confirm = PasswordField(_l("Confirmez le mot de passe"),
+                            validators=[DataRequired(), Length(max=200)])
+
+
+class ChangePasswordForm(SetPasswordForm):
+    current = PasswordField(_l("Mot de passe actuel"), validators=[DataRequired(), Length(max=200)])

@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
+from datetime import datetime
+
+from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from ..clock import as_utc
 from ..models import Role, School, Site, User
 from ..models.base import utcnow
+from .passwords import WeakPassword, check_password_rule
 
 # Checked against when the e-mail is unknown, so both failures take the same time.
 _DUMMY = User(email="", full_name="", role=Role.AUDITOR)
@@ -19,7 +25,7 @@ def authenticate(session: Session, email: str, password: str) -> User | None:
     if user is None:
         _DUMMY.check_password(password)
         return None
-    if not user.check_password(password) or not user.active:
+    if not user.check_password(password) or not user.is_active:
         return None
     user.last_login_at = utcnow()
     if not user.session_token:  # the first login since the account was made or upgraded
@@ -63,3 +69,41 @@ def create_user(
     session.add(user)
     session.flush()
     return user
+
+
+def user_for_link(session: Session, token: str, now: datetime) -> User | None:
+    """The account a password link names, if the link is still valid (one use, a deadline)."""
+    if not token or len(token) > 100:
+        return None
+    user = session.scalar(select(User).where(User.password_link_hash == _link_hash(token)))
+    if user is None or user.password_link_expires_at is None:
+        return None
+    if as_utc(user.password_link_expires_at) <= now or not user.active:
+        return None
+    return user
+
+
+def set_password_from_link(session: Session, token: str, password: str, now: datetime) -> User:
+    """Set the password a valid link allows, then spend the link; ``AccountError`` otherwise."""
+    user = user_for_link(session, token, now)
+    if user is None:
+        raise AccountError("link_invalid")
+    check_password_rule(password, user.email)
+    user.set_password(password)
+    user.password_link_hash = None
+    user.password_link_expires_at = None
+    session.flush()
+    return user
+
+
+def change_own_password(session: Session, user: User, current: str, new: str) -> None:
+    """A user changes their password: the current one first; every other session ends."""
+    if not user.check_password(current):
+        raise WeakPassword(_("Le mot de passe actuel est incorrect."))
+    check_password_rule(new, user.email)
+    user.set_password(new)
+    session.flush()
+
+
+def _link_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()

@@ -29,10 +29,26 @@ from ..journal import service as journal
 from ..journal.context import PAGE, Actor
 from ..models import Role, School, Site, User
 from . import throttle
-from .forms import LanguageForm, LoginForm, SchoolForm, UserForm
+from .forms import (
+    ChangePasswordForm,
+    LanguageForm,
+    LoginForm,
+    SchoolForm,
+    SetPasswordForm,
+    UserForm,
+)
+from .passwords import WeakPassword
 from .permissions import Permission, public, requires
 from .schools import NewSchool, SchoolError, create_school, parse_sites, schools_overview
-from .service import AccountError, account_named, authenticate, create_user
+from .service import (
+    AccountError,
+    account_named,
+    authenticate,
+    change_own_password,
+    create_user,
+    set_password_from_link,
+    user_for_link,
+)
 
 bp = Blueprint("accounts", __name__)
 MAX_ID = 2_147_483_647  # what the database holds: a larger ?ecole= is a 404, never a 500
@@ -119,6 +135,55 @@ def logout():
     logout_user()
     flash(_("Vous êtes déconnecté."), "info")
     return redirect(url_for("accounts.login"))
+
+
+@bp.route("/mot-de-passe/<token>", methods=["GET", "POST"])
+@public
+def set_password(token: str):
+    """An invitation or reset link: choose a password, then log in with it (the link is spent)."""
+    if user_for_link(db.session, token, utcnow()) is None:
+        flash(_("Ce lien n’est plus valable : demandez-en un nouveau."), "danger")
+        return render_template("accounts/set_password.html", form=None), 404
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        if form.password.data != form.confirm.data:
+            flash(_("Les deux mots de passe diffèrent."), "danger")
+        else:
+            try:
+                user = set_password_from_link(db.session, token, form.password.data or "",
+                                              utcnow())
+            except WeakPassword as error:
+                db.session.rollback()
+                flash(str(error), "danger")
+            else:
+                db.session.commit()
+                flash(_("Mot de passe enregistré : connectez-vous avec %(email)s.",
+                        email=user.email), "success")
+                return redirect(url_for("accounts.login"))
+    return render_template("accounts/set_password.html", form=form)
+
+
+@bp.route("/compte/mot-de-passe", methods=["GET", "POST"])
+@requires(Permission.READ)
+def password():
+    """A user changes their own password; the current one is asked, other sessions end."""
+    form = ChangePasswordForm()
+    if form.validate_on_submit():
+        if form.password.data != form.confirm.data:
+            flash(_("Les deux mots de passe diffèrent."), "danger")
+        else:
+            try:
+                change_own_password(db.session, current_user, form.current.data or "",
+                                    form.password.data or "")
+            except WeakPassword as error:
+                db.session.rollback()
+                flash(str(error), "danger")
+            else:
+                db.session.commit()
+                login_user(current_user._get_current_object())  # this browser stays in
+                flash(_("Mot de passe changé : vos autres sessions sont fermées."), "success")
+                return redirect(url_for("accounts.password"))
+    return render_template("accounts/password.html", form=form)
 
 
 @bp.route("/langue", methods=["POST"])
