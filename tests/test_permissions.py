@@ -45,6 +45,12 @@ MATRIX: dict[str, frozenset[str] | str] = {
     "auditors.home": SENT_READERS,
     "auditors.proof": SENT_READERS,
     "accounts.users": ADMIN,
+    # The admin runs accounts: role, deactivation, a reset link (of any school's account).
+    "accounts.account": ADMIN,
+    "accounts.reset_link": ADMIN,
+    # Everyone's own API tokens (the sample id is another's: refused as unknown, redirected).
+    "accounts.api_tokens": EVERYONE,
+    "accounts.revoke_api_token": EVERYONE,
     "accounts.schools": ADMIN,
     "network.index": ADMIN,  # and the référent réseau (tests/test_network.py)
     "campaigns.index": SENT_READERS,  # the invited auditor is sent on to their page
@@ -217,7 +223,9 @@ def _sample_values(make_evidence):
     note = _sample_issued_note(campaign)
     return {
         "note_id": note.id,
-        "user_id": quality_lead.id,  # no invited auditor: ending their access is refused
+        # No invited auditor (ending their access is refused); the admin's account page opens.
+        "user_id": quality_lead.id,
+        "token_id": 999_999,
         "slot_id": slot.id,
         "sample_id": sample.id,
         "exemption_id": exemption.id,

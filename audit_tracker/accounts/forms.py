@@ -3,13 +3,14 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
+    IntegerField,
     PasswordField,
     SelectField,
     StringField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
 
 class LoginForm(FlaskForm):
@@ -57,3 +58,22 @@ class SetPasswordForm(FlaskForm):
 
 class ChangePasswordForm(SetPasswordForm):
     current = PasswordField(_l("Mot de passe actuel"), validators=[DataRequired(), Length(max=200)])
+
+
+class AccountForm(FlaskForm):
+    role = SelectField(_l("Rôle"))
+    site_id = SelectField(
+        _l("Site (pour un responsable de site)"), coerce=int, validators=[Optional()]
+    )
+    active = BooleanField(_l("Compte actif"))
+
+
+class ActionForm(FlaskForm):
+    """Only its CSRF token: a button that POSTs."""
+
+
+class ApiTokenForm(FlaskForm):
+    label = StringField(_l("Libellé (à quoi sert ce jeton)"),
+                        validators=[DataRequired(), Length(max=120)])
+    days = IntegerField(_l("Durée de validité (jours, 365 au plus)"), default=90,
+                        validators=[DataRequired(), NumberRange(min=1, max=365)])

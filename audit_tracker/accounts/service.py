@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..clock import as_utc
-from ..models import Role, School, Site, User
+from ..models import ApiToken, Role, School, Site, User
 from ..models.base import utcnow
 from .passwords import WeakPassword, check_password_rule
 
@@ -107,3 +107,68 @@ def change_own_password(session: Session, user: User, current: str, new: str) ->
 
 def _link_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+RESET_LINK_HOURS = 24
+
+
+def update_account(session: Session, admin: User, user: User, role: Role, active: bool,
+                   site: Site | None) -> None:
+    """The admin changes an account's role or (de)activates it; a change ends its sessions.
+    An admin cannot shut themselves out, and a site manager needs a site of their school."""
+    if user.id == admin.id and (not active or role is not Role.ADMIN):
+        raise AccountError("self")
+    if role is Role.SITE_MANAGER and site is None:
+        raise AccountError("site_required")
+    if site is not None and site.school_id != user.school_id:
+        raise AccountError("site_of_other_school")
+    changed = user.role is not role or user.active != active
+    user.role = role
+    user.site = site if role is Role.SITE_MANAGER else None
+    user.active = active
+    if changed:
+        user.end_sessions()
+    session.flush()
+
+
+def issue_reset_link(session: Session, user: User, now: datetime) -> str:
+    """A one-use link for ``user`` to choose a new password (valid RESET_LINK_HOURS); the old
+    password keeps working until the link is used."""
+    if not user.active:
+        raise AccountError("inactive")
+    token = user.issue_password_link(now + timedelta(hours=RESET_LINK_HOURS))
+    session.flush()
+    return token
+
+
+def api_tokens_of(session: Session, user: User) -> list[ApiToken]:
+    """The user's API tokens, the newest first, revoked and expired ones included."""
+    return list(session.scalars(select(ApiToken).where(ApiToken.user_id == user.id)
+                                .order_by(ApiToken.created_at.desc(), ApiToken.id.desc())))
+
+
+MAX_TOKEN_DAYS = 365
+
+
+def issue_api_token(session: Session, user: User, label: str, days: int,
+                    now: datetime) -> str:
+    """A new API token of ``user`` that expires after ``days`` (1 to 365); the clear token is
+    returned once, only its hash is kept."""
+    if not 1 <= days <= MAX_TOKEN_DAYS:
+        raise AccountError("token_days")
+    token, clear = ApiToken.issue(user, label.strip()[:120])
+    token.expires_at = now + timedelta(days=days)
+    session.add(token)
+    session.flush()
+    return clear
+
+
+def revoke_api_token(session: Session, user: User, token_id: int, now: datetime) -> ApiToken:
+    """Revoke one of the user's own tokens (someone else's is refused as unknown)."""
+    token = session.get(ApiToken, token_id)
+    if token is None or token.user_id != user.id:
+        raise AccountError("token_unknown")
+    if token.revoked_at is None:
+        token.revoked_at = now
+    session.flush()
+    return token

@@ -23,13 +23,17 @@ from flask_login import current_user, login_user, logout_user
 from sqlalchemy import select
 from wtforms.fields.choices import SelectChoice
 
-from ..clock import utcnow
+from ..clock import as_utc, utcnow
 from ..extensions import db
 from ..journal import service as journal
 from ..journal.context import PAGE, Actor
 from ..models import Role, School, Site, User
+from . import service as accounts
 from . import throttle
 from .forms import (
+    AccountForm,
+    ActionForm,
+    ApiTokenForm,
     ChangePasswordForm,
     LanguageForm,
     LoginForm,
@@ -245,6 +249,125 @@ def users():
     )
     return render_template("accounts/users.html", form=form, accounts=list(accounts),
                            school=school)
+
+
+def _account_refusal(error: AccountError) -> str:
+    return {
+        "self": _("Vous ne pouvez ni désactiver votre propre compte ni lui retirer le rôle "
+                  "d’administrateur."),
+        "site_required": _("Un responsable de site doit être rattaché à un site."),
+        "site_of_other_school": _("Ce site n’appartient pas à l’école du compte."),
+        "inactive": _("Ce compte est désactivé : réactivez-le d’abord."),
+        "token_days": _("Un jeton dure de 1 à 365 jours."),
+        "token_unknown": _("Jeton inconnu."),
+    }.get(str(error), _("Action refusée."))
+
+
+def _managed_account_or_404(user_id: int) -> User:
+    """An account the admin runs: any school's (the platform admin runs them all)."""
+    user = db.session.get(User, user_id) if 0 < user_id <= MAX_ID else None
+    if user is None:
+        abort(404)
+    return user
+
+
+@bp.route("/comptes/<int:user_id>", methods=["GET", "POST"])
+@requires(Permission.MANAGE_USERS)
+def account(user_id: int):
+    """The admin changes an account's role, deactivates it or issues a reset link."""
+    user = _managed_account_or_404(user_id)
+    form = AccountForm(obj=None if request.method == "POST" else user)
+    form.role.choices = [SelectChoice(r.value, r.label) for r in Role]
+    sites = list(db.session.scalars(
+        select(Site).where(Site.school_id == user.school_id).order_by(Site.name)))
+    form.site_id.choices = [SelectChoice(0, "—")] + [SelectChoice(s.id, s.name) for s in sites]
+    if request.method == "GET":
+        form.role.data = user.role.value
+        form.site_id.data = user.site_id or 0
+    if form.validate_on_submit():
+        site = next((s for s in sites if s.id == form.site_id.data), None)
+        try:
+            accounts.update_account(db.session, current_user, user, Role(form.role.data),
+                                    bool(form.active.data), site)
+        except AccountError as error:
+            db.session.rollback()
+            flash(_account_refusal(error), "danger")
+        else:
+            db.session.commit()
+            flash(_("Compte mis à jour : %(email)s.", email=user.email), "success")
+            return redirect(url_for("accounts.account", user_id=user.id))
+    return render_template("accounts/account.html", user=user, form=form,
+                           reset_form=ActionForm(), link=None)
+
+
+@bp.route("/comptes/<int:user_id>/lien", methods=["POST"])
+@requires(Permission.MANAGE_USERS)
+def reset_link(user_id: int):
+    """A one-use link for the account to choose a new password, shown once to the admin."""
+    user = _managed_account_or_404(user_id)
+    link = None
+    if ActionForm().validate_on_submit():
+        try:
+            token = accounts.issue_reset_link(db.session, user, utcnow())
+        except AccountError as error:
+            db.session.rollback()
+            flash(_account_refusal(error), "danger")
+        else:
+            db.session.commit()
+            link = url_for("accounts.set_password", token=token, _external=True)
+            flash(_("Lien de réinitialisation émis pour %(email)s.", email=user.email), "success")
+    form = AccountForm(formdata=None)
+    form.role.choices = [SelectChoice(r.value, r.label) for r in Role]
+    form.role.data = user.role.value
+    form.site_id.choices = [SelectChoice(0, "—")] + [
+        SelectChoice(s.id, s.name) for s in db.session.scalars(
+            select(Site).where(Site.school_id == user.school_id).order_by(Site.name))]
+    form.site_id.data = user.site_id or 0
+    form.active.data = user.active
+    return render_template("accounts/account.html", user=user, form=form,
+                           reset_form=ActionForm(), link=link)
+
+
+@bp.route("/compte/jetons", methods=["GET", "POST"])
+@requires(Permission.READ)
+def api_tokens():
+    """A user's API tokens: issue one with an expiry (shown once), see when each was used."""
+    form = ApiTokenForm()
+    clear = None
+    if form.validate_on_submit():
+        try:
+            clear = accounts.issue_api_token(db.session, current_user, form.label.data or "",
+                                             form.days.data or 0, utcnow())
+        except AccountError as error:
+            db.session.rollback()
+            flash(_account_refusal(error), "danger")
+        else:
+            db.session.commit()
+            flash(_("Jeton créé : copiez-le maintenant, il ne sera plus affiché."), "success")
+            form = ApiTokenForm(formdata=None)
+    tokens = accounts.api_tokens_of(db.session, current_user)
+    now = utcnow()
+    expired = {t.id for t in tokens if t.expires_at and as_utc(t.expires_at) <= now}
+    return render_template("accounts/api_tokens.html", form=form, clear=clear, tokens=tokens,
+                           revoke_form=ActionForm(), expired_ids=expired)
+
+
+@bp.route("/compte/jetons/<int:token_id>/revoquer", methods=["POST"])
+@requires(Permission.READ)
+def revoke_api_token(token_id: int):
+    """Revoke one of one's own tokens: the API refuses it from the next request."""
+    if not 0 < token_id <= MAX_ID:
+        abort(404)
+    if ActionForm().validate_on_submit():
+        try:
+            accounts.revoke_api_token(db.session, current_user, token_id, utcnow())
+        except AccountError as error:
+            db.session.rollback()
+            flash(_account_refusal(error), "danger")
+        else:
+            db.session.commit()
+            flash(_("Jeton révoqué."), "success")
+    return redirect(url_for("accounts.api_tokens"))
 
 
 @bp.route("/ecoles", methods=["GET", "POST"])
