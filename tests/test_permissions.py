@@ -50,6 +50,8 @@ MATRIX: dict[str, frozenset[str] | str] = {
     "accounts.reset_link": ADMIN,
     # Everyone's own API tokens (the sample id is another's: refused as unknown, redirected).
     "accounts.api_tokens": EVERYONE,
+    "accounts.login_code": PUBLIC,  # the login's second step (without one pending: to login)
+    "accounts.two_factor": EVERYONE,  # a 404 for roles without a second factor
     "accounts.revoke_api_token": EVERYONE,
     "accounts.schools": ADMIN,
     "network.index": ADMIN,  # and the référent réseau (tests/test_network.py)

@@ -77,3 +77,13 @@ class ApiTokenForm(FlaskForm):
                         validators=[DataRequired(), Length(max=120)])
     days = IntegerField(_l("Durée de validité (jours, 365 au plus)"), default=90,
                         validators=[DataRequired(), NumberRange(min=1, max=365)])
+
+
+class TotpForm(FlaskForm):
+    code = StringField(_l("Code à six chiffres de votre application"),
+                       validators=[DataRequired(), Length(max=12)])
+
+
+class TotpOffForm(FlaskForm):
+    password = PasswordField(_l("Mot de passe actuel"),
+                             validators=[DataRequired(), Length(max=200)])

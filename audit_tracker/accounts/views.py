@@ -29,7 +29,7 @@ from ..journal import service as journal
 from ..journal.context import PAGE, Actor
 from ..models import Role, School, Site, User
 from . import service as accounts
-from . import throttle
+from . import throttle, totp
 from .forms import (
     AccountForm,
     ActionForm,
@@ -39,6 +39,8 @@ from .forms import (
     LoginForm,
     SchoolForm,
     SetPasswordForm,
+    TotpForm,
+    TotpOffForm,
     UserForm,
 )
 from .passwords import WeakPassword
@@ -106,6 +108,13 @@ def login():
                                  detail={"email": email.strip()[:254]})
             db.session.commit()
             flash(_("Adresse e-mail ou mot de passe incorrect."), "danger")
+        elif user.totp_secret:
+            # The password was right; the second factor decides. Nothing is logged in yet.
+            db.session.commit()
+            session["totp_pending"] = {"id": user.id, "at": int(now.timestamp()),
+                                       "remember": bool(form.remember.data),
+                                       "next": _safe_next(request.args.get("next"))}
+            return redirect(url_for("accounts.login_code"))
         else:
             throttle.record_success(db.session, email, address)
             journal.record_event(db.session, journal.LOGIN, table_name="user", record_id=user.id,
@@ -118,6 +127,81 @@ def login():
             login_user(user, remember=form.remember.data)
             return redirect(_safe_next(request.args.get("next")))
     return render_template("accounts/login.html", form=form)
+
+
+TOTP_PENDING_SECONDS = 300
+
+
+@bp.route("/connexion/code", methods=["GET", "POST"])
+@public
+def login_code():
+    """The second step for an account with TOTP: the code of the authenticator app."""
+    pending = session.get("totp_pending")
+    now = utcnow()
+    user = None
+    if isinstance(pending, dict) and 0 <= now.timestamp() - int(pending.get("at", 0)) \
+            <= TOTP_PENDING_SECONDS:
+        user = db.session.get(User, int(pending.get("id", 0)))
+    if user is None or not user.is_active or not user.totp_secret:
+        session.pop("totp_pending", None)  # nothing pending, or too old: start again
+        return render_template("accounts/login_code.html", form=None)
+    form = TotpForm()
+    if form.validate_on_submit():
+        address = (request.remote_addr or "")[:64]
+        until = throttle.blocked_until(db.session, user.email, address, now)
+        if until is None and totp.code_matches(user.totp_secret, form.code.data or "", now):
+            session.pop("totp_pending", None)
+            throttle.record_success(db.session, user.email, address)
+            journal.record_event(db.session, journal.LOGIN, table_name="user", record_id=user.id,
+                                 actor=Actor(origin=PAGE, user_id=user.id, email=user.email,
+                                             school_id=user.school_id, address=address))
+            db.session.commit()
+            session.permanent = False
+            login_user(user, remember=bool(pending.get("remember")))
+            return redirect(_safe_next(pending.get("next")))
+        if until is None:
+            throttle.record_failure(db.session, user.email, address, now, _limits())
+        journal.record_event(db.session, journal.LOGIN_FAILED, table_name="user",
+                             record_id=user.id, school_id=user.school_id,
+                             detail={"email": user.email, "factor": "totp"})
+        db.session.commit()
+        flash(_("Code incorrect ou trop de tentatives : réessayez."), "danger")
+    return render_template("accounts/login_code.html", form=form)
+
+
+@bp.route("/compte/double-facteur", methods=["GET", "POST"])
+@requires(Permission.READ)
+def two_factor():
+    """The direction and the admin turn on (or off) the second factor of their login."""
+    if not totp.may_use(current_user):
+        abort(404)
+    form, off_form = TotpForm(), TotpOffForm()
+    secret = session.get("totp_setup")
+    if not current_user.totp_secret and not isinstance(secret, str):
+        secret = session["totp_setup"] = totp.new_secret()
+    if request.method == "POST":
+        try:
+            if current_user.totp_secret and off_form.validate_on_submit():
+                totp.disable(db.session, current_user, off_form.password.data or "")
+                message = _("Double facteur désactivé.")
+            elif not current_user.totp_secret and form.validate_on_submit():
+                totp.enable(db.session, current_user, str(secret), form.code.data or "",
+                            utcnow())
+                message = _("Double facteur activé : il sera demandé à chaque connexion.")
+            else:
+                raise totp.TotpError(_("Formulaire incomplet."))
+        except totp.TotpError as error:
+            db.session.rollback()
+            flash(str(error), "danger")
+        else:
+            db.session.commit()
+            session.pop("totp_setup", None)
+            login_user(current_user._get_current_object())  # this browser stays in
+            flash(message, "success")
+            return redirect(url_for("accounts.two_factor"))
+    uri = None if current_user.totp_secret else totp.provisioning_uri(current_user, str(secret))
+    return render_template("accounts/two_factor.html", form=form, off_form=off_form,
+                           secret=None if current_user.totp_secret else secret, uri=uri)
 
 
 def _limits() -> throttle.Limits:

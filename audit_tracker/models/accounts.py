@@ -74,6 +74,8 @@ class User(UserMixin, TimestampMixin, Model):
     # A link to set one's password (an invitation, a reset): only its SHA-256 is kept.
     password_link_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     password_link_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The TOTP secret (base32) once the person confirmed a first code; None: password only.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
 
     school: Mapped[School] = relationship()
     site: Mapped[Site | None] = relationship()

@@ -1,7 +1,7 @@
 """auditor access that ends, password links, API tokens that expire (issue 12)
 
 An invited auditor reads one campaign between two dates; an invitation or a reset is a one-use
-link whose hash alone is stored; an API token may carry an expiry.
+link whose hash alone is stored; an API token may carry an expiry; direction and admin may add a TOTP second factor.
 
 Revision ID: 0014
 Revises: 0012
@@ -26,6 +26,7 @@ def upgrade():
         batch.add_column(sa.Column('password_link_hash', sa.String(64), nullable=True))
         batch.add_column(sa.Column('password_link_expires_at', sa.DateTime(timezone=True),
                                    nullable=True))
+        batch.add_column(sa.Column('totp_secret', sa.String(64), nullable=True))
         batch.create_foreign_key('fk_user_access_campaign_id_campaign', 'campaign',
                                  ['access_campaign_id'], ['id'], ondelete='CASCADE')
         batch.create_index('ix_user_access_campaign_id', ['access_campaign_id'])
@@ -41,6 +42,6 @@ def downgrade():
         batch.drop_constraint('uq_user_password_link_hash', type_='unique')
         batch.drop_index('ix_user_access_campaign_id')
         batch.drop_constraint('fk_user_access_campaign_id_campaign', type_='foreignkey')
-        for column in ('password_link_expires_at', 'password_link_hash', 'access_ends_on',
+        for column in ('totp_secret', 'password_link_expires_at', 'password_link_hash', 'access_ends_on',
                        'access_starts_on', 'access_campaign_id'):
             batch.drop_column(column)
