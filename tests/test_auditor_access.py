@@ -16,6 +16,8 @@ from audit_tracker.evidence.service import link_criterion, review
 from audit_tracker.extensions import db
 from audit_tracker.models import ApiToken, Campaign, JournalEntry, ReviewStatus, User
 
+from .test_reminders import smtp_server  # noqa: F401 - a real SMTP server (aiosmtpd)
+
 PASSWORD = "une phrase de passe assez longue"
 EMAIL = "auditrice@afnor.example"
 
@@ -161,3 +163,12 @@ def test_ending_access_early_and_bad_dates_are_refused(client, auth, demo, campa
 def test_other_accounts_have_no_auditor_page(client, auth, demo):
     auth.login_demo(demo, "qualite")
     assert client.get("/auditeur").status_code == 404
+
+
+def test_the_invitation_is_e_mailed_when_mail_is_configured(client, auth, demo, campaign,
+                                                           smtp_server):  # noqa: F811
+    token = _invite(client, auth, demo, campaign)
+    (recipients, message), = smtp_server.received
+    assert recipients == [EMAIL]
+    body = message.get_body(preferencelist=("plain",)).get_content()
+    assert f"/mot-de-passe/{token}" in body and campaign.name in body
