@@ -144,6 +144,7 @@ def register_proxies(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from .accounts.views import bp as accounts_bp
     from .api import bp as api_bp
+    from .auditors.views import bp as auditors_bp
     from .campaigns.views import bp as campaigns_bp
     from .dossier.views import bp as dossier_bp
     from .evidence.views import bp as evidence_bp
@@ -162,6 +163,7 @@ def register_blueprints(app: Flask) -> None:
     from .school.views import bp as school_bp
 
     app.register_blueprint(accounts_bp)
+    app.register_blueprint(auditors_bp)
     app.register_blueprint(ops_bp)
     app.register_blueprint(network_bp)
     app.register_blueprint(campaigns_bp)

@@ -19,6 +19,10 @@ from audit_tracker.models import ApiToken, Campaign, Criterion, Framework, User
 
 ROLES = ("admin", "direction", "qualite", "site", "auditeur")
 EVERYONE = frozenset(ROLES)
+# An auditor invited for the sample campaign (auditors/): only the pages of what the school
+# sends; every other page and the whole API refuse them.
+INVITED = "invite"
+SENT_READERS = EVERYONE | {INVITED}
 EDITORS = frozenset({"admin", "direction", "qualite"})
 EVIDENCE_EDITORS = frozenset({"admin", "direction", "qualite", "site"})
 REVIEWERS = frozenset({"direction", "qualite"})
@@ -32,12 +36,27 @@ MATRIX: dict[str, frozenset[str] | str] = {
     "ops.healthz": PUBLIC,
     "ops.readyz": PUBLIC,
     "api.openapi": PUBLIC,
-    "accounts.logout": EVERYONE,
+    "accounts.logout": SENT_READERS,
+    "accounts.set_password": PUBLIC,  # an invitation or reset link (an unknown one is a 404)
+    "accounts.password": SENT_READERS,  # one's own password
+    "auditors.invite": EDITORS,
+    "auditors.end_access": EDITORS,
+    # The invited auditor's page and its proofs: a 404 for any other account.
+    "auditors.home": SENT_READERS,
+    "auditors.proof": SENT_READERS,
     "accounts.users": ADMIN,
+    # The admin runs accounts: role, deactivation, a reset link (of any school's account).
+    "accounts.account": ADMIN,
+    "accounts.reset_link": ADMIN,
+    # Everyone's own API tokens (the sample id is another's: refused as unknown, redirected).
+    "accounts.api_tokens": EVERYONE,
+    "accounts.login_code": PUBLIC,  # the login's second step (without one pending: to login)
+    "accounts.two_factor": EVERYONE,  # a 404 for roles without a second factor
+    "accounts.revoke_api_token": EVERYONE,
     "accounts.schools": ADMIN,
     "network.index": ADMIN,  # and the référent réseau (tests/test_network.py)
     "network.led_milestone_findings": ADMIN,  # and the référent réseau (tests/test_network.py)
-    "campaigns.index": EVERYONE,
+    "campaigns.index": SENT_READERS,  # the invited auditor is sent on to their page
     "campaigns.detail": EVERYONE,
     "campaigns.campaign_list": EVERYONE,
     "campaigns.create": EDITORS,
@@ -67,8 +86,8 @@ MATRIX: dict[str, frozenset[str] | str] = {
     "referentiel.import_file": ADMIN,
     "evidence.index": EVERYONE,
     "evidence.detail": EVERYONE,
-    "evidence.download": EVERYONE,
-    "evidence.preview": EVERYONE,
+    "evidence.download": SENT_READERS,
+    "evidence.preview": SENT_READERS,
     "evidence.create": EVIDENCE_EDITORS,
     "evidence.edit": EVIDENCE_EDITORS,
     "evidence.add_version": EVIDENCE_EDITORS,
@@ -140,7 +159,7 @@ MATRIX: dict[str, frozenset[str] | str] = {
     "dossier.new": EDITORS,
     "dossier.show": EVERYONE,
     "dossier.status": EVERYONE,
-    "dossier.download_pdf": EVERYONE,
+    "dossier.download_pdf": SENT_READERS,
     "dossier.download_zip": EVERYONE,
     "api.dossier_start": EDITORS,
     "api.dossier_list": EVERYONE,
@@ -213,6 +232,9 @@ def _sample_values(make_evidence):
     note = _sample_issued_note(campaign)
     return {
         "note_id": note.id,
+        # No invited auditor (ending their access is refused); the admin's account page opens.
+        "user_id": quality_lead.id,
+        "token_id": 999_999,
         "slot_id": slot.id,
         "sample_id": sample.id,
         "exemption_id": exemption.id,
@@ -306,7 +328,8 @@ def _sample_dossier_build(campaign, author, site):
 
     storage = storage_for(current_app, DOSSIERS)
     build = DossierBuild(campaign_id=campaign.id, created_by_id=author.id,
-                         options={"site_ids": [site.id], "with_zip": True},
+                         options={"site_ids": [site.id], "with_zip": True,
+                                  "edition": "ecole"},
                          status=BuildStatus.DONE, progress=100)
     for kind in ("pdf", "zip"):
         source = UPLOADS / ("preuve.pdf" if kind == "pdf" else "archive.zip")
@@ -345,11 +368,17 @@ def test_every_view_declares_the_permission_the_matrix_implies(app):
         assert (declared is Permission.PUBLIC) == (allowed == PUBLIC), endpoint
 
 
-@pytest.mark.parametrize("role", [None, *ROLES], ids=lambda r: r or "anonyme")
+@pytest.mark.parametrize("role", [None, *ROLES, INVITED], ids=lambda r: r or "anonyme")
 def test_role_reaches_exactly_what_the_matrix_allows(app, client, auth, demo, make_evidence,
                                                      role):
     headers = {}
-    if role:
+    if role == INVITED:
+        user = _invited_auditor(client)
+        token, clear = ApiToken.issue(user)
+        db.session.add(token)
+        db.session.commit()
+        headers = {"Authorization": f"Bearer {clear}"}
+    elif role:
         user = db.session.scalar(select(User).where(User.email == f"{_email(role)}"))
         auth.login_demo(demo, _email(role).split("@")[0])
         token, clear = ApiToken.issue(user)
@@ -366,6 +395,25 @@ def test_role_reaches_exactly_what_the_matrix_allows(app, client, auth, demo, ma
         if expected_ok == refused or response.status_code >= 500:
             wrong.append(f"{method} {url} → {response.status_code}")
     assert not wrong, f"role {role or 'anonyme'}: " + "; ".join(wrong)
+
+
+def _invited_auditor(client):
+    """An auditor invited for the sample campaign, logged in through their invitation."""
+    from datetime import timedelta
+
+    from audit_tracker.auditors.service import invite
+    from audit_tracker.clock import local_today, utcnow
+
+    campaign = db.session.scalar(select(Campaign).limit(1))
+    today = local_today()
+    invitation = invite(db.session, campaign, "auditrice@afnor.example", "Auditrice",
+                        today, today + timedelta(days=3), today, utcnow())
+    db.session.commit()
+    form = {"password": "une phrase de passe longue", "confirm": "une phrase de passe longue"}
+    assert client.post(f"/mot-de-passe/{invitation.token}", data=form).status_code == 302
+    client.post("/connexion", data={"email": "auditrice@afnor.example",
+                                    "password": "une phrase de passe longue"})
+    return invitation.user
 
 
 def _email(role: str) -> str:

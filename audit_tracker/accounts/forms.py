@@ -3,13 +3,14 @@ from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
+    IntegerField,
     PasswordField,
     SelectField,
     StringField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 
 
 class LoginForm(FlaskForm):
@@ -46,3 +47,43 @@ class SchoolForm(FlaskForm):
     )
     director_name = StringField(_l("Nom affiché de la direction"),
                                 validators=[Optional(), Length(max=200)])
+
+
+class SetPasswordForm(FlaskForm):
+    password = PasswordField(_l("Nouveau mot de passe (12 caractères au moins)"),
+                             validators=[DataRequired(), Length(max=200)])
+    confirm = PasswordField(_l("Confirmez le mot de passe"),
+                            validators=[DataRequired(), Length(max=200)])
+
+
+class ChangePasswordForm(SetPasswordForm):
+    current = PasswordField(_l("Mot de passe actuel"), validators=[DataRequired(), Length(max=200)])
+
+
+class AccountForm(FlaskForm):
+    role = SelectField(_l("Rôle"))
+    site_id = SelectField(
+        _l("Site (pour un responsable de site)"), coerce=int, validators=[Optional()]
+    )
+    active = BooleanField(_l("Compte actif"))
+
+
+class ActionForm(FlaskForm):
+    """Only its CSRF token: a button that POSTs."""
+
+
+class ApiTokenForm(FlaskForm):
+    label = StringField(_l("Libellé (à quoi sert ce jeton)"),
+                        validators=[DataRequired(), Length(max=120)])
+    days = IntegerField(_l("Durée de validité (jours, 365 au plus)"), default=90,
+                        validators=[DataRequired(), NumberRange(min=1, max=365)])
+
+
+class TotpForm(FlaskForm):
+    code = StringField(_l("Code à six chiffres de votre application"),
+                       validators=[DataRequired(), Length(max=12)])
+
+
+class TotpOffForm(FlaskForm):
+    password = PasswordField(_l("Mot de passe actuel"),
+                             validators=[DataRequired(), Length(max=200)])

@@ -36,6 +36,7 @@ class Permission(enum.StrEnum):
     VIEW_HISTORY = "view_history"  # a record's « Historique »: who changed what, when
     READ_JOURNAL = "read_journal"  # the whole journal, its filters and its CSV export
     ERASE_EVIDENCE = "erase_evidence"  # erase a proof or a version for good: the director's call
+    INVITE_AUDITOR = "invite_auditor"  # invite an auditor for one campaign, end their access
 
 
 _EVERYONE = {Permission.PUBLIC, Permission.READ}
@@ -49,6 +50,7 @@ _QUALITY_WORK = {
     Permission.REVIEW_EVIDENCE,
     Permission.EDIT_FINDINGS,
     Permission.UPDATE_ACTIONS,
+    Permission.INVITE_AUDITOR,
 }
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {

@@ -18,12 +18,14 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from ..clock import utcnow
 from ..extensions import db, login_manager
+from ..journal import service as journal
 from ..journal.context import API, PAGE, Actor, set_request_actor
 from ..models import ApiToken, User
+from . import auditors
 from .permissions import Permission, has_permission
 
 # Endpoints served by extensions, not by us: static files only.
@@ -56,7 +58,7 @@ def load_session_user(user_id: str) -> User | None:
             and len(stamp) <= 12):
         return None  # an id from before revocable sessions, or forged: log in again
     user = db.session.get(User, int(ident))
-    if user is None or not user.active or not user.session_token:
+    if user is None or not user.is_active or not user.session_token:
         return None
     if not hmac.compare_digest(user.session_token.encode(), token.encode()):
         return None
@@ -76,9 +78,10 @@ def load_token_user(req) -> User | None:
     row = db.session.execute(
         select(User, ApiToken.id)
         .join(ApiToken, ApiToken.user_id == User.id)
-        .where(ApiToken.token_hash == ApiToken.hash(token.strip()), ApiToken.revoked_at.is_(None))
+        .where(ApiToken.token_hash == ApiToken.hash(token.strip()), ApiToken.revoked_at.is_(None),
+               or_(ApiToken.expires_at.is_(None), ApiToken.expires_at > utcnow()))
     ).first()
-    if row is None:
+    if row is None or not row[0].is_active:
         return None
     g.api_token_id = row[1]  # the journal says which token acted
     return row[0]
@@ -130,4 +133,26 @@ def enforce_permissions():
         return unauthorized()
     if not has_permission(current_user, permission):
         abort(403)
+    if current_user.is_invited_auditor:
+        return _auditor_gate(endpoint)
+    return None
+
+
+def _auditor_gate(endpoint: str):
+    """An invited auditor opens only the pages of what the school sends, of their campaign,
+    never the API; each page read is journaled (and committed: the record must outlive the
+    response)."""
+    if is_api_request():
+        return jsonify(error=_("Un auditeur invité n’a pas accès à l’API.")), 403
+    if endpoint == "campaigns.index":
+        return redirect(url_for("auditors.home"))
+    if not auditors.may_open(current_user, endpoint, request.view_args or {}):
+        abort(403)
+    if request.method == "GET":
+        journal.record_event(db.session, journal.PAGE_READ, table_name="campaign",
+                             record_id=current_user.access_campaign_id,
+                             school_id=current_user.school_id,
+                             detail={"path": request.full_path.rstrip("?")[:500],
+                                     "endpoint": endpoint})
+        db.session.commit()
     return None

@@ -27,7 +27,7 @@ from ..signing import seal, seal_matches
 from ..storage import DOSSIERS, Namespace, StorageError
 from ..storage.digest import digest_file
 from .builder import build_dossier, check_options
-from .options import DossierOptions, DossierOptionsError
+from .options import DossierOptions, DossierOptionsError, Edition
 
 PDF, ZIP = "pdf", "zip"
 
@@ -211,6 +211,9 @@ def download_refusal(user: User, build: DossierBuild) -> str | None:
     so only a dossier restricted to their own site.
     """
     options = build.options or {}
+    if user.is_invited_auditor and (options.get("edition") != Edition.SCHOOL.value
+                                    or build.campaign_id != user.access_campaign_id):
+        return _("Seul le dossier que l’école envoie vous est accessible.")
     if options.get("include_personal_data") and user.role not in {Role.DIRECTOR, Role.QUALITY_LEAD}:
         return _(
             "Ce dossier contient des données personnelles d’apprenants : il est réservé à la "

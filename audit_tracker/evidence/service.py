@@ -610,7 +610,22 @@ def visible_to(user: User) -> ColumnElement[bool]:
     clause = Evidence.school_id == user.school_id
     if user.role is Role.SITE_MANAGER:
         clause = and_(clause, or_(Evidence.site_id.is_(None), Evidence.site_id == user.site_id))
+    if user.is_invited_auditor:
+        clause = and_(clause, sent_to_auditor(user.access_campaign_id))
     return clause
+
+
+def sent_to_auditor(campaign_id: int | None) -> ColumnElement[bool]:
+    """What the school sends of a campaign: validated proofs, with a confirmed claim on a
+    criterion of one of its frameworks; never a draft, one awaiting review or refused."""
+    frameworks = select(campaign_framework.c.framework_id).where(
+        campaign_framework.c.campaign_id == campaign_id)
+    return and_(
+        Evidence.status == ReviewStatus.VALIDATED,
+        Evidence.links.any(and_(
+            EvidenceLink.status == ClaimStatus.CONFIRMED,
+            EvidenceLink.criterion.has(Criterion.framework_id.in_(frameworks)))),
+    )
 
 
 def can_edit(user: User, evidence: Evidence) -> bool:

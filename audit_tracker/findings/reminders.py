@@ -272,6 +272,21 @@ def send_digests(app: Flask, today: date, dry_run: bool = False) -> SendReport:
     return report
 
 
+def send_message(config, message: EmailMessage) -> None:
+    """Send one message through the configured relay (an invitation, a reset link); raises
+    ReminderError with the French reason when the relay cannot be reached or refuses it."""
+    try:
+        smtp = _connect(config)
+    except (smtplib.SMTPException, OSError) as error:
+        raise ReminderError(f"la connexion au serveur SMTP a échoué ({_reason(error)}).") from error
+    try:
+        smtp.send_message(message)
+    except (smtplib.SMTPException, OSError) as error:
+        raise ReminderError(f"le serveur SMTP a refusé l’e-mail ({_reason(error)}).") from error
+    finally:
+        _quit(smtp)
+
+
 def check_connection(config) -> None:
     """Open and close a connection to the relay as ``send_digests`` would (``flask check``);
     raises ReminderError with the French reason when it fails."""

@@ -26,6 +26,7 @@ LOGIN_FAILED = "login_failed"
 LOGIN_THROTTLED = "login_throttled"
 LOGOUT = "logout"
 DOWNLOAD = "download"
+PAGE_READ = "page_read"  # a page an invited auditor read
 
 KIND_LABELS = {
     "create": _l("création"),
@@ -36,6 +37,7 @@ KIND_LABELS = {
     LOGIN_THROTTLED: _l("connexion freinée"),
     LOGOUT: _l("déconnexion"),
     DOWNLOAD: _l("téléchargement"),
+    PAGE_READ: _l("lecture par un auditeur"),
 }
 
 ORIGIN_LABELS = {

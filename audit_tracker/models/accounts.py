@@ -5,14 +5,15 @@ from __future__ import annotations
 import enum
 import hashlib
 import secrets
-from datetime import datetime
+from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
-from sqlalchemy import CheckConstraint, DateTime, ForeignKey, String
+from sqlalchemy import CheckConstraint, Date, DateTime, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from ..clock import local_today
 from .base import Model, TimestampMixin, enum_column, utcnow
 from .school import School, Site
 
@@ -64,6 +65,17 @@ class User(UserMixin, TimestampMixin, Model):
     # Part of every session's and remember-me cookie's id: a new one ends them all (logout,
     # password change). Checked on each request by ``accounts.security.load_session_user``.
     session_token: Mapped[str | None] = mapped_column(String(64))
+    # An invited auditor reads one campaign, from its first day to its last (both included);
+    # the day after, ``is_active`` is False: login and every session are refused.
+    access_campaign_id: Mapped[int | None] = mapped_column(
+        ForeignKey("campaign.id", ondelete="CASCADE"), index=True)
+    access_starts_on: Mapped[date | None] = mapped_column(Date)
+    access_ends_on: Mapped[date | None] = mapped_column(Date)
+    # A link to set one's password (an invitation, a reset): only its SHA-256 is kept.
+    password_link_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    password_link_expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The TOTP secret (base32) once the person confirmed a first code; None: password only.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
 
     school: Mapped[School] = relationship()
     site: Mapped[Site | None] = relationship()
@@ -71,7 +83,25 @@ class User(UserMixin, TimestampMixin, Model):
     @property
     def is_active(self) -> bool:
         """The one switch that shuts an account out: login, every permission check, its calendar."""
-        return self.active
+        return self.active and self.access_open_on(local_today())
+
+    @property
+    def is_invited_auditor(self) -> bool:
+        """An auditor invited for one campaign: sees only what the school sends of it."""
+        return self.role is Role.AUDITOR and self.access_campaign_id is not None
+
+    def access_open_on(self, day: date) -> bool:
+        """Whether an invited auditor's window holds ``day``; other accounts have no window."""
+        if self.access_starts_on is not None and day < self.access_starts_on:
+            return False
+        return self.access_ends_on is None or day <= self.access_ends_on
+
+    def issue_password_link(self, expires_at: datetime) -> str:
+        """A new one-use link token to set the password (the clear token is never stored)."""
+        clear = secrets.token_urlsafe(32)
+        self.password_link_hash = hashlib.sha256(clear.encode()).hexdigest()
+        self.password_link_expires_at = expires_at
+        return clear
 
     def set_password(self, password: str) -> None:
         """Only a salted hash is kept, never the password itself."""
@@ -104,6 +134,7 @@ class ApiToken(TimestampMixin, Model):
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     label: Mapped[str] = mapped_column(String(120), default="")
     last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     user: Mapped[User] = relationship()
