@@ -9,10 +9,11 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
-from .domain.errors import Conflict, DomainError
+from .domain.errors import Conflict, DomainError, StorageFull
 from .extensions import db
 from .i18n import megabytes, wants_json
 from .requestlog import request_id
+from .storage.spool import DISK_FULL
 
 MESSAGES = {
     400: _l("La requête est invalide."),
@@ -69,6 +70,14 @@ def init_errorhandlers(app: Flask) -> None:
         else:
             message = str(MESSAGES.get(status, error.name))
         return _respond(status, message)
+
+    @app.errorhandler(OSError)
+    def disk_error(error: OSError) -> ResponseReturnValue:
+        # A disk full while an upload is parsed, before any view could say so.
+        if error.errno in DISK_FULL:
+            db.session.rollback()
+            return _respond(StorageFull.status, str(StorageFull()))
+        return internal_error(error)
 
     @app.errorhandler(Exception)
     def internal_error(error: Exception) -> ResponseReturnValue:

@@ -5,6 +5,7 @@ from a Werkzeug temporary file (``uploads.StreamingRequest`` plugs it into Flask
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import io
 import tempfile
@@ -12,6 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from .digest import Digest
+
+#: A full disk, or the user's quota on it.
+DISK_FULL = frozenset({errno.ENOSPC, errno.EDQUOT})
 
 
 class SpooledPart(io.FileIO):
@@ -25,7 +29,15 @@ class SpooledPart(io.FileIO):
         self._size = 0
 
     def write(self, data: Any, /) -> int:
-        written = super().write(data)
+        try:
+            written = super().write(data)
+        except OSError as error:
+            # Met while the request is parsed, before any view: leave nothing behind. The error
+            # goes on as an OSError (a ValueError would be swallowed by the form parser, leaving
+            # an empty form); errors.py answers it « stockage plein ».
+            if error.errno in DISK_FULL:
+                self.discard()
+            raise
         if written:
             self._hash.update(memoryview(data)[:written])
             self._size += written
