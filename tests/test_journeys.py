@@ -361,6 +361,35 @@ def test_four_eyes_refuses_a_self_decision_in_french(client, auth, story, make_e
     assert response.status_code == 302
 
 
+def test_four_eyes_nobody_decides_on_a_proof_they_created(story, make_evidence):
+    quality, director = user("qualite"), user("direction")
+    # Validating one's own draft straight away, without submitting it, is a self decision too.
+    draft = make_evidence(quality, title="Brouillon de la qualité", fixture="image.png")
+    assert draft.status is ReviewStatus.DRAFT and not draft.reviews
+    with pytest.raises(FourEyes, match="vous avez créé cette preuve"):
+        review(db.session, draft, quality, ReviewStatus.VALIDATED)
+    with pytest.raises(FourEyes, match="vous avez créé cette preuve"):
+        review(db.session, draft, quality, ReviewStatus.REFUSED, "Pas la bonne")
+    assert draft.status is ReviewStatus.DRAFT
+    # Submitted by someone else, it is still hers: she does not decide; the director does.
+    submit_for_review(db.session, draft, director)
+    with pytest.raises(FourEyes, match="vous avez créé cette preuve"):
+        review(db.session, draft, quality, ReviewStatus.VALIDATED)
+    with pytest.raises(FourEyes, match="vous avez soumis cette preuve"):
+        review(db.session, draft, director, ReviewStatus.VALIDATED)
+    # A third person (a second reviewer) may: here the director's draft, decided by quality.
+    other = make_evidence(director, title="Brouillon de la direction", fixture="image.png")
+    review(db.session, other, quality, ReviewStatus.VALIDATED)
+    db.session.commit()
+    assert other.status is ReviewStatus.VALIDATED
+    assert [(r.status, r.reviewer_id) for r in other.reviews] == [
+        (ReviewStatus.VALIDATED, quality.id)]
+    # Off, the creator may decide on her own draft.
+    quality.school.four_eyes = False
+    review(db.session, draft, quality, ReviewStatus.VALIDATED)
+    assert draft.status is ReviewStatus.VALIDATED
+
+
 def test_queue_is_for_reviewers_only(client, auth, story):
     auth.login_demo(story, "tpm")
     assert client.get("/preuves/a-valider").status_code == 403

@@ -458,6 +458,14 @@ def review(
                 "(direction ou responsable qualité) doit la valider ou la refuser."
             )
         )
+    if evidence.school.four_eyes and evidence.owner_id == reviewer.id:
+        # Validating one's own draft straight away would skip the submission and the check.
+        raise FourEyes(
+            _(
+                "Principe des quatre yeux : vous avez créé cette preuve, une autre personne "
+                "(direction ou responsable qualité) doit la valider ou la refuser."
+            )
+        )
     _decide(session, evidence, reviewer, decision, reason)
 
 
