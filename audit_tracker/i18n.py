@@ -63,3 +63,17 @@ class FrenchPluralDomain(Domain):
             translations.ngettext = translations.ungettext = plural_of
             translations._fr_plural = True
         return translations
+
+
+def to_criterion(label: str) -> str:
+    """« au critère A1 », « à l’indicateur 12 » in French (the article contracted, the name in
+    lower case inside a sentence); the label itself in English ("to Criterion A1" is the
+    sentence's)."""
+    from flask_babel import get_locale
+
+    if not str(get_locale()).startswith("fr"):
+        return label
+    word, _space, rest = label.partition(" ")
+    word = word[:1].lower() + word[1:]
+    article = "à l’" if word[:1] in "aeiouyhéèêàâîôû" else "au "
+    return f"{article}{word} {rest}".rstrip()

@@ -88,7 +88,7 @@ def test_a3_missing_proof_page_offers_the_workspace(client, auth, story):
     assert state_of(a3) is State.MISSING
     page = text_of(client.get(criterion_url(a3)))
     assert 'id="ajouter-preuve"' in page
-    assert "Enregistrer et lier à A3" in page
+    assert "Enregistrer et lier au critère A3" in page
     assert 'id="picker-form"' in page
     dashboard = text_of(client.get(f"/campagnes/{campaign().id}/preparation"))
     assert f'{criterion_url(a3)}#ajouter-preuve' in dashboard
@@ -111,7 +111,7 @@ def test_upload_from_the_criterion_page_links_submits_and_comes_back(client, aut
         (a3.id, "Planning des entretiens")]
     assert state_of(a3) is State.TO_VALIDATE
     landed = text_of(client.get(back))
-    assert ("Preuve « planning » enregistrée, liée à Critère A3 et envoyée à la validation."
+    assert ("Preuve « planning » enregistrée, liée au critère A3 et envoyée à la validation."
             in landed)
 
 

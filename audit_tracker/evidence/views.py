@@ -25,6 +25,7 @@ from ..campaigns.service import next_commission_day, school_milestones
 from ..clock import local_today
 from ..domain.errors import Conflict, DomainError, commit_or_conflict
 from ..extensions import db
+from ..i18n import to_criterion
 from ..models import (
     Campaign,
     ClaimStatus,
@@ -277,8 +278,9 @@ def create():
         else:
             url = url_for("evidence.detail", evidence_id=evidence.id)
             if criterion is not None:
-                flash(_("Preuve « %(title)s » enregistrée, liée à %(criterion)s et envoyée à "
-                        "la validation.", title=evidence.title, criterion=criterion.label),
+                flash(_("Preuve « %(title)s » enregistrée, liée %(to_criterion)s et envoyée à "
+                        "la validation.", title=evidence.title,
+                        to_criterion=to_criterion(criterion.label)),
                       "success")
             else:
                 flash(_("Preuve « %(title)s » enregistrée.", title=evidence.title), "success")
@@ -525,10 +527,12 @@ def link(evidence_id: int):
             flash(str(error), "danger")
         else:
             if link.status is ClaimStatus.TO_CONFIRM:
-                flash(_("Preuve liée à %(criterion)s ; ce lien est à confirmer par la direction "
-                        "ou le responsable qualité.", criterion=criterion.label), "success")
+                flash(_("Preuve liée %(to_criterion)s ; ce lien est à confirmer par la direction "
+                        "ou le responsable qualité.", to_criterion=to_criterion(criterion.label)),
+                      "success")
             else:
-                flash(_("Preuve liée à %(criterion)s.", criterion=criterion.label), "success")
+                flash(_("Preuve liée %(to_criterion)s.",
+                        to_criterion=to_criterion(criterion.label)), "success")
     else:
         flash(_("Choisissez un critère des référentiels de vos campagnes."), "danger")
     return redirect(back or url_for("evidence.detail", evidence_id=evidence_id))

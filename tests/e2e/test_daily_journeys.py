@@ -88,10 +88,10 @@ def test_a3_missing_proof_to_linked_proof_in_three_actions(page: Page, server):
     expect(page).to_have_url(re.compile(r"/criteres/\d+#ajouter-preuve$"))
     shoot(page, "criterion-A3")
     act.choose_files(page.get_by_label("Fichier", exact=True), [str(PDF)])
-    act.click(page.get_by_role("button", name="Enregistrer et lier à A3"))
+    act.click(page.get_by_role("button", name="Enregistrer et lier au critère A3"))
 
     expect(page.get_by_role("alert").first).to_contain_text(
-        "liée à Critère A3 et envoyée à la validation")
+        "liée au critère A3 et envoyée à la validation")
     expect(page.get_by_test_id("verdict")).to_contain_text("À valider")
     expect(page.get_by_test_id("proofs")).to_contain_text("preuve")
     assert act.count <= 3, act.count
