@@ -230,3 +230,18 @@ def test_the_first_of_the_month_is_ordinal_in_french(app):
         session["locale"] = "en"
         refresh()
         assert template.render(d=date(2027, 2, 1)).startswith("1 February 2027")
+
+
+def test_formatted_fields_say_how_to_format_and_preview_sanitised(client, auth, demo):
+    """No « (Markdown) »: the field says « Mise en forme : **gras**, listes… » and « Aperçu »
+    shows the text as pages will, with any HTML removed."""
+    auth.login_demo(demo, "qualite")
+    page = client.get("/campagnes/nouvelle").get_data(as_text=True)
+    assert "Markdown" not in page
+    assert "Mise en forme : **gras**" in page and "data-preview-for=" in page
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    response = client.post("/apercu", data={
+        "csrf_token": token, "text": "**Fort**\n\n- un\n- deux\n\n<script>alert(1)</script>"})
+    assert response.status_code == 200
+    html = response.json["html"]
+    assert "<strong>Fort</strong>" in html and "<li>un</li>" in html and "<script" not in html

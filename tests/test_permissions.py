@@ -33,6 +33,7 @@ MATRIX: dict[str, frozenset[str] | str] = {
     "ops.readyz": PUBLIC,
     "api.openapi": PUBLIC,
     "accounts.logout": EVERYONE,
+    "accounts.preview": EVERYONE,
     "accounts.users": ADMIN,
     "accounts.schools": ADMIN,
     "network.index": ADMIN,  # and the référent réseau (tests/test_network.py)
