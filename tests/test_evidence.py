@@ -615,7 +615,8 @@ def test_link_to_e2c_criterion_suggests_its_qualiopi_indicators_and_lists_the_pr
     suggested = {int(i) for i in re.findall(r'name="criterion_id" value="(\d+)"', suggestions)}
     assert suggested == mapped
     for criterion_id in mapped:
-        assert db.session.get(Criterion, criterion_id).label in suggestions  # « Indicateur 28 »
+        code = db.session.get(Criterion, criterion_id).code
+        assert f"Lier aussi à l’indicateur {code} ?" in html.unescape(suggestions)
 
     q28 = criterion("qualiopi-v9", "28")
     note = re.search(rf'value="{q28.id}">\s*<input type="hidden" name="note" value="([^"]*)"',
@@ -762,12 +763,16 @@ def school_proofs(demo, make_evidence):
 
 def test_site_manager_sees_whole_school_and_own_site_proofs_only(client, auth, demo,
                                                                  school_proofs):
-    """TPM lists the school's and TPM's proofs; CAVEM's is a 404, not a 403."""
+    """TPM lists the school's and TPM's proofs; opening CAVEM's is refused with the reason
+    (another site's proof), not « page inexistante », and without its title."""
     auth.login_demo(demo, "tpm")
     assert listed(client.get("/preuves/")) == {
         school_proofs["school"], school_proofs["tpm"], school_proofs["personal"]}
     for path in ("", "/modifier", "/versions/1/fichier", "/versions/1/apercu"):
-        assert client.get(f"/preuves/{school_proofs['cavem']}{path}").status_code == 404
+        response = client.get(f"/preuves/{school_proofs['cavem']}{path}")
+        assert response.status_code == 403
+        body = response.get_data(as_text=True)
+        assert "appartient au site" in body and "Planning CAVEM" not in body
     assert client.get(f"/preuves/{school_proofs['tpm']}/modifier").status_code == 200
 
 

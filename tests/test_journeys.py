@@ -509,3 +509,19 @@ def test_api_says_a_new_link_on_a_validated_proof_is_to_confirm(client, story, m
                 client.get(f"/api/v1/evidence/{evidence.id}",
                            headers=token_for(quality)).json["links"]}
     assert statuses == {"A1": "confirme", "A3": "a_confirmer"}
+
+
+def test_a_site_manager_opening_another_sites_proof_is_told_why(client, auth, story,
+                                                                  make_evidence):
+    """Not « page inexistante »: the proof belongs to another site, and who can show it."""
+    quality = user("qualite")
+    cavem = next(s for s in quality.school.sites if s.code == "cavem")
+    proof = make_evidence(quality, title="Émargements CAVEM", site=cavem)
+    auth.login_demo(story, "tpm")
+    response = client.get(f"/preuves/{proof.id}")
+    assert response.status_code == 403
+    page = text_of(response)
+    assert f"Cette preuve appartient au site {cavem.name}" in page
+    assert "inexistante" not in page
+    # A proof that does not exist is still a plain 404.
+    assert client.get("/preuves/999999").status_code == 404

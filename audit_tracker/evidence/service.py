@@ -636,6 +636,19 @@ def can_download(user: User, evidence: Evidence) -> bool:
     return user.role is Role.SITE_MANAGER and evidence.site_id == user.site_id
 
 
+def hidden_site_of(session: Session, user: User, evidence_id: int) -> Site | None:
+    """The other site of a proof of the user's own school that their site's view hides, if
+    that is why they cannot open it (so the page explains instead of « page inexistante »)."""
+    if not user.site_id:
+        return None
+    evidence = session.get(Evidence, evidence_id)
+    if evidence is None or evidence.school_id != user.school_id:
+        return None
+    if evidence.site_id is None or evidence.site_id == user.site_id:
+        return None
+    return evidence.site
+
+
 def get_visible(session: Session, user: User, evidence_id: int) -> Evidence | None:
     return session.scalar(
         select(Evidence)

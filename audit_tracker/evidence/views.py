@@ -64,6 +64,11 @@ def get_evidence_or_404(evidence_id: int) -> Evidence:
     """The proof if the user may see it; 404 otherwise (another school's does not exist)."""
     evidence = service.get_visible(db.session, current_user, evidence_id)
     if evidence is None:
+        site = service.hidden_site_of(db.session, current_user, evidence_id)
+        if site is not None:
+            abort(403, _("Cette preuve appartient au site %(site)s : en tant que responsable "
+                         "d’un autre site, vous ne pouvez pas l’ouvrir. La direction ou le "
+                         "responsable qualité peuvent vous la montrer.", site=site.name))
         abort(404)
     return evidence
 
