@@ -109,7 +109,7 @@ def test_picker_links_an_existing_proof_in_two_actions(page: Page, server):
     results = page.locator("#picker-results").get_by_role("button", name="Lier")
     expect(results.first).to_be_visible()
     act.click(results.first)
-    expect(page.get_by_role("alert").first).to_contain_text(f"Critère {code}")
+    expect(page.get_by_role("alert").first).to_contain_text(f"Preuve liée au critère {code}")
     assert act.count <= 3, act.count
 
 
