@@ -10,7 +10,7 @@ PORT ?= 5000
 .PHONY: axe run serve install-serve test lint date-sweep messages install install-test translations fonts clean
 
 run: install fonts
-	$(FLASK) setup --demo
+	$(FLASK) setup --demo --address http://$(HOST):$(PORT)
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 # Production: gunicorn (gunicorn.conf.py) with the PostgreSQL, S3 and RQ extras, configured by

@@ -104,7 +104,7 @@ def register_uploads(app: Flask) -> None:
 
 def register_extensions(app: Flask) -> None:
     from .database import include_in_migrations
-    from .i18n import select_locale, select_timezone
+    from .i18n import FrenchPluralDomain, select_locale, select_timezone
 
     db.init_app(app)
     from .journal.hooks import install as journal_every_flush
@@ -114,6 +114,9 @@ def register_extensions(app: Flask) -> None:
                      include_object=include_in_migrations)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    # French is the source language: « 0 constat », not gettext's « 0 constats ».
+    babel.domain_instance = FrenchPluralDomain(domain=app.config.get(
+        "BABEL_DOMAIN", "messages"))
     bootstrap.init_app(app)
     login_manager.init_app(app)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):

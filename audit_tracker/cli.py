@@ -65,7 +65,12 @@ def _private_write(path: Path, text: str) -> None:
     default=False,
     help="Charger les données de démonstration si la base n’a encore aucune école.",
 )
-def setup(demo: bool) -> None:
+@click.option(
+    "--address",
+    default=None,
+    help="L’adresse où l’application sera servie, affichée à la fin (par défaut BASE_URL).",
+)
+def setup(demo: bool, address: str | None) -> None:
     """Prépare l’instance : clé secrète, migrations, référentiels, démo au premier lancement."""
     from flask_migrate import upgrade
 
@@ -91,7 +96,7 @@ def setup(demo: bool) -> None:
     if accounts_file.exists():
         click.echo("\nComptes de démonstration (mots de passe dans instance/demo-accounts.txt) :")
         click.echo(accounts_file.read_text(encoding="utf-8"))
-    click.echo("Application : http://127.0.0.1:5000")
+    click.echo(f"Application : {address or current_app.config['BASE_URL']}")
 
 
 def _take_todays_snapshots() -> None:

@@ -58,7 +58,9 @@ DEFAULTS: dict[str, Any] = {
     "MAIL_USE_SSL": False,  # TLS from the start (465)
     "MAIL_USERNAME": None,
     "MAIL_PASSWORD": None,
-    "MAIL_FROM": "audit_tracker <no-reply@localhost>",
+    "MAIL_FROM": "Cap Label <no-reply@localhost>",
+    # The product's name as users read it (titles, navigation, e-mails), not the package's.
+    "PRODUCT_NAME": "Cap Label",
     "BASE_URL": "http://127.0.0.1:5000",  # where the application is reached, for e-mail links
     # Production (``make serve``): how many reverse proxies stand in front and may be believed
     # about the client's address, scheme and host (werkzeug's ProxyFix); 0 believes none.

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import re
+from datetime import date
+
 from flask import current_app, has_request_context, request, session
+from flask_babel import Domain, get_locale
 
 
 def select_locale() -> str:
@@ -32,3 +36,44 @@ def wants_json() -> bool:
         or request.path.startswith("/api/")
         or request.headers.get("X-Requested-With") == "fetch"
     )
+
+
+def french_day(day: date, fmt: str = "d MMMM yyyy") -> str:
+    """A date in words as French writes it: « 1er février 2027 » (the first of the month is
+    ordinal), « 2 février 2027 »; English and numeric formats as Babel gives them."""
+    from flask_babel import format_date
+
+    text = format_date(day, fmt)
+    if day.day == 1 and "MMMM" in fmt and str(get_locale()).startswith("fr"):
+        text = re.sub(r"(?<!\d)1(?=\s)", "1er", text, count=1)
+    return text
+
+
+class FrenchPluralDomain(Domain):
+    """Flask-Babel's domain, with French's own plural rule for French, the source language (it
+    has no catalogue, so gettext's fallback would say « 0 constats »): 0 and 1 are singular."""
+
+    def get_translations(self):  # type: ignore[no-untyped-def]
+        """The locale's catalogue; for French, one whose plural says « 0 constat »."""
+        translations = super().get_translations()
+        if str(get_locale()).startswith("fr") and not getattr(translations, "_fr_plural", False):
+            def plural_of(singular: str, plural: str, num: int) -> str:
+                return singular if abs(num) < 2 else plural
+
+            translations.ngettext = translations.ungettext = plural_of
+            translations._fr_plural = True
+        return translations
+
+
+def to_criterion(label: str) -> str:
+    """« au critère A1 », « à l’indicateur 12 » in French (the article contracted, the name in
+    lower case inside a sentence); the label itself in English ("to Criterion A1" is the
+    sentence's)."""
+    from flask_babel import get_locale
+
+    if not str(get_locale()).startswith("fr"):
+        return label
+    word, _space, rest = label.partition(" ")
+    word = word[:1].lower() + word[1:]
+    article = "à l’" if word[:1] in "aeiouyhéèêàâîôû" else "au "
+    return f"{article}{word} {rest}".rstrip()

@@ -18,7 +18,7 @@ from flask_login import current_user
 from markupsafe import Markup
 
 from .accounts.permissions import Permission, has_permission
-from .i18n import megabytes
+from .i18n import french_day, megabytes, to_criterion
 from .models import ClaimStatus, ReviewStatus
 
 # What Markdown may produce and a reader may see; everything else (script, style, on*=) goes.
@@ -93,7 +93,8 @@ def init_templating(app: Flask) -> None:
     app.jinja_env.filters["percent"] = percent
     app.jinja_env.globals["labelled"] = labelled
     app.jinja_env.globals["megabytes"] = megabytes
-    app.jinja_env.filters["date_fr"] = lambda d, fmt="d MMMM yyyy": format_date(d, fmt) if d else ""
+    app.jinja_env.globals["to_criterion"] = to_criterion
+    app.jinja_env.filters["date_fr"] = lambda d, fmt="d MMMM yyyy": french_day(d, fmt) if d else ""
     app.jinja_env.filters["datetimeformat"] = lambda d, fmt="dd/MM/yyyy HH:mm": (
         format_datetime(d, fmt) if d else ""
     )

@@ -101,6 +101,51 @@ def test_pdf_upload_creates_a_draft_document_with_its_sha256(client, director):
     assert db.session.get(Evidence, proof["id"]).owner.email == _email("direction")
 
 
+def test_the_same_file_twice_is_a_409_naming_the_existing_proof(client, director, storage):
+    """As on the pages: nothing duplicated silently, the existing proof named in French."""
+    first = _upload(client, director, title="Compte rendu du COPIL").json
+    count = _evidence_count()
+
+    again = _upload(client, director, name="copie.pdf", fixture="preuve.pdf", title="Copie")
+
+    assert again.status_code == 409
+    assert again.json["existing_id"] == first["id"]
+    assert again.json["existing_title"] == "Compte rendu du COPIL"
+    assert again.json["error"].startswith("Ce fichier est déjà dans la bibliothèque")
+    assert _evidence_count() == count
+    assert not list(upload_tmp_dir(client.application).iterdir())  # nothing kept of the copy
+
+
+def test_the_same_file_is_linked_on_request_to_the_criterion(client, director):
+    """With link_if_duplicate and a criterion, the existing proof is linked: 200, not a copy."""
+    first = _upload(client, director).json
+    criterion = _qualiopi_criterion()
+    count = _evidence_count()
+
+    response = _upload(client, director, criterion_id=str(criterion.id),
+                       note="Ordre du jour", link_if_duplicate="true")
+
+    assert response.status_code == 200
+    assert response.json["id"] == first["id"]
+    assert [(link["criterion_id"], link["note"]) for link in response.json["links"]] == [
+        (criterion.id, "Ordre du jour")]
+    assert _evidence_count() == count
+    # Asked again: still the one proof, still one link.
+    twice = _upload(client, director, criterion_id=str(criterion.id), link_if_duplicate="true")
+    assert twice.status_code == 200 and len(twice.json["links"]) == 1
+    # Linking needs a criterion to link to.
+    alone = _upload(client, director, link_if_duplicate="true")
+    assert alone.status_code == 400 and "criterion_id" in alone.json["error"]
+
+
+def test_a_new_file_with_a_criterion_is_created_and_linked_in_one_step(client, director):
+    criterion = _qualiopi_criterion(1)
+    response = _upload(client, director, criterion_id=str(criterion.id), note="Plan")
+    assert response.status_code == 201
+    assert [(link["criterion_id"], link["note"]) for link in response.json["links"]] == [
+        (criterion.id, "Plan")]
+
+
 def test_file_name_with_accents_is_kept_and_gives_the_default_title(client, director):
     """The user's name (accents, œ, apostrophe) is kept; without a title it gives the title."""
     name = "Procès-verbal du comité d’œuvre.pdf"
@@ -421,9 +466,10 @@ def test_refusal_without_reason_is_a_french_400(client, director):
     assert db.session.get(Evidence, proof["id"]).status.value == "brouillon"
 
 
-def test_director_validates_a_proof(client, director):
-    """A director's validation answers the proof, now « validee »."""
-    proof = _upload(client, director).json
+def test_director_validates_a_proof(client, director, headers_for):
+    """A director's validation answers the proof, now « validee » (four-eyes, on in the demo:
+    the quality lead's proof, not her own)."""
+    proof = _upload(client, headers_for("qualite")).json
 
     response = client.post(f"/api/v1/evidence/{proof['id']}/review", headers=director,
                            json={"decision": "validee"})
@@ -434,9 +480,10 @@ def test_director_validates_a_proof(client, director):
 
 
 def test_refusal_with_a_reason_is_kept_in_the_trail(client, headers_for):
-    """The quality lead refuses with a reason, recorded by the service."""
+    """The quality lead refuses with a reason, recorded by the service (four-eyes: the
+    director's proof)."""
     quality = headers_for("qualite")
-    proof = _upload(client, quality).json
+    proof = _upload(client, headers_for("direction")).json
 
     response = client.post(f"/api/v1/evidence/{proof['id']}/review", headers=quality,
                            json={"decision": "refusee", "reason": "Illisible"})
@@ -596,15 +643,18 @@ def test_search_finds_words_from_the_pdf_text(client, director):
     assert found("inexistant") == []
 
 
-def test_search_filters_by_site_status_criterion_and_expiry(client, director):
+def test_search_filters_by_site_status_criterion_and_expiry(client, director, headers_for):
     """The query string filters map onto the service's SearchFilters."""
     school_wide = _upload(client, director, title="École", valid_until="2018-03-01").json
-    cavem = _upload(client, director, title="CAVEM", site="cavem").json
+    # Another file: the same bytes twice would be refused as a duplicate.
+    cavem = _upload(client, director, name="image.png", title="CAVEM", site="cavem").json
     criterion = _qualiopi_criterion()
     client.post(f"/api/v1/evidence/{cavem['id']}/criteria", headers=director,
                 json={"criterion_id": criterion.id})
-    client.post(f"/api/v1/evidence/{school_wide['id']}/review", headers=director,
-                json={"decision": "validee"})
+    # Four-eyes (on in the demo): the quality lead validates the director's proof.
+    validated = client.post(f"/api/v1/evidence/{school_wide['id']}/review",
+                            headers=headers_for("qualite"), json={"decision": "validee"})
+    assert validated.status_code == 200
 
     def ids(**args) -> set[int]:
         response = client.get("/api/v1/evidence", headers=director, query_string=args)

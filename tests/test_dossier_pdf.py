@@ -112,11 +112,12 @@ def put_forward(evidence, author, status: ReviewStatus) -> None:
     if status is ReviewStatus.DRAFT:
         return
     submit_for_review(db.session, evidence, author)
-    director = db.session.scalar(select(User).where(User.email == "direction@e2c-var.example"))
+    # Four-eyes (on in the demo): the director decides on the quality lead's proofs.
+    reviewer = db.session.scalar(select(User).where(User.email == "direction@e2c-var.example"))
     if status is ReviewStatus.VALIDATED:
-        review(db.session, evidence, director, ReviewStatus.VALIDATED)
+        review(db.session, evidence, reviewer, ReviewStatus.VALIDATED)
     elif status is ReviewStatus.REFUSED:
-        review(db.session, evidence, director, ReviewStatus.REFUSED, "Illisible")
+        review(db.session, evidence, reviewer, ReviewStatus.REFUSED, "Illisible")
 
 
 PROGRAMME_LINES = ["Programme des ateliers – page 1", "Ateliers de remobilisation – page 2",

@@ -615,7 +615,8 @@ def test_link_to_e2c_criterion_suggests_its_qualiopi_indicators_and_lists_the_pr
     suggested = {int(i) for i in re.findall(r'name="criterion_id" value="(\d+)"', suggestions)}
     assert suggested == mapped
     for criterion_id in mapped:
-        assert db.session.get(Criterion, criterion_id).label in suggestions  # « Indicateur 28 »
+        code = db.session.get(Criterion, criterion_id).code
+        assert f"Lier aussi à l’indicateur {code} ?" in html.unescape(suggestions)
 
     q28 = criterion("qualiopi-v9", "28")
     note = re.search(rf'value="{q28.id}">\s*<input type="hidden" name="note" value="([^"]*)"',
@@ -762,12 +763,16 @@ def school_proofs(demo, make_evidence):
 
 def test_site_manager_sees_whole_school_and_own_site_proofs_only(client, auth, demo,
                                                                  school_proofs):
-    """TPM lists the school's and TPM's proofs; CAVEM's is a 404, not a 403."""
+    """TPM lists the school's and TPM's proofs; opening CAVEM's is refused with the reason
+    (another site's proof), not « page inexistante », and without its title."""
     auth.login_demo(demo, "tpm")
     assert listed(client.get("/preuves/")) == {
         school_proofs["school"], school_proofs["tpm"], school_proofs["personal"]}
     for path in ("", "/modifier", "/versions/1/fichier", "/versions/1/apercu"):
-        assert client.get(f"/preuves/{school_proofs['cavem']}{path}").status_code == 404
+        response = client.get(f"/preuves/{school_proofs['cavem']}{path}")
+        assert response.status_code == 403
+        body = response.get_data(as_text=True)
+        assert "appartient au site" in body and "Planning CAVEM" not in body
     assert client.get(f"/preuves/{school_proofs['tpm']}/modifier").status_code == 200
 
 
@@ -815,7 +820,7 @@ def test_another_schools_proof_does_not_exist_for_you(client, quality, make_user
 
 
 def test_search_finds_title_description_and_pdf_text_and_filters(client, demo_quality,
-                                                                 make_evidence):
+                                                                 make_evidence, demo):
     """Title, description and the PDF's own text are searched; site, status and criterion
     filter; on SQLite accents are folded, PostgreSQL's french configuration keeps them."""
     author = demo_quality
@@ -828,7 +833,9 @@ def test_search_finds_title_description_and_pdf_text_and_filters(client, demo_qu
                             paper_location="Accueil du site TPM", site=demo_site("tpm")).id
     a2 = criterion("e2c-label", "A2")
     service.link_criterion(db.session, reloaded(pdf), a2, "", author)
-    service.review(db.session, reloaded(booklet), author, ReviewStatus.VALIDATED)
+    # Four-eyes (on in the demo): the director decides on the quality lead's proof.
+    service.review(db.session, reloaded(booklet), demo_user(demo, "direction"),
+                   ReviewStatus.VALIDATED)
     db.session.commit()
 
     accentless = db.engine.dialect.name == "sqlite"

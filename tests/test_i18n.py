@@ -193,3 +193,55 @@ def test_catalogues_hold_every_string_of_the_code():
                         for message in _read(path) if message.id}
         missing = sorted(in_code - in_catalogue)
         assert not missing, f"not in {path} ({UPDATE}): {missing}"
+
+
+# ------------------------------------------------------------------------- French as it is written
+
+
+def test_french_counts_zero_in_the_singular_and_english_in_the_plural(app):
+    """« 0 constat » (French: 0 and 1 are singular), "0 findings" in English."""
+    from flask import session
+    from flask_babel import ngettext, refresh
+
+    with app.test_request_context("/"):
+        counts = [ngettext("%(num)s constat", "%(num)s constats", n) for n in (0, 1, 2)]
+        assert counts == ["0 constat", "1 constat", "2 constats"]
+        page = app.jinja_env.from_string(
+            '{{ ngettext("%(num)s constat", "%(num)s constats", 0) }}').render()
+        assert page == "0 constat"
+        session["locale"] = "en"
+        refresh()
+        assert ngettext("%(num)s constat", "%(num)s constats", 0).endswith("s")
+        assert ngettext("%(num)s constat", "%(num)s constats", 1) != counts[0]
+
+
+def test_the_first_of_the_month_is_ordinal_in_french(app):
+    """« 1er février 2027 », « 2 février 2027 »; English as Babel writes it."""
+    from datetime import date
+
+    from flask import session
+    from flask_babel import refresh
+
+    template = app.jinja_env.from_string("{{ d|date_fr }} / {{ d|date_fr('EEEE d MMMM') }}")
+    with app.test_request_context("/"):
+        assert template.render(d=date(2027, 2, 1)) == "1er février 2027 / lundi 1er février"
+        assert template.render(d=date(2027, 2, 11)) == "11 février 2027 / jeudi 11 février"
+        assert template.render(d=date(2027, 2, 2)) == "2 février 2027 / mardi 2 février"
+        session["locale"] = "en"
+        refresh()
+        assert template.render(d=date(2027, 2, 1)).startswith("1 February 2027")
+
+
+def test_formatted_fields_say_how_to_format_and_preview_sanitised(client, auth, demo):
+    """No « (Markdown) »: the field says « Mise en forme : **gras**, listes… » and « Aperçu »
+    shows the text as pages will, with any HTML removed."""
+    auth.login_demo(demo, "qualite")
+    page = client.get("/campagnes/nouvelle").get_data(as_text=True)
+    assert "Markdown" not in page
+    assert "Mise en forme : **gras**" in page and "data-preview-for=" in page
+    token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+    response = client.post("/apercu", data={
+        "csrf_token": token, "text": "**Fort**\n\n- un\n- deux\n\n<script>alert(1)</script>"})
+    assert response.status_code == 200
+    html = response.json["html"]
+    assert "<strong>Fort</strong>" in html and "<li>un</li>" in html and "<script" not in html

@@ -88,7 +88,7 @@ def test_a3_missing_proof_page_offers_the_workspace(client, auth, story):
     assert state_of(a3) is State.MISSING
     page = text_of(client.get(criterion_url(a3)))
     assert 'id="ajouter-preuve"' in page
-    assert "Enregistrer et lier à A3" in page
+    assert "Enregistrer et lier au critère A3" in page
     assert 'id="picker-form"' in page
     dashboard = text_of(client.get(f"/campagnes/{campaign().id}/preparation"))
     assert f'{criterion_url(a3)}#ajouter-preuve' in dashboard
@@ -111,7 +111,7 @@ def test_upload_from_the_criterion_page_links_submits_and_comes_back(client, aut
         (a3.id, "Planning des entretiens")]
     assert state_of(a3) is State.TO_VALIDATE
     landed = text_of(client.get(back))
-    assert ("Preuve « planning » enregistrée, liée à Critère A3 et envoyée à la validation."
+    assert ("Preuve « planning » enregistrée, liée au critère A3 et envoyée à la validation."
             in landed)
 
 
@@ -361,6 +361,35 @@ def test_four_eyes_refuses_a_self_decision_in_french(client, auth, story, make_e
     assert response.status_code == 302
 
 
+def test_four_eyes_nobody_decides_on_a_proof_they_created(story, make_evidence):
+    quality, director = user("qualite"), user("direction")
+    # Validating one's own draft straight away, without submitting it, is a self decision too.
+    draft = make_evidence(quality, title="Brouillon de la qualité", fixture="image.png")
+    assert draft.status is ReviewStatus.DRAFT and not draft.reviews
+    with pytest.raises(FourEyes, match="vous avez créé cette preuve"):
+        review(db.session, draft, quality, ReviewStatus.VALIDATED)
+    with pytest.raises(FourEyes, match="vous avez créé cette preuve"):
+        review(db.session, draft, quality, ReviewStatus.REFUSED, "Pas la bonne")
+    assert draft.status is ReviewStatus.DRAFT
+    # Submitted by someone else, it is still hers: she does not decide; the director does.
+    submit_for_review(db.session, draft, director)
+    with pytest.raises(FourEyes, match="vous avez créé cette preuve"):
+        review(db.session, draft, quality, ReviewStatus.VALIDATED)
+    with pytest.raises(FourEyes, match="vous avez soumis cette preuve"):
+        review(db.session, draft, director, ReviewStatus.VALIDATED)
+    # A third person (a second reviewer) may: here the director's draft, decided by quality.
+    other = make_evidence(director, title="Brouillon de la direction", fixture="image.png")
+    review(db.session, other, quality, ReviewStatus.VALIDATED)
+    db.session.commit()
+    assert other.status is ReviewStatus.VALIDATED
+    assert [(r.status, r.reviewer_id) for r in other.reviews] == [
+        (ReviewStatus.VALIDATED, quality.id)]
+    # Off, the creator may decide on her own draft.
+    quality.school.four_eyes = False
+    review(db.session, draft, quality, ReviewStatus.VALIDATED)
+    assert draft.status is ReviewStatus.VALIDATED
+
+
 def test_queue_is_for_reviewers_only(client, auth, story):
     auth.login_demo(story, "tpm")
     assert client.get("/preuves/a-valider").status_code == 403
@@ -480,3 +509,19 @@ def test_api_says_a_new_link_on_a_validated_proof_is_to_confirm(client, story, m
                 client.get(f"/api/v1/evidence/{evidence.id}",
                            headers=token_for(quality)).json["links"]}
     assert statuses == {"A1": "confirme", "A3": "a_confirmer"}
+
+
+def test_a_site_manager_opening_another_sites_proof_is_told_why(client, auth, story,
+                                                                  make_evidence):
+    """Not « page inexistante »: the proof belongs to another site, and who can show it."""
+    quality = user("qualite")
+    cavem = next(s for s in quality.school.sites if s.code == "cavem")
+    proof = make_evidence(quality, title="Émargements CAVEM", site=cavem)
+    auth.login_demo(story, "tpm")
+    response = client.get(f"/preuves/{proof.id}")
+    assert response.status_code == 403
+    page = text_of(response)
+    assert f"Cette preuve appartient au site {cavem.name}" in page
+    assert "inexistante" not in page
+    # A proof that does not exist is still a plain 404.
+    assert client.get("/preuves/999999").status_code == 404

@@ -37,6 +37,7 @@ MATRIX: dict[str, frozenset[str] | str] = {
     "ops.readyz": PUBLIC,
     "api.openapi": PUBLIC,
     "accounts.logout": SENT_READERS,
+    "accounts.preview": EVERYONE,  # the formatted text's preview (an invited auditor writes none)
     "accounts.set_password": PUBLIC,  # an invitation or reset link (an unknown one is a 404)
     "accounts.password": SENT_READERS,  # one's own password
     "auditors.invite": EDITORS,

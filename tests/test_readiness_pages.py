@@ -225,7 +225,9 @@ def test_signature_is_frozen_and_stays_viewable_after_changes(client, auth, stor
     quality = db.session.scalar(select(User).where(User.email == "qualite@e2c-var.example"))
     proof = make_evidence(quality, name="moyens.pdf")
     link_criterion(db.session, proof, e2c("A3"), "", quality)
-    review(db.session, proof, quality, ReviewStatus.VALIDATED)
+    # Four-eyes (on in the demo): the director decides on the quality lead's proof.
+    director = db.session.scalar(select(User).where(User.email == "direction@e2c-var.example"))
+    review(db.session, proof, director, ReviewStatus.VALIDATED)
     db.session.commit()
     page = text_of(client.get(frozen_url))
     assert "Depuis la signature, 1 critère a changé d’état" in page

@@ -32,8 +32,10 @@ def test_setup_migrates_loads_the_referentiels_and_the_demo_once(app, runner):
     assert "direction@e2c-var.example" in first.output
     accounts = Path(app.instance_path) / "demo-accounts.txt"
     assert stat.S_IMODE(accounts.stat().st_mode) == 0o600
-    again = runner.invoke(args=["setup", "--demo"])
+    again = runner.invoke(args=["setup", "--demo", "--address", "http://127.0.0.1:8123"])
     assert again.exit_code == 0, again.output
+    # `make run PORT=8123` passes the address it serves: the one printed, not a fixed 5000.
+    assert "Application : http://127.0.0.1:8123" in again.output and ":5000" not in again.output
     assert "Référentiel chargé" not in again.output
     assert db.session.scalar(select(func.count(School.id))) == 1
     assert db.session.scalar(select(func.count(Framework.id))) == 2

@@ -11,6 +11,7 @@ from flask import (
     abort,
     current_app,
     flash,
+    jsonify,
     redirect,
     render_template,
     request,
@@ -28,6 +29,7 @@ from ..extensions import db
 from ..journal import service as journal
 from ..journal.context import PAGE, Actor
 from ..models import Role, School, Site, User
+from ..templating import render_markdown
 from . import service as accounts
 from . import throttle, totp
 from .forms import (
@@ -282,6 +284,14 @@ def language():
     if form.validate_on_submit():
         session["locale"] = form.language.data
     return redirect(_safe_next(request.form.get("next")))
+
+
+@bp.route("/apercu", methods=["POST"])
+@requires(Permission.READ)
+def preview():
+    """A formatted text field's « Aperçu »: the text as pages will show it, sanitised."""
+    text = request.form.get("text", "")[:20000]
+    return jsonify(html=str(render_markdown(text)))
 
 
 @bp.route("/comptes", methods=["GET", "POST"])

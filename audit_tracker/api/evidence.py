@@ -142,14 +142,22 @@ def evidence_list(query: schemas.EvidenceQuery):
     "Déposer une preuve : document, lien ou preuve papier",
     description="Exactement un de `file`, `url`, `paper_location`. Le fichier est vérifié "
     "d’après son contenu (exécutables, scripts, archives suspectes, fichiers vides refusés). "
-    "Un responsable de site dépose pour son site.",
+    "Un responsable de site dépose pour son site. Un fichier déjà dans la bibliothèque "
+    "(même SHA-256) est refusé (409, avec `existing_id`) : rien n’est dupliqué.",
     form=schemas.NewEvidence,
-    replies={201: Reply(schemas.Evidence, "Preuve créée (statut brouillon)")},
+    replies={
+        201: Reply(schemas.Evidence, "Preuve créée (statut brouillon)"),
+        200: Reply(schemas.Evidence, "Fichier déjà présent : la preuve existante, liée au "
+                   "critère (`link_if_duplicate`)"),
+    },
     errors=(409, 507),
 )
 def evidence_create(form: schemas.NewEvidence):
-    """Multipart, as the page's form: a file and its metadata in one request."""
+    """Multipart, as the page's form; the same bytes twice are a 409 or, on request, linked."""
     kind = _kind(form)
+    criterion = _campaign_criterion(form.criterion_id) if form.criterion_id else None
+    if form.link_if_duplicate and criterion is None:
+        abort(400, _("« link_if_duplicate » demande « criterion_id » : le critère à lier."))
     # Every metadata field is checked before the file is even spooled.
     fields = service.EvidenceFields(
         title=form.title,
@@ -176,14 +184,56 @@ def evidence_create(form: schemas.NewEvidence):
             author=current_user,
             fields=fields,
             upload=upload,
+            criterion=criterion,
+            note=form.note,
+            refuse_duplicate=True,
         )
         commit_or_conflict(db.session)
+    except service.DuplicateFile as error:
+        return _duplicate(error, criterion, form.note if form.link_if_duplicate else None)
     except DomainError as error:
         _refuse(error)
     finally:
         if upload is not None:
             upload.discard()  # already moved into storage when it was accepted
     return _reloaded_json(evidence.id), 201
+
+
+def _duplicate(error: service.DuplicateFile, criterion: Criterion | None, link_note: str | None):
+    """The same bytes are already in the library: 409 naming the existing proof, as the pages
+    say; or, asked to (``link_note`` given), the existing proof linked to the criterion."""
+    db.session.rollback()
+    existing = error.existing
+    if link_note is None or criterion is None:
+        abort(make_response(jsonify(
+            error=str(error), existing_id=existing.id, existing_title=existing.title,
+        ), 409))
+    if not service.can_edit(current_user, existing):
+        abort(403, _("Ce fichier est déjà dans la bibliothèque, dans une preuve que vous ne "
+                     "pouvez pas modifier : demandez à la qualité de la lier."))
+    if not any(link.criterion_id == criterion.id for link in existing.links):
+        try:
+            service.link_criterion(db.session, existing, criterion, link_note, current_user)
+            commit_or_conflict(db.session)
+        except DomainError as refusal:
+            _refuse(refusal)
+    return _reloaded_json(existing.id), 200
+
+
+def _campaign_criterion(criterion_id: int) -> Criterion:
+    """A criterion of the school's campaigns' frameworks: 404 if none, 400 if another one."""
+    criterion = db.session.get(Criterion, criterion_id)
+    if criterion is None:
+        abort(404, _("Critère introuvable."))
+    in_campaigns = (
+        select(campaign_framework.c.framework_id)
+        .join(Campaign, Campaign.id == campaign_framework.c.campaign_id)
+        .where(Campaign.school_id == current_user.school_id)
+    )
+    if criterion.framework_id not in set(db.session.scalars(in_campaigns)):
+        # The page offers these criteria only; the API keeps the same rule.
+        abort(400, _("Choisissez un critère des référentiels de vos campagnes."))
+    return criterion
 
 
 @bp.get("/evidence/<int:evidence_id>")
@@ -257,17 +307,7 @@ def evidence_file(evidence_id: int, number: int) -> Response:
 def evidence_link(evidence_id: int, body: schemas.LinkRequest):
     """Only the criteria of the school's campaigns, as the page offers."""
     evidence = _editable_or_403(evidence_id)
-    criterion = db.session.get(Criterion, body.criterion_id)
-    if criterion is None:
-        abort(404, _("Critère introuvable."))
-    in_campaigns = (
-        select(campaign_framework.c.framework_id)
-        .join(Campaign, Campaign.id == campaign_framework.c.campaign_id)
-        .where(Campaign.school_id == current_user.school_id)
-    )
-    if criterion.framework_id not in set(db.session.scalars(in_campaigns)):
-        # The page offers these criteria only; the API keeps the same rule.
-        abort(400, _("Choisissez un critère des référentiels de vos campagnes."))
+    criterion = _campaign_criterion(body.criterion_id)
     try:
         link = service.link_criterion(db.session, evidence, criterion, body.note, current_user)
         commit_or_conflict(db.session)

@@ -173,6 +173,15 @@ class NewEvidence(InputModel):
     covers_to: Day = None
     personal_data: Flag = False
     retention_until: Day = Field(None, description="Obligatoire avec des données personnelles.")
+    criterion_id: Integer | None = Field(
+        None, description="Lier la nouvelle preuve à ce critère dans le même pas."
+    )
+    note: Note = Field("", description="Ce que la preuve montre pour `criterion_id`.")
+    link_if_duplicate: Flag = Field(
+        False,
+        description="Si le fichier est déjà dans la bibliothèque : lier la preuve existante à "
+        "`criterion_id` (réponse 200) au lieu de refuser (409).",
+    )
 
 
 class NewVersionForm(InputModel):

@@ -16,7 +16,9 @@ from ..models import MilestoneKind
 
 class CampaignForm(FlaskForm):
     name = StringField(_l("Nom de la campagne"), validators=[DataRequired(), Length(max=200)])
-    description = TextAreaField(_l("Description (Markdown)"), validators=[Length(max=20000)])
+    description = TextAreaField(
+        _l("Description"), render_kw={"data-formatted": "1"}, validators=[Length(max=20000)]
+    )
     framework_ids = SelectMultipleField(
         _l("Référentiels"),
         coerce=int,
@@ -35,7 +37,9 @@ class MilestoneForm(FlaskForm):
     )
     ends_on = DateField(_l("Date de fin (si plusieurs jours)"), validators=[Optional()])
     place = StringField(_l("Lieu"), validators=[Length(max=200)])
-    notes = TextAreaField(_l("Notes (Markdown)"), validators=[Length(max=20000)])
+    notes = TextAreaField(
+        _l("Notes"), render_kw={"data-formatted": "1"}, validators=[Length(max=20000)]
+    )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -16,7 +16,9 @@ class EvidenceMetadataForm(FlaskForm):
     """What describes a proof, whatever its kind."""
 
     title = StringField(_l("Titre"), validators=[Optional(), Length(max=300)])
-    description = TextAreaField(_l("Description (Markdown)"), validators=[Length(max=20000)])
+    description = TextAreaField(
+        _l("Description"), render_kw={"data-formatted": "1"}, validators=[Length(max=20000)]
+    )
     site_id = SelectField(_l("Site"), coerce=int)
     covers_from = DateField(_l("Période couverte : du"), validators=[Optional()])
     covers_to = DateField(_l("au"), validators=[Optional()])

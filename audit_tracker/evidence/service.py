@@ -458,6 +458,14 @@ def review(
                 "(direction ou responsable qualité) doit la valider ou la refuser."
             )
         )
+    if evidence.school.four_eyes and evidence.owner_id == reviewer.id:
+        # Validating one's own draft straight away would skip the submission and the check.
+        raise FourEyes(
+            _(
+                "Principe des quatre yeux : vous avez créé cette preuve, une autre personne "
+                "(direction ou responsable qualité) doit la valider ou la refuser."
+            )
+        )
     _decide(session, evidence, reviewer, decision, reason)
 
 
@@ -641,6 +649,19 @@ def can_download(user: User, evidence: Evidence) -> bool:
     if user.role in {Role.DIRECTOR, Role.QUALITY_LEAD} or evidence.owner_id == user.id:
         return True
     return user.role is Role.SITE_MANAGER and evidence.site_id == user.site_id
+
+
+def hidden_site_of(session: Session, user: User, evidence_id: int) -> Site | None:
+    """The other site of a proof of the user's own school that their site's view hides, if
+    that is why they cannot open it (so the page explains instead of « page inexistante »)."""
+    if not user.site_id:
+        return None
+    evidence = session.get(Evidence, evidence_id)
+    if evidence is None or evidence.school_id != user.school_id:
+        return None
+    if evidence.site_id is None or evidence.site_id == user.site_id:
+        return None
+    return evidence.site
 
 
 def get_visible(session: Session, user: User, evidence_id: int) -> Evidence | None:

@@ -25,6 +25,7 @@ from ..campaigns.service import next_commission_day, school_milestones
 from ..clock import local_today
 from ..domain.errors import Conflict, DomainError, commit_or_conflict
 from ..extensions import db
+from ..i18n import to_criterion
 from ..models import (
     Campaign,
     ClaimStatus,
@@ -64,6 +65,11 @@ def get_evidence_or_404(evidence_id: int) -> Evidence:
     """The proof if the user may see it; 404 otherwise (another school's does not exist)."""
     evidence = service.get_visible(db.session, current_user, evidence_id)
     if evidence is None:
+        site = service.hidden_site_of(db.session, current_user, evidence_id)
+        if site is not None:
+            abort(403, _("Cette preuve appartient au site %(site)s : en tant que responsable "
+                         "d’un autre site, vous ne pouvez pas l’ouvrir. La direction ou le "
+                         "responsable qualité peuvent vous la montrer.", site=site.name))
         abort(404)
     return evidence
 
@@ -281,8 +287,9 @@ def create():
         else:
             url = url_for("evidence.detail", evidence_id=evidence.id)
             if criterion is not None:
-                flash(_("Preuve « %(title)s » enregistrée, liée à %(criterion)s et envoyée à "
-                        "la validation.", title=evidence.title, criterion=criterion.label),
+                flash(_("Preuve « %(title)s » enregistrée, liée %(to_criterion)s et envoyée à "
+                        "la validation.", title=evidence.title,
+                        to_criterion=to_criterion(criterion.label)),
                       "success")
             else:
                 flash(_("Preuve « %(title)s » enregistrée.", title=evidence.title), "success")
@@ -530,10 +537,12 @@ def link(evidence_id: int):
             flash(str(error), "danger")
         else:
             if link.status is ClaimStatus.TO_CONFIRM:
-                flash(_("Preuve liée à %(criterion)s ; ce lien est à confirmer par la direction "
-                        "ou le responsable qualité.", criterion=criterion.label), "success")
+                flash(_("Preuve liée %(to_criterion)s ; ce lien est à confirmer par la direction "
+                        "ou le responsable qualité.", to_criterion=to_criterion(criterion.label)),
+                      "success")
             else:
-                flash(_("Preuve liée à %(criterion)s.", criterion=criterion.label), "success")
+                flash(_("Preuve liée %(to_criterion)s.",
+                        to_criterion=to_criterion(criterion.label)), "success")
     else:
         flash(_("Choisissez un critère des référentiels de vos campagnes."), "danger")
     return redirect(back or url_for("evidence.detail", evidence_id=evidence_id))

@@ -49,15 +49,19 @@ class FastFindingForm(FlaskForm):
     criteria = StringField(_l("Critères"))
     site_id = SelectField(_l("Site"), coerce=int_or_zero, validate_choice=False)
     slot_id = SelectField(_l("Créneau du programme"), coerce=int_or_zero, validate_choice=False)
-    description = TextAreaField(_l("Description (Markdown)"), validators=[Length(max=20000)])
+    description = TextAreaField(
+        _l("Description"), render_kw={"data-formatted": "1"}, validators=[Length(max=20000)]
+    )
 
 
 class FindingForm(FlaskForm):
     type_code = SelectField(_l("Type"), validate_choice=False)
     title = StringField(_l("Intitulé"))
-    description = TextAreaField(_l("Description (Markdown)"), validators=[Length(max=20000)])
+    description = TextAreaField(
+        _l("Description"), render_kw={"data-formatted": "1"}, validators=[Length(max=20000)]
+    )
     root_cause = TextAreaField(_l("Cause racine"), validators=[Length(max=20000)])
-    response = TextAreaField(_l("Réponse de l’école (Markdown)"),
+    response = TextAreaField(_l("Réponse de l’école"), render_kw={"data-formatted": "1"},
                              validators=[Length(max=20000)])
     criteria = StringField(_l("Critères"))
     site_id = SelectField(_l("Site"), coerce=int_or_zero, validate_choice=False)
@@ -79,7 +83,9 @@ class StatusForm(FlaskForm):
 
 class ActionForm(FlaskForm):
     title = StringField(_l("Intitulé de l’action"))
-    description = TextAreaField(_l("Description (Markdown)"), validators=[Length(max=20000)])
+    description = TextAreaField(
+        _l("Description"), render_kw={"data-formatted": "1"}, validators=[Length(max=20000)]
+    )
     owner_id = SelectField(_l("Responsable"), coerce=int_or_zero, validate_choice=False)
     site_id = SelectField(_l("Site"), coerce=int_or_zero, validate_choice=False)
     due_on = DateField(_l("Échéance"), validators=[Optional()])

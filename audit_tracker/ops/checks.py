@@ -147,7 +147,7 @@ def mail(app: Flask) -> Check:
     config = app.config
     if "@localhost" in str(config.get("MAIL_FROM") or "@localhost"):
         return Check("mail", False, "Expéditeur des e-mails non réglé : réglez "
-                     "AUDIT_TRACKER_MAIL_FROM (par exemple « audit_tracker "
+                     "AUDIT_TRACKER_MAIL_FROM (par exemple « Cap Label "
                      "<no-reply@votre-ecole.fr> »).")
     base = str(config.get("BASE_URL") or "")
     if not base or "127.0.0.1" in base or "localhost" in base:

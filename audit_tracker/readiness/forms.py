@@ -17,7 +17,7 @@ class ReferenceForm(FlaskForm):
 
 
 class DecisionForm(FlaskForm):
-    argument = TextAreaField(_l("Argumentaire de l’école (Markdown)"),
+    argument = TextAreaField(_l("Argumentaire de l’école"), render_kw={"data-formatted": "1"},
                              validators=[Length(max=50_000)])
     applicable = BooleanField(_l("Ce critère s’applique à l’école"), default=True)
     reason = TextAreaField(_l("Pourquoi il ne s’applique pas"), validators=[Length(max=2000)])

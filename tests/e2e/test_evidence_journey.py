@@ -177,7 +177,7 @@ def test_evidence_journey(page: Page, live_server, pdfs, tmp_path):
     page.get_by_label("Ce que cette preuve démontre").fill("Compte rendu signé")
     page.get_by_role("button", name="Lier au critère").click()
 
-    expect(page.get_by_role("alert")).to_contain_text(f"Preuve liée à Critère {e2c_code}")
+    expect(page.get_by_role("alert")).to_contain_text(f"Preuve liée au critère {e2c_code}")
     expect(links).to_have_count(1)
     expect(links.first).to_contain_text(f"e2c-label · Critère {e2c_code}")
     expect(links.first).to_contain_text("Compte rendu signé")
@@ -186,11 +186,12 @@ def test_evidence_journey(page: Page, live_server, pdfs, tmp_path):
     suggestions = page.get_by_test_id("suggestions").get_by_role("button")
     expect(suggestions.first).to_be_visible()
     for suggestion in suggestions.all():  # a visible button that asks, never a bare link
-        expect(suggestion).to_have_text(re.compile(r"^Lier aussi qualiopi-v9 · Indicateur \d+ \?$"))
+        expect(suggestion).to_have_text(re.compile(r"^Lier aussi à l’indicateur \d+ \?$"))
 
-    indicator = suggestions.first.inner_text().split(" · ", 1)[1][:-2]  # "Indicateur 30"
+    number = re.search(r"indicateur (\d+)", suggestions.first.inner_text()).group(1)
+    indicator = f"Indicateur {number}"
     suggestions.first.click()
-    expect(page.get_by_role("alert")).to_contain_text(f"Preuve liée à {indicator}")
+    expect(page.get_by_role("alert")).to_contain_text(f"Preuve liée à l’indicateur {number}")
     expect(links).to_have_count(2)
     expect(links.nth(0)).to_contain_text(f"e2c-label · Critère {e2c_code}")
     expect(links.nth(1)).to_contain_text(f"qualiopi-v9 · {indicator}")
