@@ -39,7 +39,8 @@ def keep_sqlite_file_private(engine: Engine) -> None:
     if not database or database == ":memory:" or database.startswith("file:"):
         return
     path = Path(database)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.parent.is_dir():
+        return  # a folder that does not exist is a misconfiguration for `flask check` to name
     os.close(os.open(path, os.O_CREAT | os.O_WRONLY, 0o600))
     with contextlib.suppress(OSError):
         path.chmod(0o600)

@@ -348,7 +348,9 @@ def test_statement_count_does_not_grow_with_the_campaign(app, client, auth, stor
     _grow(the_campaign, 27)  # ten times the first growth
     large = (_statements(app, client, dashboard), _statements(app, client, api, headers=headers))
     assert large == small, (small, large)
-    assert small[0] < 40 and small[1] < 15, small
+    # The API's budget holds the bearer token's checks (expiry, its account's session rules)
+    # and the throttled note of the token's use with its journal entry: constant per request.
+    assert small[0] < 40 and small[1] < 20, small
 
 
 def _smallest_school(the_campaign: Campaign) -> User:
