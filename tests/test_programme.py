@@ -24,7 +24,15 @@ from audit_tracker.findings.programme import (
     slots_of,
 )
 from audit_tracker.findings.service import FindingError, FindingInput, create_finding
-from audit_tracker.models import AuditSlot, Campaign, Finding, Milestone, MilestoneKind, Site
+from audit_tracker.models import (
+    AuditSlot,
+    Campaign,
+    Finding,
+    Milestone,
+    MilestoneKind,
+    Site,
+    User,
+)
 from audit_tracker.storage import upload_tmp_dir
 
 SAMPLE_HEADER = "identifiant;nom;site;entree;qpv;niveau;sortie;type_sortie\n"
@@ -130,7 +138,9 @@ def test_the_pages_print_one_page_per_day_and_tick_at_390px(client, auth, demo, 
 
     printed = client.get(base + "/imprimer").get_data(as_text=True)
     assert printed.count('data-testid="print-day"') == 3
-    assert "size: A4" in printed and "break-after: page" in printed
+    assert "programme_print.css" in printed  # a file: the pages' CSP allows no <style>
+    css = client.get("/static/programme_print.css").get_data(as_text=True)
+    assert "size: A4" in css and "break-after: page" in css
 
     tpm_slot = db.session.scalar(select(AuditSlot).where(AuditSlot.topic == "Visite tpm"))
     proof = paper_proofs(db.session, tpm_slot)[0]
@@ -222,3 +232,25 @@ def test_a_finding_of_the_report_is_recorded_against_its_slot(client, auth, demo
     db.session.expire_all()
     kept = db.session.get(Finding, finding.id)
     assert kept is not None and kept.slot_id is None
+
+
+def test_a_sampled_file_is_entrusted_to_someone_and_ticked_ready(client, auth, demo, afnor):
+    auth.login_demo(demo, "qualite")
+    base = f"/campagnes/{afnor.campaign_id}/audits/{afnor.id}/programme"
+    import_samples(db.session, afnor, "echantillon.csv", sample_csv(2), list(
+        db.session.scalars(select(Site))))
+    db.session.commit()
+    sample = samples_of(db.session, afnor)[0]
+    tpm = db.session.scalar(select(User).where(User.email == "tpm@e2c-var.example"))
+    page = client.get(base).get_data(as_text=True)
+    assert 'data-testid="sample-preparer"' in page and tpm.full_name in page
+
+    client.post(f"{base}/echantillon/{sample.id}", data={"prepared_by_id": tpm.id})
+    db.session.expire_all()
+    assert (sample.prepared_by_id, sample.ready) == (tpm.id, False)
+    client.post(f"{base}/echantillon/{sample.id}", data={"ready": "1"})  # the toggle alone
+    db.session.expire_all()
+    assert (sample.prepared_by_id, sample.ready) == (tpm.id, True)  # still entrusted to TPM
+    client.post(f"{base}/echantillon/{sample.id}", data={"prepared_by_id": ""})
+    db.session.expire_all()
+    assert (sample.prepared_by_id, sample.ready) == (None, True)

@@ -19,6 +19,7 @@ from ..domain.errors import DomainError, flush_or_conflict
 from ..models import (
     AuditSample,
     AuditSlot,
+    Campaign,
     Criterion,
     Evidence,
     EvidenceKind,
@@ -26,6 +27,7 @@ from ..models import (
     Finding,
     Milestone,
     ReviewStatus,
+    Role,
     Site,
     User,
 )
@@ -325,6 +327,14 @@ def import_samples(session: Session, event: Milestone, name: str, raw: bytes,
 def samples_of(session: Session, event: Milestone) -> list[AuditSample]:
     return list(session.scalars(select(AuditSample).where(AuditSample.milestone_id == event.id)
                                 .order_by(AuditSample.reference)))
+
+
+def sample_preparers(session: Session, campaign: Campaign) -> list[User]:
+    """The school's active staff, who may be asked to prepare a sampled file (not auditors)."""
+    return list(session.scalars(
+        select(User).where(User.school_id == campaign.school_id, User.active.is_(True),
+                           User.role.in_({Role.DIRECTOR, Role.QUALITY_LEAD, Role.SITE_MANAGER}))
+        .order_by(User.full_name)))
 
 
 def set_sample(session: Session, sample: AuditSample, ready: bool,

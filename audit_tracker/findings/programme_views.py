@@ -42,6 +42,7 @@ def _render(campaign: Campaign, milestone: Milestone, form: SlotForm, status: in
         samples=service.samples_of(db.session, milestone), problems=problems or [],
         can_edit=has_permission(current_user, Permission.EDIT_FINDINGS),
         proofs={s.id: service.paper_proofs(db.session, s) for s in slots},
+        staff=service.sample_preparers(db.session, campaign),
     ), status
 
 
@@ -229,7 +230,10 @@ def update_sample(campaign_id: int, event_id: int, sample_id: int):
     person = db.session.scalar(select(User).where(
         User.id == (request.form.get("prepared_by_id", type=int) or 0),
         User.school_id == campaign.school_id))
-    service.set_sample(db.session, sample, request.form.get("ready") == "1", person)
+    # The ready toggle and the « confié à » choice are two forms: each leaves the other alone.
+    ready = request.form.get("ready")
+    service.set_sample(db.session, sample, sample.ready if ready is None else ready == "1",
+                       person if "prepared_by_id" in request.form else sample.prepared_by)
     db.session.commit()
     return redirect(url_for("programme.programme", campaign_id=campaign.id, event_id=milestone.id,
                             _anchor="echantillon"))
