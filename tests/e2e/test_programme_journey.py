@@ -10,6 +10,7 @@ from datetime import timedelta
 from playwright.sync_api import Page, expect
 from pypdf import PdfReader
 
+from .test_daily_journeys import shoot
 from .test_director_journey import CAMPAIGN, log_in
 from .test_findings_journey import AFNOR_AUDIT, AFNOR_IN_DAYS, QUALITY, choose
 
@@ -65,6 +66,13 @@ def test_programme_sample_print_and_checklist(page: Page, browser, story_server)
     expect(page.get_by_text("12 dossier(s) ajouté(s)")).to_be_visible()
     expect(page.get_by_test_id("sample-count")).to_have_text("12")
     expect(page.get_by_test_id("samples")).not_to_contain_text("Prénom Nom")
+    # The first file entrusted to the TPM site manager, who will prepare it.
+    first = page.get_by_test_id("sample-preparer").first
+    first.locator("select").select_option(label="Responsable du site TPM")
+    first.get_by_role("button", name="Confier").click()
+    expect(page.get_by_test_id("sample-preparer").first.locator("select option:checked")
+           ).to_have_text("Responsable du site TPM")
+    shoot(page, "programme-samples")
 
     # 3. The print: one A4 page per day.
     page.get_by_test_id("print-link").click()
