@@ -487,7 +487,7 @@ def test_site_manager_is_told_a_counted_proof_is_another_sites(client, auth, sto
             in verdict)
     proofs = page[page.index('data-testid="proofs"'):page.index('data-testid="findings"')]
     assert "Aucune preuve liée." not in proofs  # no contradiction with the reason above
-    assert "seul son site l’ouvre, elle n’est pas listée ici." in proofs
+    assert "Seul son site peut l’ouvrir : elle n’est pas listée." in proofs
     assert f"/preuves/{alone.evidence_ids[0]}" not in page  # no link to a refusal
     refused = client.get(f"/preuves/{alone.evidence_ids[0]}")
     assert refused.status_code == 403 and "Site CAVEM" in text_of(refused)
