@@ -463,3 +463,40 @@ def test_readiness_seen_from_one_site(client, auth, story):
     assert "site=dracenie" in dashboard  # the links keep the site
     unknown = text_of(client.get(f"{base}?site=nulle-part"))
     assert "Site inconnu : nulle-part" in unknown
+
+
+def test_site_manager_is_told_a_counted_proof_is_another_sites(client, auth, story):
+    """Issue 13: a site manager told a proof counts must learn it is another site's, not
+    meet « Aucune preuve liée » beneath it."""
+    the_campaign = campaign()
+    cavem = next(s for s in the_campaign.school.sites if s.code == "cavem")
+    readiness = readiness_of(db.session, the_campaign,
+                             milestone(MilestoneKind.INITIAL_AUDIT).starts_on, today=local_today())
+    alone = next(c for c in readiness.criteria if len(c.evidence_ids) == 1)
+    pair = next(c for c in readiness.criteria if len(c.evidence_ids) == 2
+                and not set(c.evidence_ids) & set(alone.evidence_ids))
+    for evidence_id in alone.evidence_ids + pair.evidence_ids:
+        db.session.get(Evidence, evidence_id).site_id = cavem.id
+    db.session.commit()
+    base = f"/campagnes/{the_campaign.id}/preparation"
+
+    auth.login_demo(story, "tpm")
+    page = text_of(client.get(f"{base}/criteres/{alone.criterion_id}"))
+    verdict = page[page.index('data-testid="verdict"'):page.index('data-testid="proofs"')]
+    assert ("1 preuve d’un autre site (Site CAVEM (Var Estérel Méditerranée)), comptée ici"
+            in verdict)
+    proofs = page[page.index('data-testid="proofs"'):page.index('data-testid="findings"')]
+    assert "Aucune preuve liée." not in proofs  # no contradiction with the reason above
+    assert "Seul son site peut l’ouvrir : elle n’est pas listée." in proofs
+    assert f"/preuves/{alone.evidence_ids[0]}" not in page  # no link to a refusal
+    refused = client.get(f"/preuves/{alone.evidence_ids[0]}")
+    assert refused.status_code == 403 and "Site CAVEM" in text_of(refused)
+    listed = text_of(client.get(f"{base}/criteres"))
+    row = listed[listed.index(f'data-code="{pair.code}"'):]
+    row = row[:row.index("</tr>")]
+    assert "2 preuves d’autres sites (Site CAVEM (Var Estérel Méditerranée)), comptées ici" in row
+
+    auth.logout()
+    auth.login_demo(story, "direction")
+    page = text_of(client.get(f"{base}/criteres/{alone.criterion_id}"))
+    assert "d’un autre site" not in page  # the director sees every site's proofs

@@ -3,10 +3,12 @@ checklist, and the signatures. Thin views over ``readiness.rules`` and its compa
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -20,13 +22,13 @@ from ..evidence.forms import NewEvidenceForm
 from ..evidence.service import picker_search, visible_to
 from ..extensions import db
 from ..findings.service import ActionFilters, actions_of
-from ..models import Campaign, Evidence, EvidenceKind, EvidenceLink, Site
+from ..models import Campaign, Evidence, EvidenceKind, EvidenceLink, Role, Site
 from ..web.lookups import get_campaign_or_404, get_milestone_or_404, school_site, school_sites
 from . import decisions
 from .charts import readiness_bars, trend_chart
 from .dashboard import build_dashboard, findings_on, go_no_go, key_milestones
 from .forms import DecisionForm, ExemptionForm, ReferenceForm, SignOffForm
-from .rules import State, default_reference_date, readiness_of
+from .rules import CriterionReadiness, State, default_reference_date, readiness_of
 from .signoff import SignOffError, get_signoff, seal_state, sign, signoffs_of
 from .snapshots import changes_between, thaw
 
@@ -64,6 +66,28 @@ def viewed_site(form: ReferenceForm) -> Site | None:
     return site
 
 
+def other_sites_notes(criteria: Sequence[CriterionReadiness]) -> dict[int, tuple[int, str]]:
+    """For a site manager, each criterion's counted proofs of another site, worded: they are
+    counted in the reasons but hidden from the proof list, which would otherwise contradict."""
+    if current_user.role is not Role.SITE_MANAGER or current_user.site_id is None:
+        return {}
+    wanted = {evidence_id for c in criteria for evidence_id in c.evidence_ids}
+    if not wanted:
+        return {}
+    sites = dict(db.session.execute(
+        select(Evidence.id, Site.name).join(Site, Evidence.site_id == Site.id)
+        .where(Evidence.id.in_(wanted), Evidence.site_id != current_user.site_id)).all())
+    notes: dict[int, tuple[int, str]] = {}
+    for c in criteria:
+        names = [sites[i] for i in c.evidence_ids if i in sites]
+        if names:
+            notes[c.criterion_id] = (len(names), ngettext(
+                "%(num)d preuve d’un autre site (%(sites)s), comptée ici",
+                "%(num)d preuves d’autres sites (%(sites)s), comptées ici",
+                len(names), sites=", ".join(sorted(set(names)))))
+    return notes
+
+
 @bp.route("")
 @requires(Permission.READ)
 def dashboard(campaign_id: int):
@@ -81,7 +105,7 @@ def dashboard(campaign_id: int):
         trend=to_svg(trend_chart(board.trend), _("Part des critères démontrables, jour par jour")),
         can_sign=has_permission(current_user, Permission.SIGN_OFF),
         can_build=has_permission(current_user, Permission.BUILD_DOSSIER),
-        site=site,
+        site=site, elsewhere=other_sites_notes(board.readiness.criteria),
     )
 
 
@@ -98,7 +122,8 @@ def criteria(campaign_id: int):
     wanted = request.args.get("etat")
     shown = [c for c in readiness.criteria if not wanted or c.state.value == wanted]
     return render_template("readiness/criteria.html", campaign=campaign, form=form,
-                           readiness=readiness, shown=shown, wanted=wanted, site=site)
+                           readiness=readiness, shown=shown, wanted=wanted, site=site,
+                           elsewhere=other_sites_notes(shown))
 
 
 def _criterion_or_404(campaign: Campaign, criterion_id: int):
@@ -142,6 +167,7 @@ def _render_criterion(campaign, criterion, decision_form=None, exemption_form=No
         exemptions=decisions.exemptions_for(db.session, campaign, criterion),
         proofs=proofs, claims=claims, findings=findings, actions=actions, today=today,
         as_of=as_of, can_decide=has_permission(current_user, Permission.EDIT_CAMPAIGN),
+        elsewhere=other_sites_notes([result]),
         **_workspace(campaign, criterion, {p.id for p in proofs}),
     ), status
 
