@@ -33,6 +33,16 @@ def _slot_form() -> SlotForm:
     return form
 
 
+def _slot_input(form: SlotForm) -> service.SlotInput:
+    """What the slot form says, for adding a slot or editing one."""
+    site = next((s for s in school_sites() if s.id == form.site_id.data), None)
+    return service.SlotInput(
+        day=form.day.data, starts_at=form.starts_at.data, ends_at=form.ends_at.data,
+        site=site, place=form.place.data or "", topic=form.topic.data or "",
+        criteria=form.criteria.data or "", people=form.people.data or "",
+        auditor=form.auditor.data or "")
+
+
 def _render(campaign: Campaign, milestone: Milestone, form: SlotForm, status: int = 200,
             problems: list[str] | None = None):
     slots = service.slots_of(db.session, milestone)
@@ -64,13 +74,8 @@ def add_slot(campaign_id: int, event_id: int):
     form = _slot_form()
     if not form.validate_on_submit():
         return _render(campaign, milestone, form, 400)
-    site = next((s for s in school_sites() if s.id == form.site_id.data), None)
     try:
-        service.add_slot(db.session, milestone, service.SlotInput(
-            day=form.day.data, starts_at=form.starts_at.data, ends_at=form.ends_at.data,
-            site=site, place=form.place.data or "", topic=form.topic.data or "",
-            criteria=form.criteria.data or "", people=form.people.data or "",
-            auditor=form.auditor.data or ""))
+        service.add_slot(db.session, milestone, _slot_input(form))
     except DomainError as error:
         db.session.rollback()
         flash(str(error), "danger")
@@ -115,13 +120,8 @@ def edit_slot(campaign_id: int, event_id: int, slot_id: int):
         form.process(obj=slot)
         form.site_id.data = slot.site_id or 0
     elif form.validate():
-        site = next((s for s in school_sites() if s.id == form.site_id.data), None)
         try:
-            service.update_slot(db.session, slot, service.SlotInput(
-                day=form.day.data, starts_at=form.starts_at.data, ends_at=form.ends_at.data,
-                site=site, place=form.place.data or "", topic=form.topic.data or "",
-                criteria=form.criteria.data or "", people=form.people.data or "",
-                auditor=form.auditor.data or ""))
+            service.update_slot(db.session, slot, _slot_input(form))
         except DomainError as error:
             db.session.rollback()
             flash(str(error), "danger")
