@@ -285,12 +285,14 @@ def _grow(the_campaign: Campaign, times: int) -> None:
     today = local_today()
     owners = list(db.session.scalars(select(User).where(
         User.school_id == the_campaign.school_id)))
-    criteria = list(db.session.scalars(select(Criterion).where(
-        Criterion.framework_id.in_([f.id for f in the_campaign.frameworks]))))
+    # Taken in turn from each référentiel, in a fixed order: the findings span every scale.
+    by_framework = [list(db.session.scalars(select(Criterion).where(
+        Criterion.framework_id == framework.id).order_by(Criterion.id)))
+        for framework in sorted(the_campaign.frameworks, key=lambda f: f.id)]
+    criteria = [c for row in zip(*by_framework, strict=False) for c in row]
     pre_audit = next(m for m in the_campaign.milestones if m.kind is MilestoneKind.PRE_AUDIT)
-    nc = db.session.scalar(select(FindingType).where(FindingType.code == "nc_mineure",
-                                                     FindingType.framework_id ==
-                                                     criteria[0].framework_id))
+    minor = {t.framework_id: t for t in db.session.scalars(
+        select(FindingType).where(FindingType.code == "nc_mineure"))}
     start = (db.session.scalar(select(Finding.number).where(
         Finding.milestone_id == pre_audit.id).order_by(Finding.number.desc()).limit(1)) or 0)
     for i in range(times):
@@ -302,8 +304,8 @@ def _grow(the_campaign: Campaign, times: int) -> None:
         db.session.add(proof)
         db.session.add(EvidenceLink(evidence=proof, criterion=criterion, created_by=owner))
         finding = Finding(milestone=pre_audit, framework_id=criterion.framework_id,
-                          finding_type=nc, number=start + i + 1, title=f"Constat {i}",
-                          created_by=owner, criteria=[criterion])
+                          finding_type=minor[criterion.framework_id], number=start + i + 1,
+                          title=f"Constat {i}", created_by=owner, criteria=[criterion])
         db.session.add(finding)
         db.session.add(Action(campaign=the_campaign, title=f"Action {i}", owner=owner,
                               created_by=owner, due_on=today - timedelta(days=i + 1),

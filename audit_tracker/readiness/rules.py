@@ -33,7 +33,7 @@ from datetime import date
 from flask_babel import format_date, gettext, ngettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, contains_eager, selectinload
 
 from ..findings.service import escalation_of
 from ..models import (
@@ -505,7 +505,10 @@ def _escalated_labels(session: Session, campaign: Campaign, as_of: date) -> dict
         select(Finding).join(Milestone, Finding.milestone_id == Milestone.id)
         .join(FindingType, Finding.finding_type_id == FindingType.id)
         .where(Milestone.campaign_id == campaign.id, FindingType.escalates_to.is_not(None),
-               Finding.status.in_([FindingStatus.OPEN, FindingStatus.IN_PROGRESS])))
+               Finding.status.in_([FindingStatus.OPEN, FindingStatus.IN_PROGRESS]))
+        # The scales of all the findings' référentiels in one statement, however many there are.
+        .options(contains_eager(Finding.finding_type), contains_eager(Finding.milestone),
+                 selectinload(Finding.framework).selectinload(Framework.finding_types)))
     labels = {}
     for finding in findings:
         change = escalation_of(finding, as_of)
