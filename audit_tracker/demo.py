@@ -2,7 +2,8 @@
 AFNOR label audit (see shared/domain). Loaded at the real dates, or shifted by whole weeks so
 that the seed's date (Wednesday 28 Feb 2018) falls on the Wednesday nearest today: every interval
 and every weekday is kept (the audit stays a Tuesday-Thursday, a committee keeps its day), and a
-newcomer sees a live countdown of 55 days, give or take three.
+newcomer sees a live countdown of 55 days, give or take three. The sites' openings move by
+whole months instead, with the monthly figures that start on them (``opening_day``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
+from .indicators.demo import SEED_MONTH, add_months, load_demo_indicators, months_between
 from .models import (
     Campaign,
     Meeting,
@@ -233,6 +235,18 @@ def seed_day(today: date | None) -> date:
     return SEED_DATE + shift_for(today)
 
 
+def opening_day(opened: date, today: date | None) -> date:
+    """A site's opening in the demo shifted for ``today``: the same weekday of the same rank (the
+    2nd Monday, the 4th…) in the month its figures start, which moves by whole months (the last
+    such weekday when that month has no fifth one)."""
+    month = add_months(opened.replace(day=1),
+                       months_between(SEED_MONTH, seed_day(today)))
+    rank = (opened.day - 1) // 7
+    first = month + timedelta(days=(opened.weekday() - month.weekday()) % 7)
+    day = first + timedelta(weeks=rank)
+    return day if day.month == month.month else day - timedelta(weeks=1)
+
+
 def load_demo(session: Session, today: date | None = None) -> list[DemoAccount]:
     """Add the E2C Var school, sites, campaign and accounts; returns the accounts' passwords.
 
@@ -245,7 +259,8 @@ def load_demo(session: Session, today: date | None = None) -> list[DemoAccount]:
 
     school = School(name="École de la 2e Chance du Var", short_name="E2C Var", four_eyes=True)
     sites = {
-        code: Site(code=code, name=name, opened_on=when(opened)) for code, name, opened in SITES
+        code: Site(code=code, name=name, opened_on=opening_day(opened, today))
+        for code, name, opened in SITES
     }
     for code, (address, capacity, staff) in SITE_DETAILS.items():
         sites[code].address, sites[code].capacity, sites[code].staff_fte = (
@@ -313,8 +328,6 @@ def load_demo(session: Session, today: date | None = None) -> list[DemoAccount]:
         user.set_password(password)
         session.add(user)
         accounts.append(DemoAccount(user.email, role, password))
-    from .indicators.demo import load_demo_indicators
-
     load_demo_indicators(session, school, offset)
     session.flush()
     return accounts

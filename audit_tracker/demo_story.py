@@ -5,7 +5,8 @@ product's rules; like a command, it commits what they flushed. ``flask setup --d
 tests of other areas use the base demo alone.
 
 The findings follow the note of February 2018: a share of graduates above the network's target,
-too few trainees from the QPV, a "logique de preuve" to systematise, a fast and innovative start.
+too few trainees from the QPV, a "logique de preuve" to systematise, a fast and innovative start;
+the pré-audit raised no non-conformity (the note names none).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from sqlalchemy.orm import Session
 from .demo import DEMO_DOMAIN, SEED_DATE, shift_for
 from .evidence import service as evidence
 from .findings import service as findings
+from .i18n import french_date
 from .models import (
     ActionStatus,
     Campaign,
@@ -59,34 +61,34 @@ class Proof:
 
 
 PROOFS = [
-    Proof("prereport", "Rapport de pré-audit du référent réseau (20-22 février 2018)",
+    Proof("prereport", "Rapport de pré-audit du référent réseau ({pre_audit_days})",
           EvidenceKind.FILE, None,
           [("e2c-label", "H5", "Rapport remis à l’issue du pré-audit ; avis favorable.")],
           ReviewStatus.VALIDATED,
           ["Rapport de pré-audit de labellisation – E2C Var",
-           "Référent du Réseau E2C France – visite des 4 sites du 20 au 22 février 2018.",
+           "Référent du Réseau E2C France – visite des 4 sites {pre_audit_span}.",
            "Avis : favorable à un audit de labellisation fin avril.",
            "Points forts : accompagnement de qualité, modèle innovant à fort potentiel.",
            "Points sensibles : part de stagiaires diplômés supérieure à la cible du réseau ;",
            "part de stagiaires issus des QPV (16 %) loin de l’objectif de 40 %.",
            "Piste de progrès : systématiser la logique de preuve."]),
-    Proof("note", "Note d’avancement de février 2018", EvidenceKind.FILE, None,
+    Proof("note", "Note d’avancement de {seed_month}", EvidenceKind.FILE, None,
           [("e2c-label", "A1", "Point mensuel présenté à la gouvernance."),
-           ("e2c-label", "B5", "Tableau des entrées par site au 28/02/2018."),
+           ("e2c-label", "B5", "Tableau des entrées par site au {seed}."),
            ("e2c-label", "G3", "Taux de sorties positives par site et total pondéré.")],
           ReviewStatus.VALIDATED,
           ["Projet École de la 2e Chance du Var – point d’avancement",
-           "Informations clés au 28/02/2018 : 252 stagiaires entrés, 16 % issus des QPV,",
+           "Informations clés au {seed} : 252 stagiaires entrés, 16 % issus des QPV,",
            "236 entreprises ayant reçu des stagiaires, 46 % de sorties positives.",
            "30 sorties positives dont 15 en formation, 10 en emploi, 5 en alternance."],
-          covers=(date(2018, 2, 1), date(2018, 2, 28))),
+          covers=(date(2018, 2, 1), SEED_DATE)),
     Proof("col-cavem", "Compte rendu du comité opérationnel local CAVEM", EvidenceKind.FILE,
           "cavem",
           [("e2c-label", "A2", "Comité présidé par la vice-présidente de la CAVEM.")],
           ReviewStatus.TO_REVIEW,
           ["Comité opérationnel local – site CAVEM",
            "Présidé par Mme Marenco-Druen, vice-présidente de la CAVEM.",
-           "Bilan 2017 et perspectives 2018 : objectif de 10 stagiaires recrutés par mois.",
+           "Bilan de l’année écoulée et perspectives : 10 stagiaires à recruter par mois.",
            "Taux de stagiaires diplômés à ramener sous 15 %.",
            "La mission locale encourage à diversifier les sources de recrutement."],
           owner="cavem"),
@@ -98,7 +100,7 @@ PROOFS = [
           paper=("Site Provence Verte, bureau de direction, classeur « Partenariats »",
                  "Responsable du site Provence Verte"),
           owner="provence-verte"),
-    Proof("dashboard", "Tableau de bord des entrées et sorties au 28/02/2018", EvidenceKind.FILE,
+    Proof("dashboard", "Tableau de bord des entrées et sorties au {seed}", EvidenceKind.FILE,
           None,
           [("e2c-label", "B1", "Part de non-diplômés : 68 % (cible 85 %)."),
            ("e2c-label", "B2", "Part QPV : 16 % (cible 40 %)."),
@@ -128,7 +130,7 @@ PROOFS = [
           [("e2c-label", "B3", "Une trentaine de relais mobilisés pour le recrutement."),
            ("e2c-label", "B2", "Action ciblée sur les jeunes des QPV.")],
           ReviewStatus.TO_REVIEW,
-          ["Rencontre des relais des quartiers prioritaires – site TPM, 8 février 2018",
+          ["Rencontre des relais des quartiers prioritaires – site TPM, {relais_day}",
            "Une trentaine de personnes et d’organismes ont participé.",
            "Objectif : « capter » les jeunes du public cible hors de tout dispositif."],
           owner="tpm"),
@@ -138,12 +140,12 @@ PROOFS = [
           ReviewStatus.DRAFT,
           ["Projet de convention tripartite – filière Plombiers du numérique",
            "Formation non diplômante de 3 mois, 6 sessions par an, techniciens de la fibre.",
-           "Plateau technique fourni à l’E2C Var ; début en 2018, date à fixer."]),
+           "Plateau technique fourni à l’E2C Var ; début dans l’année, date à fixer."]),
     # The school marks this one as its organigramme on its presentation (load_demo_story).
-    Proof("organigramme", "Organigramme de l’E2C Var (février 2018)", EvidenceKind.FILE, None,
+    Proof("organigramme", "Organigramme de l’E2C Var ({seed_month})", EvidenceKind.FILE, None,
           [("e2c-label", "A1", "Gouvernance et équipe de coordination.")],
           ReviewStatus.VALIDATED,
-          ["Organigramme de l’E2C Var – février 2018",
+          ["Organigramme de l’E2C Var – {seed_month}",
            "Gouvernance : comité stratégique, sous-comité financier.",
            "Direction et équipe de coordination : responsable qualité, chargé de "
            "développement réseaux.",
@@ -152,8 +154,8 @@ PROOFS = [
     # Minutes of a meeting held (below, HELD_MEETINGS): a pièce of the dossier's governance
     # section, linked to no criterion. Decisions only, no trainee named.
     Proof("suivi-tpm-fevrier", "Relevé de décisions de la commission de suivi des stagiaires "
-          "TPM (février 2018)", EvidenceKind.FILE, "tpm", [], ReviewStatus.VALIDATED,
-          ["Commission de suivi des stagiaires – site TPM, février 2018",
+          "TPM ({review_month})", EvidenceKind.FILE, "tpm", [], ReviewStatus.VALIDATED,
+          ["Commission de suivi des stagiaires – site TPM, {review_month}",
            "Partenaires présents : mission locale, APS, LVP.",
            "Situations examinées en profondeur avec les partenaires concernés ;",
            "relevé de décisions sans donnée nominative."], owner="tpm"),
@@ -169,9 +171,10 @@ PROOFS = [
 # « réalisées sur les 4 sites ». The days are ours; the note gives none.
 HELD_MEETINGS = [  # kind, site, title, held on (seed dates), hours, minutes (a proof's key)
     (MeetingKind.LOCAL_COMMITTEE, "cavem",
-     "Comité opérationnel local CAVEM – bilan 2017 et perspectives 2018", date(2018, 1, 23),
+     "Comité opérationnel local CAVEM – bilan et perspectives", date(2018, 1, 23),
      (time(10, 30), time(12, 0)), "col-cavem"),
-    (MeetingKind.TRAINEE_REVIEW, "tpm", "Commission de suivi des stagiaires – TPM (février)",
+    (MeetingKind.TRAINEE_REVIEW, "tpm",
+     "Commission de suivi des stagiaires – TPM ({review_month_name})",
      date(2018, 2, 15), (time(14, 0), time(16, 0)), "suivi-tpm-fevrier"),
 ]
 
@@ -191,13 +194,16 @@ FINDINGS = [
     (MilestoneKind.PRE_AUDIT, "point_sensible",
      "Part de stagiaires diplômés encore trop élevée (32 % ; objectif : moins de 15 %)",
      ["B1"], None,
-     "Mesures prises depuis la visite conseil, effet encore insuffisant au 28/02/2018."),
+     "Mesures prises depuis la visite conseil, effet encore insuffisant au {seed}."),
     (MilestoneKind.PRE_AUDIT, "point_sensible",
      "Part de stagiaires issus des QPV insuffisante (16 % ; objectif : 40 %)",
      ["B2"], None, "CAVEM 6 %, Dracénie 10 %, Provence Verte 14 %, TPM 22 %."),
-    (MilestoneKind.PRE_AUDIT, "nc_mineure",
-     "Comptes rendus des comités opérationnels locaux non formalisés sur tous les sites",
-     ["A2"], None, "Seul le comité du site CAVEM dispose d’un compte rendu diffusé."),
+    # The note: « depuis le début de l'année », only CAVEM's comité opérationnel local was held;
+    # the others are among its « prochaines dates ». A point to watch, not a non-conformity:
+    # the note names none.
+    (MilestoneKind.PRE_AUDIT, "point_vigilance",
+     "Comptes rendus des comités opérationnels locaux à formaliser sur chaque site",
+     ["A2"], None, "Seul le comité du site CAVEM s’est tenu et dispose d’un compte rendu."),
     (MilestoneKind.PRE_AUDIT, "point_vigilance",
      "Recrutement du site Provence Verte à sécuriser", ["B5"], "provence-verte",
      "La chargée de recrutement pressentie n’est pas encore en poste."),
@@ -215,7 +221,7 @@ ACTIONS = [
      date(2018, 3, 30), ActionStatus.IN_PROGRESS,
      ["Part de stagiaires issus des QPV insuffisante"], ["B2", "B3"], ""),
     # Planned after the visite conseil, due before the pré-audit: 9 days late on 28/02.
-    ("Classer chaque preuve par critère dans audit_tracker", "qualite", None,
+    ("Classer chaque preuve par critère dans l’outil qualité", "qualite", None,
      date(2018, 2, 19), ActionStatus.TODO,
      ["Systématiser la logique de preuve"], ["H2"], ""),
     ("Formaliser et diffuser les comptes rendus des comités opérationnels locaux", "cavem",
@@ -244,6 +250,38 @@ def _pdf(lines: list[str]) -> bytes:
     return buffer.getvalue()
 
 
+def _days(first: date, last: date) -> tuple[str, str]:
+    """A visit's days in a title and in a sentence: « 20-22 février 2018 », « du 20 au 22
+    février 2018 »; across two months « 30 janvier-1er février 2027 »."""
+    end = french_date(last)
+    start = (french_date(first, "d") if (first.year, first.month) == (last.year, last.month)
+             else french_date(first, "d MMMM"))
+    start = start.replace("1", "1er") if start == "1" else start
+    return f"{start}-{end}", f"du {start} au {end}"
+
+
+def _story_words(campaign: Campaign, offset: timedelta) -> dict[str, str]:
+    """The dates the story's documents name, moved with the demo: a shifted demo's proofs do
+    not speak of February 2018 (the note's own words are kept at the real dates)."""
+    seed = SEED_DATE + offset
+    pre_audit = next(m for m in campaign.milestones if m.kind is MilestoneKind.PRE_AUDIT)
+    relais = next(m for m in campaign.meetings if m.title.startswith("Rencontre des relais"))
+    review = next(day for *_, day, _hours, key in HELD_MEETINGS
+                  if key == "suivi-tpm-fevrier") + offset
+    days, span = _days(pre_audit.starts_on, pre_audit.ends_on or pre_audit.starts_on)
+    return {"seed": f"{seed:%d/%m/%Y}", "seed_month": french_date(seed, "MMMM yyyy"),
+            "pre_audit_days": days, "pre_audit_span": span,
+            "relais_day": french_date(relais.held_on),
+            "review_month": french_date(review, "MMMM yyyy"),
+            "review_month_name": french_date(review, "MMMM")}
+
+
+def _month_to(first: date, last: date, offset: timedelta) -> tuple[date, date]:
+    """A period ending on ``last`` moved by ``offset``; one starting a month still starts it."""
+    end = last + offset
+    return (end.replace(day=1) if first.day == 1 else first + offset), end
+
+
 def load_demo_story(session: Session, storage: Storage, tmp_dir: Path,
                     today: date | None = None) -> dict[str, int]:
     """Add the proofs, findings and actions of the story; returns how many of each."""
@@ -267,28 +305,32 @@ def load_demo_story(session: Session, storage: Storage, tmp_dir: Path,
         return session.scalars(select(Criterion).where(
             Criterion.framework_id == frameworks[framework_code].id, Criterion.code == code)).one()
 
+    words = _story_words(campaign, offset)
     proofs = {}
     for proof in PROOFS:
         author = users[proof.owner]
+        title = proof.title.format_map(words)
         upload = None
         if proof.kind is EvidenceKind.FILE:
-            filename = proof.title.replace("/", "-")[:90] + ".pdf"  # a date's slashes
-            upload = evidence.receive_file(io.BytesIO(_pdf(proof.lines)), filename, tmp_dir,
+            filename = title.replace("/", "-")[:90] + ".pdf"  # a date's slashes
+            lines = [line.format_map(words) for line in proof.lines]
+            upload = evidence.receive_file(io.BytesIO(_pdf(lines)), filename, tmp_dir,
                                            10 * 1024 * 1024)
+        covers = _month_to(*proof.covers, offset) if proof.covers else (None, None)
         item = evidence.create_evidence(
             session, storage, school=campaign.school, author=author, upload=upload,
             fields=evidence.EvidenceFields(
-                title=proof.title, kind=proof.kind, site=sites.get(proof.site),
+                title=title, kind=proof.kind, site=sites.get(proof.site),
                 url=proof.url, paper_location=proof.paper[0] if proof.paper else None,
                 paper_custodian=proof.paper[1] if proof.paper else None,
                 valid_until=proof.valid_until + offset if proof.valid_until else None,
-                covers_from=proof.covers[0] + offset if proof.covers else None,
-                covers_to=proof.covers[1] + offset if proof.covers else None,
+                covers_from=covers[0], covers_to=covers[1],
                 personal_data=proof.personal_data,
                 retention_until=date(2023, 12, 31) + offset if proof.personal_data else None,
             ))
         for framework_code, code, note in proof.links:
-            evidence.link_criterion(session, item, criterion(framework_code, code), note, author)
+            evidence.link_criterion(session, item, criterion(framework_code, code),
+                                    note.format_map(words), author)
         if proof.status is not ReviewStatus.DRAFT:
             evidence.submit_for_review(session, item, author)
         if proof.status in {ReviewStatus.VALIDATED, ReviewStatus.REFUSED}:
@@ -305,7 +347,8 @@ def load_demo_story(session: Session, storage: Storage, tmp_dir: Path,
         campaign.school.profile.organigramme = proofs["organigramme"]
     for body, body_site, body_title, held_on, hours, minutes in HELD_MEETINGS:
         campaign.meetings.append(Meeting(
-            kind=body, site=sites[body_site], title=body_title, held_on=held_on + offset,
+            kind=body, site=sites[body_site], title=body_title.format_map(words),
+            held_on=held_on + offset,
             starts_at=hours[0], ends_at=hours[1], minutes_evidence=proofs[minutes]))
     session.commit()
     snapshot(7)
@@ -315,7 +358,8 @@ def load_demo_story(session: Session, storage: Storage, tmp_dir: Path,
         created.append(findings.create_finding(
             session, milestones[kind], users["qualite"], findings.FindingInput(
                 framework=frameworks["e2c-label"], type_code=type_code, title=title,
-                description=description, criteria=[criterion("e2c-label", c) for c in codes],
+                description=description.format_map(words),
+                criteria=[criterion("e2c-label", c) for c in codes],
                 site=sites.get(site))))
     for title, owner, site, due, status, finding_titles, codes, description in ACTIONS:
         answered = [f for f in created if any(f.title.startswith(t) for t in finding_titles)]

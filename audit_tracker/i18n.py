@@ -43,8 +43,18 @@ def french_day(day: date, fmt: str = "d MMMM yyyy") -> str:
     ordinal), « 2 février 2027 »; English and numeric formats as Babel gives them."""
     from flask_babel import format_date
 
-    text = format_date(day, fmt)
-    if day.day == 1 and "MMMM" in fmt and str(get_locale()).startswith("fr"):
+    if str(get_locale()).startswith("fr"):
+        return french_date(day, fmt)
+    return format_date(day, fmt)
+
+
+def french_date(day: date, fmt: str = "d MMMM yyyy") -> str:
+    """``french_day`` in French whatever the reader's language: for the school's own words
+    (the demo's documents), which are written once."""
+    from babel.dates import format_date
+
+    text = format_date(day, fmt, locale="fr_FR")
+    if day.day == 1 and "MMMM" in fmt:
         text = re.sub(r"(?<!\d)1(?=\s)", "1er", text, count=1)
     return text
 

@@ -18,7 +18,15 @@ from audit_tracker.demo_story import load_demo_story
 from audit_tracker.extensions import db
 from audit_tracker.findings.reminders import digests
 from audit_tracker.indicators.service import indicator_table
-from audit_tracker.models import Campaign, Meeting, Milestone, MilestoneKind
+from audit_tracker.models import (
+    Action,
+    Campaign,
+    Evidence,
+    Finding,
+    Meeting,
+    Milestone,
+    MilestoneKind,
+)
 from audit_tracker.storage import upload_tmp_dir
 
 SWEEP = [
@@ -98,6 +106,22 @@ def test_the_demo_reads_true_on_any_day(client, demo_on, today):
     totals = indicator_table(campaign.school, end=seed_day(today)).total
     assert (totals.counts.entries, totals.counts.from_qpv, totals.counts.positive_exits) == (
         252, 40, 30)
+
+    # Each site opens in the month its figures start, on a Monday as in the note.
+    months = indicator_table(campaign.school, end=seed_day(today)).months
+    for site in campaign.school.sites:
+        first = min(m.period for m in months if m.site.id == site.id)
+        assert (site.opened_on.replace(day=1), site.opened_on.weekday()) == (first, 0), site.code
+
+    # The story's documents name the demo's own dates, never February 2018 in 2027.
+    words = [e.title for e in db.session.scalars(select(Evidence))]
+    words += [m.title for m in campaign.meetings]
+    words += [f"{f.title} {f.description}" for f in db.session.scalars(select(Finding))]
+    words += [a.title for a in db.session.scalars(select(Action))]
+    years = {int(y) for y in re.findall(r"\b(20\d\d)\b", " ".join(words))}
+    around = seed_day(today).year
+    assert years and years <= {around - 1, around, around + 1}, (years, around)
+    assert "février 2018" not in " ".join(words) or around == 2018
 
     # The reminders of the day name the late actions' owners.
     owners = {d.owner.email for d in digests(db.session, today)}

@@ -59,13 +59,14 @@ def test_story_follows_the_pre_audit_report(story):
     assert len(found) == 7
     qpv = next(f for t, f in found.items() if "QPV" in t)
     assert qpv.finding_type.code == "point_sensible"
-    # An accompaniment visit's findings: 15 days before the audit (issue 16), whatever the type;
-    # the NC mineure no longer gets six months, which put it after the audit it prepares.
+    # An accompaniment visit's findings: 15 days before the audit (issue 16), whatever the type.
     assert qpv.due_on == audit.starts_on - timedelta(days=15)
-    minor = next(f for f in found.values() if f.finding_type.code == "nc_mineure")
-    assert minor.due_on == audit.starts_on - timedelta(days=15)
-    assert minor.verify_by is None
+    minutes = next(f for t, f in found.items() if t.startswith("Comptes rendus des comités"))
+    assert minutes.due_on == audit.starts_on - timedelta(days=15)
+    assert minutes.verify_by is None
     assert sum(f.finding_type.code == "point_fort" for f in found.values()) == 2
+    # The note names no non-conformity: the demo invents none.
+    assert [f.title for f in found.values() if f.finding_type.is_nonconformity] == []
 
 
 def test_story_has_two_late_actions_one_nine_days_late(story):
@@ -74,7 +75,7 @@ def test_story_has_two_late_actions_one_nine_days_late(story):
     late = {a.title: a.days_late(today) for a in db.session.scalars(select(Action))
             if a.days_late(today)}
     assert late == {
-        "Classer chaque preuve par critère dans audit_tracker": 9,
+        "Classer chaque preuve par critère dans l’outil qualité": 9,
         "Formaliser et diffuser les comptes rendus des comités opérationnels locaux": 5,
     }
 

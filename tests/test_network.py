@@ -4,6 +4,7 @@ of SQL statements that does not grow with the network."""
 
 from __future__ import annotations
 
+import re
 from datetime import date, timedelta
 
 import pytest
@@ -286,6 +287,17 @@ def test_the_referent_records_the_findings_of_the_visits_it_leads(app, client, a
                       ).status_code == 404
     assert db.session.get(Milestone, audit.id) is not None
     assert len(db.session.scalars(select(Finding)).all()) == 1
+    # Each type once: the scales of the campaign's référentiels, one group each, the other
+    # groups hidden by the page's script (« Point fort » is on both scales).
+    campaign.frameworks = list(db.session.scalars(select(Framework)))
+    db.session.commit()
+    html = client.get(url).get_data(as_text=True)
+    groups = re.findall(r'<optgroup label="[^"]*" data-framework="\d+">(.*?)</optgroup>', html,
+                        re.S)
+    assert len(groups) == 2 and "finding-scale.js" in html
+    for group in groups:
+        labels = re.findall(r">([^<]+)</option>", group)
+        assert labels and len(labels) == len(set(labels)), labels
     # Its proofs stay read-only to the référent; the school's quality lead has its own page.
     assert client.get("/preuves/nouvelle").status_code == 403
     auth.logout()

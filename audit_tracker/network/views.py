@@ -78,5 +78,9 @@ def led_milestone_findings(campaign_id: int, event_id: int):
                                     event_id=milestone.id))
     elif form.is_submitted():
         status = 400
+    selected_framework = next(
+        (f for f in campaign.frameworks if f.id == form.framework_id.data),
+        campaign.frameworks[0] if campaign.frameworks else None)
     return render_template("network/milestone.html", campaign=campaign, milestone=milestone,
-                           findings=led_findings(db.session, milestone), form=form), status
+                           findings=led_findings(db.session, milestone), form=form,
+                           selected_framework=selected_framework), status

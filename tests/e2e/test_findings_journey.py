@@ -69,6 +69,9 @@ def test_findings_actions_calendar_and_feed(page: Page, live_server):
     expect(entry.get_by_role("heading")).to_contain_text("Saisir le constat n°1")
     choose(page, "#framework_id", re.compile(r"^Label E2C"))
     e2c_framework = page.locator("#framework_id").input_value()
+    # A type on both scales is offered once: the other référentiel's scale is hidden.
+    expect(page.locator("#type_code option:not([disabled])").filter(
+        has_text=re.compile(r"^Point fort$"))).to_have_count(1)
     for number, (kind, title, codes) in enumerate(FINDINGS, start=1):
         choose(page, "#type_code", re.compile(f"^{kind}$"))
         entry.get_by_label("Critères").fill(codes)

@@ -43,8 +43,8 @@ def test_director_checks_readiness_for_the_commission_and_signs(page: Page, stor
     verdict = page.get_by_test_id("verdict")
     expect(verdict).to_contain_text("À risque")
     expect(verdict.get_by_test_id("reasons")).to_contain_text(
-        re.compile(r"La seule preuve \(« Tableau de bord des entrées et sorties au 28/02/2018 »\) "
-                   r"expire le \d{2}/\d{2}/\d{4}, avant la commission"))
+        re.compile(r"La seule preuve \(« Tableau de bord des entrées et sorties au "
+                   r"\d{2}/\d{2}/\d{4} »\) expire le \d{2}/\d{2}/\d{4}, avant la commission"))
 
     # The go / no-go for the commission, printed: one page.
     page.get_by_role("link", name="Préparation").first.click()
