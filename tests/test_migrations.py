@@ -24,3 +24,27 @@ def test_upgrade_on_an_empty_database_equals_the_models(app):
             "compare_type": True, "include_object": include_in_migrations})
         differences = compare_metadata(context, db.metadata)
     assert differences == []
+
+
+def test_0015_moves_the_school_roles_named_in_the_people_met_to_the_ticked_roles():
+    """What the programme's prefill and users wrote before: roles out, the rest as written."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).parents[1] / "migrations" / "versions" / "0015_slot_roles.py"
+    spec = importlib.util.spec_from_file_location("migration_0015", path)
+    assert spec is not None and spec.loader is not None
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    split = migration.split_people
+    assert split("Direction, responsable qualité") == (["direction", "qualite"], "")
+    assert split("Responsable de site, formateurs, stagiaires") == (
+        ["site"], "formateurs, stagiaires")
+    assert split("Directrice ; Responsable Qualité et partenaires") == (
+        ["direction", "qualite"], "partenaires")
+    assert split("Référent réseau") == (["referent"], "")
+    # A person named, or a role of another body, stays text: nothing guessed.
+    assert split("Responsable du site CAVEM ; formateurs") == (
+        [], "Responsable du site CAVEM, formateurs")
+    assert split("Directeur de la mission locale") == ([], "Directeur de la mission locale")
+    assert split("") == ([], "")
