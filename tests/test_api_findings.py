@@ -4,12 +4,16 @@ input a French message and a database left exactly as it was."""
 
 from __future__ import annotations
 
+from datetime import time
+
 import pytest
 from sqlalchemy import func, select
 
 from audit_tracker.extensions import db
+from audit_tracker.findings.programme import SlotInput, add_slot
 from audit_tracker.models import (
     Action,
+    AuditSlot,
     Campaign,
     Criterion,
     Finding,
@@ -17,9 +21,12 @@ from audit_tracker.models import (
     Milestone,
     MilestoneKind,
     Role,
+    Site,
     User,
 )
 from audit_tracker.models.findings import action_criterion, action_finding, finding_criterion
+
+from . import factories
 
 # ------------------------------------------------------------------------------------ fixtures
 
@@ -684,3 +691,87 @@ def test_a_patch_of_the_links_only_moves_the_lock_version_too(client, as_, post_
     assert first.json["lock_version"] == 2
     second = patch(client, url, json={**other, "lock_version": 1}, headers=as_("direction"))
     assert second.status_code == 409
+
+
+# ---------------------------------------------------------------------------- programme slots
+
+
+def slot_of(kind: MilestoneKind, hour: int, topic: str) -> AuditSlot:
+    """A slot on the first day of the event's programme, on the TPM site."""
+    milestone = event(kind)
+    tpm = db.session.scalar(select(Site).where(Site.code == "tpm"))
+    slot = add_slot(db.session, milestone, SlotInput(
+        day=milestone.starts_on, starts_at=time(hour), ends_at=time(hour + 1, 30), site=tpm,
+        topic=topic, roles=[Role.DIRECTOR]))
+    db.session.commit()
+    return slot
+
+
+def test_a_finding_recorded_against_its_slot_shows_when_where_and_what(
+        client, as_, post_finding):
+    slot = slot_of(MilestoneKind.PRE_AUDIT, 9, "Gouvernance")
+    finding = post_finding(slot_id=slot.id, site=None)
+    assert finding["slot_id"] == slot.id
+    assert finding["slot"] == {"id": slot.id, "day": "2018-02-20", "starts_at": "09:00",
+                               "ends_at": "10:30", "site": "tpm", "topic": "Gouvernance",
+                               "summary": "20/02/2018 09:00–10:30 · Gouvernance"}
+    assert finding["site"] == "tpm"  # seen on the slot's site
+    url = f"/api/v1/findings/{finding['id']}"
+    assert client.get(url, headers=as_("auditeur")).json == finding
+    listed = client.get("/api/v1/findings", headers=as_("qualite")).json
+    assert [f["slot_id"] for f in listed if f["id"] == finding["id"]] == [slot.id]
+    # Without one, both say so.
+    other = post_finding(title="Sans créneau")
+    assert (other["slot_id"], other["slot"]) == (None, None)
+
+
+def test_a_finding_moves_to_another_slot_of_its_audit_or_to_none(client, as_, post_finding):
+    morning = slot_of(MilestoneKind.PRE_AUDIT, 9, "Gouvernance")
+    afternoon = slot_of(MilestoneKind.PRE_AUDIT, 14, "Parcours des stagiaires")
+    finding = post_finding(slot_id=morning.id)
+    url = f"/api/v1/findings/{finding['id']}"
+    moved = patch(client, url, json={"slot_id": afternoon.id}, headers=as_("qualite"))
+    assert moved.status_code == 200, moved.json
+    assert moved.json["slot"]["summary"] == "20/02/2018 14:00–15:30 · Parcours des stagiaires"
+    assert moved.json["lock_version"] == finding["lock_version"] + 1
+    assert moved.json["title"] == finding["title"]  # absent keys keep their value
+    stale = patch(client, url, json={"slot_id": morning.id,
+                                     "lock_version": finding["lock_version"]},
+                  headers=as_("qualite"))
+    assert stale.status_code == 409
+    cleared = patch(client, url, json={"slot_id": None}, headers=as_("qualite"))
+    assert cleared.status_code == 200
+    assert (cleared.json["slot_id"], cleared.json["slot"]) == (None, None)
+    assert db.session.get(Finding, finding["id"]).slot_id is None
+
+
+def test_a_slot_of_another_audit_or_school_is_a_french_400_and_changes_nothing(
+        client, as_, post_finding):
+    pre_audit_slot = slot_of(MilestoneKind.PRE_AUDIT, 9, "Gouvernance")
+    afnor_slot = slot_of(MilestoneKind.INITIAL_AUDIT, 9, "Gouvernance")
+    elsewhere = factories.MilestoneFactory()
+    foreign = AuditSlot(milestone=elsewhere, day=elsewhere.starts_on, starts_at=time(9),
+                        topic="Ailleurs", roles=[], checklist={})
+    db.session.add(foreign)
+    db.session.commit()
+    before = counts()
+    for slot_id, message in ((afnor_slot.id, "Ce créneau n’appartient pas au programme de cet "
+                                             "audit."),
+                             (foreign.id, f"Créneau du programme introuvable : {foreign.id}."),
+                             (999999, "Créneau du programme introuvable : 999999.")):
+        response = client.post("/api/v1/findings", json=finding_body(slot_id=slot_id),
+                               headers=as_("qualite"))
+        assert response.status_code == 400
+        assert response.json == {"error": message}
+    assert counts() == before
+    finding = post_finding(slot_id=pre_audit_slot.id)
+    url = f"/api/v1/findings/{finding['id']}"
+    for slot_id, message in ((afnor_slot.id, "n’appartient pas au programme de cet audit"),
+                             (foreign.id, "introuvable")):
+        response = patch(client, url, json={"slot_id": slot_id, "title": "Autre intitulé"},
+                         headers=as_("qualite"))
+        assert response.status_code == 400 and message in response.json["error"]
+    bad = patch(client, url, json={"slot_id": "le matin"}, headers=as_("qualite"))
+    assert bad.status_code == 400 and "slot_id" in bad.json["error"]
+    # All or nothing: neither the slot nor the title of the same PATCH moved.
+    assert client.get(url, headers=as_("qualite")).json == finding

@@ -451,33 +451,44 @@ def test_api_calendar_ics_of_another_school_is_a_404(client, demo, bearer):
     assert response.json == {"error": "Campagne introuvable."}
 
 
-def test_audit_slots_reach_the_feed_of_the_people_met(client, auth, demo_today):
+def _slot_feed(client, auth, demo_today, local_part: str) -> dict[str, object]:
+    """The slots of an account's own feed, fetched as a calendar client does: no cookie."""
+    auth.login_demo(demo_today, local_part)
+    client.post("/compte/calendrier", data={"action": "creer"})
+    url = _feed_url(client)
+    auth.logout()
+    response = client.get(url)
+    assert response.status_code == 200
+    return {uid: e for uid, e in _events(response.data).items() if uid.startswith("slot-")}
+
+
+def test_audit_slots_reach_the_feed_of_the_roles_met(client, auth, demo_today):
     from audit_tracker.findings.programme import SlotInput, add_slot
+    from audit_tracker.models import Role
 
     afnor = _afnor()
     first_day = afnor.starts_on
     sites = {s.code: s for s in db.session.scalars(select(Site))}
-    tpm = add_slot(db.session, afnor, SlotInput(
+    governance = add_slot(db.session, afnor, SlotInput(
         day=first_day, starts_at=time(9), ends_at=time(10, 30), site=sites["tpm"],
-        place="Salle 2", topic="Gouvernance", criteria="A1, A2", people="Directrice"))
-    visit = add_slot(db.session, afnor, SlotInput(
+        place="Salle 2", topic="Gouvernance", criteria="A1, A2", roles=[Role.DIRECTOR]))
+    tpm_visit = add_slot(db.session, afnor, SlotInput(
+        day=first_day + timedelta(days=1), starts_at=time(9), site=sites["tpm"],
+        topic="Visite du site", roles=[Role.SITE_MANAGER], people="formateurs, stagiaires"))
+    # The words of the free text reach nobody: the CAVEM manager is not met here by role.
+    recruiting = add_slot(db.session, afnor, SlotInput(
         day=first_day + timedelta(days=1), starts_at=time(14), site=sites["provence-verte"],
-        topic="Recrutement", people="Responsable du site CAVEM ; formateurs"))
+        topic="Recrutement", people="Responsable du site CAVEM ; partenaires"))
+    closing = add_slot(db.session, afnor, SlotInput(
+        day=first_day + timedelta(days=2), starts_at=time(16, 30), topic="Réunion de clôture",
+        roles=[Role.DIRECTOR, Role.QUALITY_LEAD, Role.SITE_MANAGER]))
     db.session.commit()
+    uid = {slot.topic: f"slot-{slot.id}@audit-tracker"
+           for slot in (governance, tpm_visit, recruiting, closing)}
 
-    def feed_of(local_part: str) -> dict[str, object]:
-        auth.login_demo(demo_today, local_part)
-        client.post("/compte/calendrier", data={"action": "creer"})
-        url = _feed_url(client)
-        auth.logout()
-        response = client.get(url)
-        assert response.status_code == 200
-        return {uid: e for uid, e in _events(response.data).items() if uid.startswith("slot-")}
-
-    tpm_uid, visit_uid = f"slot-{tpm.id}@audit-tracker", f"slot-{visit.id}@audit-tracker"
-    quality = feed_of("qualite")
-    assert set(quality) == {tpm_uid, visit_uid}
-    event = quality[tpm_uid]
+    quality = _slot_feed(client, auth, demo_today, "qualite")
+    assert set(quality) == set(uid.values())  # the quality lead prepares every slot
+    event = quality[uid["Gouvernance"]]
     start = event["DTSTART"]
     assert start.params["TZID"] == "Europe/Paris"
     assert start.dt.replace(tzinfo=None) == datetime.combine(first_day, time(9))
@@ -485,13 +496,58 @@ def test_audit_slots_reach_the_feed_of_the_people_met(client, auth, demo_today):
     assert str(event["SUMMARY"]) == f"{afnor.title} : Gouvernance"
     assert str(event["LOCATION"]).endswith("· Salle 2")
     assert "Critères : A1, A2" in str(event["DESCRIPTION"])
-    assert set(feed_of("direction")) == {tpm_uid, visit_uid}
-    assert set(feed_of("tpm")) == {tpm_uid}  # on their own site
-    assert set(feed_of("cavem")) == {visit_uid}  # named among the people met
-    assert set(feed_of("dracenie")) == set()
-    # The campaign's month grid shows the slot, as a timed entry of its day.
+    assert "Personnes rencontrées : Responsable de site, formateurs, stagiaires" in str(
+        quality[uid["Visite du site"]]["DESCRIPTION"])
+    # « Direction » ticked: the director's feed; not ticked, not there.
+    assert set(_slot_feed(client, auth, demo_today, "direction")) == {
+        uid["Gouvernance"], uid["Réunion de clôture"]}
+    # « Responsable de site » at TPM: the TPM manager's, not CAVEM's; a school-wide slot, both.
+    assert set(_slot_feed(client, auth, demo_today, "tpm")) == {
+        uid["Visite du site"], uid["Réunion de clôture"]}
+    assert set(_slot_feed(client, auth, demo_today, "cavem")) == {uid["Réunion de clôture"]}
+    assert set(_slot_feed(client, auth, demo_today, "auditeur")) == set()  # not invited
+    # The campaign's month grid shows the TPM manager their slot, as a timed entry of its day.
     auth.login_demo(demo_today, "tpm")
     page = client.get(f"/campagnes/{afnor.campaign_id}/calendrier",
                       query_string={"mois": f"{first_day:%Y-%m}"}).get_data(as_text=True)
-    assert f"slot-{tpm.id}" in page and "Gouvernance" in page
-    assert f"slot-{visit.id}" not in page
+    assert f"slot-{tpm_visit.id}" in page and "Visite du site" in page
+    assert f"slot-{recruiting.id}" not in page
+
+
+def test_an_invited_auditor_feed_holds_the_programme_of_their_campaign_only(
+        client, auth, demo_today):
+    from audit_tracker.auditors.service import invite
+    from audit_tracker.clock import utcnow
+    from audit_tracker.findings.programme import SlotInput, add_slot
+
+    afnor = _afnor()
+    slot = add_slot(db.session, afnor, SlotInput(day=afnor.starts_on, starts_at=time(9),
+                                                 topic="Réunion d’ouverture"))
+    other = factories.CampaignFactory(school=afnor.campaign.school)
+    today = local_today()
+    invitation = invite(db.session, afnor.campaign, "auditrice@afnor.example",
+                        "Auditrice AFNOR", today, today + timedelta(days=3), today, utcnow())
+    elsewhere = invite(db.session, other, "autre@afnor.example", "Autre auditeur", today,
+                       today + timedelta(days=3), today, utcnow())
+    db.session.commit()
+
+    def feed_of(token: str, email: str) -> bytes:
+        password = "une phrase de passe longue"
+        assert client.post(f"/mot-de-passe/{token}", data={
+            "password": password, "confirm": password}).status_code == 302
+        client.post("/connexion", data={"email": email, "password": password})
+        home = client.get("/auditeur").get_data(as_text=True)
+        assert 'data-testid="auditor-calendar"' in home
+        page = client.get("/compte/calendrier").get_data(as_text=True)
+        assert "programme de l’audit" in page
+        client.post("/compte/calendrier", data={"action": "creer"})
+        url = _feed_url(client)
+        client.post("/deconnexion")
+        response = client.get(url)
+        assert response.status_code == 200
+        return response.data
+
+    events = _events(feed_of(invitation.token, "auditrice@afnor.example"))
+    # The programme's slot, and nothing of the school's deadlines, actions or proofs.
+    assert set(events) == {f"slot-{slot.id}@audit-tracker"}
+    assert _events(feed_of(elsewhere.token, "autre@afnor.example")) == {}

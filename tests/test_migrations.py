@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import time
+
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
@@ -24,3 +26,58 @@ def test_upgrade_on_an_empty_database_equals_the_models(app):
             "compare_type": True, "include_object": include_in_migrations})
         differences = compare_metadata(context, db.metadata)
     assert differences == []
+
+
+def test_0015_moves_the_school_roles_named_in_the_people_met_to_the_ticked_roles():
+    """What the programme's prefill and users wrote before: roles out, the rest as written."""
+    import importlib.util
+    from pathlib import Path
+
+    path = Path(__file__).parents[1] / "migrations" / "versions" / "0015_slot_roles.py"
+    spec = importlib.util.spec_from_file_location("migration_0015", path)
+    assert spec is not None and spec.loader is not None
+    migration = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(migration)
+    split = migration.split_people
+    assert split("Direction, responsable qualité") == (["direction", "qualite"], "")
+    assert split("Responsable de site, formateurs, stagiaires") == (
+        ["site"], "formateurs, stagiaires")
+    assert split("Directrice ; Responsable Qualité et partenaires") == (
+        ["direction", "qualite"], "partenaires")
+    assert split("Référent réseau") == (["referent"], "")
+    # A person named, or a role of another body, stays text: nothing guessed.
+    assert split("Responsable du site CAVEM ; formateurs") == (
+        [], "Responsable du site CAVEM, formateurs")
+    assert split("Directeur de la mission locale") == ([], "Directeur de la mission locale")
+    assert split("") == ([], "")
+
+
+def test_0015_upgrades_the_slots_already_written(app):
+    """A programme typed before 0015: its school roles become ticked, its others stay text."""
+    import sqlalchemy as sa
+
+    from . import factories
+
+    db.drop_all()
+    upgrade(revision="0014")
+    milestone = factories.MilestoneFactory()
+    db.session.commit()
+    slot = sa.table("audit_slot", *(sa.column(name) for name in (
+        "id", "milestone_id", "day", "place", "topic", "criteria", "people", "auditor")),
+        sa.column("starts_at", sa.Time), sa.column("checklist", sa.JSON))
+    rows = {1: "Direction, responsable qualité", 2: "Responsable de site, formateurs, stagiaires",
+            3: "Mme Durand (mission locale)"}
+    with db.engine.begin() as connection:
+        for slot_id, people in rows.items():
+            connection.execute(slot.insert().values(
+                id=slot_id, milestone_id=milestone.id, day=milestone.starts_on,
+                starts_at=time(9), place="", topic=f"Créneau {slot_id}", criteria="",
+                people=people, auditor="", checklist={}))
+    db.session.remove()
+    upgrade()
+    from audit_tracker.models import AuditSlot
+
+    got = {s.id: (s.roles, s.people) for s in db.session.scalars(sa.select(AuditSlot))}
+    assert got == {1: (["direction", "qualite"], ""),
+                   2: (["site"], "formateurs, stagiaires"),
+                   3: ([], "Mme Durand (mission locale)")}

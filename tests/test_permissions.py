@@ -122,7 +122,7 @@ MATRIX: dict[str, frozenset[str] | str] = {
     "exports.plan_xlsx": EVERYONE,
     "exports.plan_csv": EVERYONE,
     "calendar.campaign": EVERYONE,
-    "calendar.subscription": EVERYONE,
+    "calendar.subscription": SENT_READERS,  # an invited auditor subscribes to the programme
     # The secret URL is the credential (calendar clients send no cookie): an unknown one is a 404.
     "calendar.feed": PUBLIC,
     "api.campaign_calendar": EVERYONE,

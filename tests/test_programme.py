@@ -5,6 +5,7 @@ imported pseudonymised, the A4 print one page per day, and the checklist ticked 
 from __future__ import annotations
 
 import io
+import re
 from datetime import date, time
 
 import pytest
@@ -30,6 +31,7 @@ from audit_tracker.models import (
     Finding,
     Milestone,
     MilestoneKind,
+    Role,
     Site,
     User,
 )
@@ -65,7 +67,7 @@ def test_three_days_four_sites_and_the_paper_proofs_at_hand(afnor):
         add_slot(db.session, afnor, SlotInput(day=day, starts_at=time(9), ends_at=time(10, 30),
                                               site=site(code), place="Salle de réunion",
                                               topic=topic, criteria=criteria,
-                                              people="Directrice ; responsable qualité",
+                                              roles=[Role.DIRECTOR, Role.QUALITY_LEAD],
                                               auditor="Auditeur AFNOR"))
     db.session.commit()
     slots = slots_of(db.session, afnor)
@@ -124,7 +126,8 @@ def test_the_pages_print_one_page_per_day_and_tick_at_390px(client, auth, demo, 
                       ("2018-04-26", "tpm")):
         response = client.post(base + "/creneaux", data={
             "day": day, "starts_at": "09:00", "ends_at": "10:30", "site_id": site(code).id,
-            "topic": f"Visite {code}", "criteria": "F2, D1", "people": "Référent", "auditor": "A."})
+            "topic": f"Visite {code}", "criteria": "F2, D1", "roles": ["site", "referent"],
+            "people": "partenaires", "auditor": "A."})
         assert response.status_code == 302
     refused = client.post(base + "/creneaux", data={"day": "2018-05-02", "starts_at": "09:00",
                                                     "topic": "Trop tard"})
@@ -138,6 +141,7 @@ def test_the_pages_print_one_page_per_day_and_tick_at_390px(client, auth, demo, 
 
     printed = client.get(base + "/imprimer").get_data(as_text=True)
     assert printed.count('data-testid="print-day"') == 3
+    assert printed.count("Responsable de site, Référent réseau, partenaires") == 3
     assert "programme_print.css" in printed  # a file: the pages' CSP allows no <style>
     css = client.get("/static/programme_print.css").get_data(as_text=True)
     assert "size: A4" in css and "break-after: page" in css
@@ -177,15 +181,23 @@ def test_a_programme_is_proposed_from_the_sections_and_the_sites_then_corrected(
     ]
     section_a = slots[1]
     assert section_a.criteria.startswith("A1, A2")
+    # Whom each slot meets is the school's roles, ticked, and the others as text.
+    assert (slots[0].roles, slots[0].people) == (["direction", "qualite"], "")
+    assert (slots[9].roles, slots[9].people) == (["site"], "formateurs, stagiaires")
+    assert slots[9].people_met == "Responsable de site, formateurs, stagiaires"
     # A second click does not double the programme.
     client.post(base + "/proposer")
     assert len(slots_of(db.session, afnor)) == 13
     # Editable afterwards: the auditor's plan moves section A to 10:00 and drops section H.
     edit = f"{base}/creneaux/{section_a.id}"
-    assert 'value="09:30"' in client.get(edit).get_data(as_text=True)
+    form = client.get(edit).get_data(as_text=True)
+    assert 'value="09:30"' in form
+    assert re.search(r'name="roles" id="roles-1" value="direction" checked', form)
+    assert re.search(r'name="roles" id="roles-3" value="site" >', form)
     response = client.post(edit, data={
         "day": "2018-04-24", "starts_at": "10:00", "ends_at": "11:00", "site_id": "0",
-        "topic": section_a.topic, "criteria": "A1, A2, A3", "people": "Directrice"})
+        "topic": section_a.topic, "criteria": "A1, A2, A3", "roles": ["direction"],
+        "people": "président du conseil d’administration"})
     assert response.status_code == 302
     refused = client.post(edit, data={"day": "2018-04-27", "starts_at": "10:00",
                                       "site_id": "0", "topic": "Hors audit"})
@@ -193,6 +205,9 @@ def test_a_programme_is_proposed_from_the_sections_and_the_sites_then_corrected(
     db.session.expire_all()
     moved = db.session.get(AuditSlot, section_a.id)
     assert (moved.starts_at, moved.site_id, moved.criteria) == (time(10), None, "A1, A2, A3")
+    assert (moved.roles, moved.people) == (["direction"], "président du conseil d’administration")
+    assert "Direction, président du conseil d’administration" in client.get(base).get_data(
+        as_text=True)
     assert client.post(f"{base}/creneaux/{slots[8].id}/supprimer").status_code == 302
     assert len(slots_of(db.session, afnor)) == 12
     auth.logout()

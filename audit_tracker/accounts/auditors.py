@@ -18,6 +18,7 @@ AUDITOR_ENDPOINTS = frozenset({
     "accounts.password",
     "auditors.home",
     "auditors.proof",
+    "calendar.subscription",  # their feed: the programme of their campaign's audits, nothing else
     "evidence.download",
     "evidence.preview",
     "dossier.download_pdf",

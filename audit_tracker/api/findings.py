@@ -26,6 +26,7 @@ from ..extensions import db
 from ..findings import service
 from ..models import (
     Action,
+    AuditSlot,
     Campaign,
     Criterion,
     Evidence,
@@ -41,7 +42,8 @@ from .declare import Reply, endpoint
 # What a PATCH of an action may carry besides its fields: moving it along is open to a site
 # manager on their own actions (UPDATE_ACTIONS); every other key edits it (EDIT_FINDINGS).
 _STATUS_KEYS = {"status", "note", "lock_version"}
-_FINDING_FIELDS = set(schemas.FindingFields.model_fields)
+# The slot is moved by a call of its own (``set_finding_slot``): the service's edit keeps it.
+_FINDING_FIELDS = set(schemas.FindingFields.model_fields) - {"slot_id"}
 _ACTION_FIELDS = set(schemas.ActionFields.model_fields)
 
 
@@ -204,6 +206,22 @@ def _closing_evidence(evidence_id: int | None) -> Evidence | None:
     return evidence
 
 
+def _slot(slot_id: int | None) -> AuditSlot | None:
+    """A programme slot of the user's school; another school's does not exist. Whether it
+    belongs to the finding's audit is the service's rule."""
+    if slot_id is None:
+        return None
+    slot = db.session.scalar(
+        select(AuditSlot)
+        .join(Milestone, AuditSlot.milestone_id == Milestone.id)
+        .join(Campaign, Milestone.campaign_id == Campaign.id)
+        .where(AuditSlot.id == slot_id, Campaign.school_id == current_user.school_id)
+    )
+    if slot is None:
+        abort(400, _("Créneau du programme introuvable : %(id)s.", id=slot_id))
+    return slot
+
+
 def _finding_json(finding: Finding) -> dict:
     return serializers.finding(finding)
 
@@ -256,6 +274,7 @@ def _finding_input(
     )
     due_sent, reason_sent = "due_on" in sent, "override_reason" in sent
     if current is None:
+        data.slot = _slot(body.slot_id)
         if due_sent and body.due_on is not None:
             data.due_override = body.due_on
             data.override_reason = body.override_reason if reason_sent else ""
@@ -303,7 +322,8 @@ def finding_list(query: schemas.FindingQuery):
 @endpoint(
     "Enregistrer un constat d’une visite, d’un audit ou de la commission",
     description="L’échéance est calculée d’après le type et la date de l’étape ; `due_on` la "
-    "remplace, avec `override_reason`.",
+    "remplace, avec `override_reason`. `slot_id` : le créneau du programme de cet audit où il "
+    "a été relevé (son site devient celui du constat s’il n’en a pas).",
     body=schemas.NewFinding,
     replies={201: Reply(schemas.Finding, "Constat créé")},
     errors=(404, 409),
@@ -334,6 +354,7 @@ def finding_detail(finding_id: int):
     "Modifier un constat ou changer son statut",
     description="Un champ absent garde sa valeur. Tout ou rien : un statut refusé "
     "(non-conformité levée sans action vérifiée…) n’enregistre pas les autres champs. "
+    "`slot_id` : un créneau du programme de l’étape du constat, ou null. "
     "`lock_version` périmé : 409.",
     body=schemas.FindingPatch,
     replies={200: schemas.Finding},
@@ -349,10 +370,14 @@ def finding_update(finding_id: int, body: schemas.FindingPatch):
     status = body.status
     edits = _FINDING_FIELDS & sent
     data = _finding_input(body, finding.milestone.campaign, finding) if edits else None
+    slot = _slot(body.slot_id) if "slot_id" in sent else None
     with _one_transaction() as session:
         if data is not None:
             service.update_finding(session, finding, data, seen)
             seen = None  # the edit above checked it, and moved the version on
+        if "slot_id" in sent and slot is not finding.slot:
+            service.set_finding_slot(session, finding, slot, seen)
+            seen = None
         if status is not None and status is not finding.status:
             service.set_finding_status(session, finding, status, current_user, seen)
         else:

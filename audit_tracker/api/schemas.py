@@ -329,6 +329,10 @@ class FindingFields(InputModel):
     override_reason: Text = Field(
         "", description="Obligatoire quand `due_on` remplace l’échéance calculée."
     )
+    slot_id: OptionalInteger = Field(
+        None, description="Créneau du programme de l’audit où le constat a été relevé ; il doit "
+        "appartenir au programme de l’étape du constat. null : aucun."
+    )
 
 
 class NewFinding(FindingFields):
@@ -367,6 +371,18 @@ class CriterionCode(OutputModel):
     code: str
 
 
+class FindingSlot(OutputModel):
+    """The programme slot a finding was seen at, as the register shows it."""
+
+    id: int
+    day: IsoDate
+    starts_at: str = Field(description="HH:MM, heure de Paris")
+    ends_at: str | None
+    site: str | None = Field(description="Code du site ; null pour toute l’école.")
+    topic: str
+    summary: str = Field(description="« 24/04/2018 09:00–10:30 · Gouvernance »")
+
+
 class Finding(OutputModel):
     id: int
     reference: str = Field(description="« Pré-audit n°3 »")
@@ -387,6 +403,8 @@ class Finding(OutputModel):
     rule: str = Field(description="La règle d’échéance, en clair.")
     override_reason: str
     actions: list[int]
+    slot_id: int | None
+    slot: FindingSlot | None
     lock_version: int
 
 

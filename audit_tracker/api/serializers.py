@@ -172,7 +172,23 @@ def finding(f) -> dict:
         "rule": deadline_for(f).summary,  # the rule and the date it counts from
         "override_reason": f.due_override_reason,
         "actions": [a.id for a in f.actions],
+        "slot_id": f.slot_id,
+        "slot": _slot(f.slot) if f.slot is not None else None,
         "lock_version": f.lock_version,
+    }
+
+
+def _slot(s) -> dict:
+    """The programme slot a finding was seen at: when, where, what."""
+    hours = s.starts_at.strftime("%H:%M") + (f"–{s.ends_at:%H:%M}" if s.ends_at else "")
+    return {
+        "id": s.id,
+        "day": s.day.isoformat(),
+        "starts_at": s.starts_at.strftime("%H:%M"),
+        "ends_at": s.ends_at.strftime("%H:%M") if s.ends_at else None,
+        "site": s.site.code if s.site else None,
+        "topic": s.topic,
+        "summary": f"{s.day:%d/%m/%Y} {hours} · {s.topic}",
     }
 
 

@@ -14,7 +14,6 @@ import enum
 import hmac
 import re
 import secrets
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -210,7 +209,15 @@ def entries_for(session: Session, campaign: Campaign, user: User, start: date, e
 
 def feed_entries(session: Session, user: User, start: date, end: date,
                  today: date | None = None) -> list[CalendarEntry]:
-    """Every campaign of the user's school, for the personal feed; proofs once, not per campaign."""
+    """Every campaign of the user's school, for the personal feed; proofs once, not per campaign.
+    An invited auditor's feed holds only the programme of their campaign's audits: what the
+    school sends, never its deadlines or who is late."""
+    if user.is_invited_auditor:
+        campaign = session.get(Campaign, user.access_campaign_id)
+        if campaign is None:
+            return []
+        return sorted(_slots(session, [campaign.id], {campaign.id: campaign.name}, start, end,
+                             user), key=lambda e: e.sort_key)
     campaigns = list(session.scalars(
         select(Campaign).where(Campaign.school_id == user.school_id).order_by(Campaign.id)))
     return _gather(session, campaigns, user, start, end, today)
@@ -311,26 +318,20 @@ def _findings(session, ids, names, start, end, today) -> Iterable[CalendarEntry]
             extra=_("en retard") if late else "", late=late)
 
 
-# Who sees every slot of an audit programme; the others see the slots they are met at.
-_WHOLE_PROGRAMME = frozenset({Role.DIRECTOR, Role.QUALITY_LEAD})
-
-
-def _folded(text: str) -> str:
-    plain = unicodedata.normalize("NFKD", text or "").encode("ascii", "ignore").decode()
-    return " ".join(plain.lower().split())
-
-
 def meets(slot: AuditSlot, user: User) -> bool:
-    """Whether ``user`` is at this slot: the director and the quality lead at all of them, the
-    others where their name is among the people met, or, for a site manager, on their site."""
-    if user.role in _WHOLE_PROGRAMME:
+    """Whether ``slot`` belongs in ``user``'s calendar: the quality lead's (who prepares every
+    slot), the accounts holding one of the school's roles ticked on it (a site manager's only on
+    their site or for the whole school), and the invited auditors of its campaign. Nobody's by
+    words of the free text: that is for the people met who have no account."""
+    if user.is_invited_auditor:
+        return user.access_campaign_id == slot.milestone.campaign_id
+    if user.role is Role.QUALITY_LEAD:
         return True
-    if user.role is Role.SITE_MANAGER and slot.site_id is not None \
-            and slot.site_id == user.site_id:
-        return True
-    name = _folded(user.full_name)
-    return bool(name) and re.search(rf"(?<![a-z0-9]){re.escape(name)}(?![a-z0-9])",
-                                    _folded(slot.people)) is not None
+    if user.role.value not in (slot.roles or ()):
+        return False
+    if user.role is Role.SITE_MANAGER:
+        return slot.site_id is None or slot.site_id == user.site_id
+    return True
 
 
 def _slots(session, ids, names, start, end, user) -> Iterable[CalendarEntry]:
@@ -359,7 +360,7 @@ def _slots(session, ids, names, start, end, user) -> Iterable[CalendarEntry]:
             campaign=names[milestone.campaign_id],
             description=_join(_("Critères : %(codes)s", codes=slot.criteria) if slot.criteria
                               else "", _("Personnes rencontrées : %(people)s",
-                                         people=slot.people) if slot.people else "",
+                                         people=slot.people_met) if slot.people_met else "",
                               _("Auditeur : %(name)s", name=slot.auditor) if slot.auditor
                               else ""))
 

@@ -126,7 +126,11 @@ class SlotForm(FlaskForm):
     place = StringField(_l("Lieu"), validators=[Length(max=200)])
     topic = StringField(_l("Thème"), validators=[DataRequired(), Length(max=300)])
     criteria = StringField(_l("Critères (codes)"), validators=[Length(max=300)])
-    people = StringField(_l("Personnes rencontrées (par rôle)"), validators=[Length(max=2000)])
+    # The school's roles met, ticked (choices: models.SLOT_ROLES, set by the view): they decide
+    # whose calendar feed the slot reaches, where words in a text could not be trusted to.
+    roles = SelectMultipleField(_l("Rôles de l’école rencontrés"))
+    people = StringField(_l("Autres personnes rencontrées (partenaires, stagiaires…)"),
+                         validators=[Length(max=2000)])
     auditor = StringField(_l("Auditeur"), validators=[Length(max=200)])
 
 

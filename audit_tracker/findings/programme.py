@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from .. import tables
 from ..domain.errors import DomainError, flush_or_conflict
 from ..models import (
+    SLOT_ROLES,
     AuditSample,
     AuditSlot,
     Campaign,
@@ -56,7 +57,8 @@ class SlotInput:
     place: str = ""
     topic: str = ""
     criteria: str = ""
-    people: str = ""
+    roles: list[Role] = field(default_factory=list)  # the school's roles met (SLOT_ROLES)
+    people: str = ""  # the others met: partners, trainers, learners
     auditor: str = ""
 
 
@@ -67,8 +69,8 @@ def add_slot(session: Session, event: Milestone, data: SlotInput) -> AuditSlot:
     slot = AuditSlot(milestone=event, day=data.day, starts_at=data.starts_at,
                      ends_at=data.ends_at, site=data.site, place=data.place.strip()[:200],
                      topic=topic[:300], criteria=data.criteria.strip()[:300],
-                     people=data.people.strip()[:2000], auditor=data.auditor.strip()[:200],
-                     checklist={})
+                     roles=_role_values(data.roles), people=data.people.strip()[:2000],
+                     auditor=data.auditor.strip()[:200], checklist={})
     session.add(slot)
     flush_or_conflict(session)
     return slot
@@ -86,7 +88,14 @@ def _check_slot(event: Milestone, data: SlotInput) -> str:
         raise ProgrammeError(_("Indiquez le thème du créneau."))
     if data.site is not None and data.site.school_id != event.campaign.school_id:
         raise ProgrammeError(_("Ce site n’appartient pas à votre école."))
+    if any(role not in SLOT_ROLES for role in data.roles):
+        raise ProgrammeError(_("Rôle inconnu parmi les personnes rencontrées."))
     return topic
+
+
+def _role_values(roles: list[Role]) -> list[str]:
+    """The roles as stored: their values, once each, in the order of ``SLOT_ROLES``."""
+    return [role.value for role in SLOT_ROLES if role in set(roles)]
 
 
 def update_slot(session: Session, slot: AuditSlot, data: SlotInput) -> None:
@@ -95,6 +104,7 @@ def update_slot(session: Session, slot: AuditSlot, data: SlotInput) -> None:
     slot.day, slot.starts_at, slot.ends_at = data.day, data.starts_at, data.ends_at
     slot.site, slot.place, slot.topic = data.site, data.place.strip()[:200], topic[:300]
     slot.criteria, slot.people = data.criteria.strip()[:300], data.people.strip()[:2000]
+    slot.roles = _role_values(data.roles)
     slot.auditor = data.auditor.strip()[:200]
     flush_or_conflict(session)
 
@@ -119,9 +129,9 @@ def propose_programme(session: Session, event: Milestone, sites: list[Site]) -> 
             for n in range((event.last_day - event.starts_on).days + 1)]
     sites = sorted(sites, key=lambda s: (s.opened_on or date.max, s.name))  # the first opened
     first_site = sites[0] if sites else None
-    leads = _("Direction, responsable qualité")
+    leads = [Role.DIRECTOR, Role.QUALITY_LEAD]
     plan: list[SlotInput] = [SlotInput(days[0], time(9, 0), time(9, 30), None,
-                                       topic=_("Réunion d’ouverture"), people=leads)]
+                                       topic=_("Réunion d’ouverture"), roles=leads)]
     # The sections from 9:30 on the first site, an hour each, lunch 12:30-14:00, until 17:00.
     day_index, minutes = 0, 9 * 60 + 30
     framework = label_framework(event.campaign) or next(iter(event.campaign.frameworks), None)
@@ -135,7 +145,7 @@ def propose_programme(session: Session, event: Milestone, sites: list[Site]) -> 
         plan.append(SlotInput(
             days[day_index], _clock(minutes), _clock(minutes + 60), first_site,
             topic=f"{section.framework.section_label} {section.code} — {section.title}"[:300],
-            criteria=codes[:300], people=leads))
+            criteria=codes[:300], roles=leads))
         minutes += 60
     # Each other site: a half-day visit, in the half-days after the sections.
     half_days = [(day, morning) for day in days for morning in (True, False)]
@@ -145,10 +155,11 @@ def propose_programme(session: Session, event: Milestone, sites: list[Site]) -> 
         start, end = (time(9, 0), time(12, 0)) if morning else (time(14, 0), time(16, 30))
         plan.append(SlotInput(day, start, end, site,
                               topic=_("Visite : %(name)s", name=site.name),
-                              people=_("Responsable de site, formateurs, stagiaires")))
+                              roles=[Role.SITE_MANAGER],
+                              people=_("formateurs, stagiaires")))
         position += 1
     plan.append(SlotInput(days[-1], time(16, 30), time(17, 30), None,
-                          topic=_("Réunion de clôture"), people=leads))
+                          topic=_("Réunion de clôture"), roles=leads))
     return [add_slot(session, event, data) for data in plan]
 
 

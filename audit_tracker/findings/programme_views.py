@@ -12,7 +12,7 @@ from wtforms.fields.choices import SelectChoice
 from ..accounts.permissions import Permission, has_permission, requires
 from ..domain.errors import DomainError
 from ..extensions import db
-from ..models import AuditSample, AuditSlot, Campaign, Evidence, Milestone, User
+from ..models import SLOT_ROLES, AuditSample, AuditSlot, Campaign, Evidence, Milestone, User
 from ..web.lookups import get_campaign_or_404, get_milestone_or_404, school_sites
 from . import programme as service
 from .forms import SampleImportForm, SlotForm
@@ -30,6 +30,7 @@ def _slot_form() -> SlotForm:
     form = SlotForm()
     form.site_id.choices = [SelectChoice(0, _("Toute l’école"))] + [
         SelectChoice(s.id, s.name) for s in school_sites()]
+    form.roles.choices = [(role.value, role.label) for role in SLOT_ROLES]
     return form
 
 
@@ -39,8 +40,9 @@ def _slot_input(form: SlotForm) -> service.SlotInput:
     return service.SlotInput(
         day=form.day.data, starts_at=form.starts_at.data, ends_at=form.ends_at.data,
         site=site, place=form.place.data or "", topic=form.topic.data or "",
-        criteria=form.criteria.data or "", people=form.people.data or "",
-        auditor=form.auditor.data or "")
+        criteria=form.criteria.data or "",
+        roles=[role for role in SLOT_ROLES if role.value in (form.roles.data or ())],
+        people=form.people.data or "", auditor=form.auditor.data or "")
 
 
 def _render(campaign: Campaign, milestone: Milestone, form: SlotForm, status: int = 200,

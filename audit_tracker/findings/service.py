@@ -236,6 +236,17 @@ def update_finding(session: Session, finding: Finding, data: FindingInput,
     flush_or_conflict(session)
 
 
+def set_finding_slot(session: Session, finding: Finding, slot: AuditSlot | None,
+                     seen_lock_version: int | None = None) -> None:
+    """The programme slot a finding was seen at, moved or removed after its creation; a slot of
+    another audit's programme is refused."""
+    check_fresh(finding, seen_lock_version)
+    if slot is not None and slot.milestone_id != finding.milestone_id:
+        raise FindingError(_("Ce créneau n’appartient pas au programme de cet audit."))
+    finding.slot = slot
+    flush_or_conflict(session)
+
+
 def set_finding_status(session: Session, finding: Finding, status: FindingStatus,
                        user: User, seen_lock_version: int | None = None) -> None:
     """A non-conformity is lifted only once every action answering it is verified effective."""
@@ -265,7 +276,8 @@ def findings_of(session: Session, campaign: Campaign, open_only: bool = False,
         select(Finding).join(Milestone).where(Milestone.campaign_id == campaign.id)
         .options(selectinload(Finding.finding_type), selectinload(Finding.criteria),
                  selectinload(Finding.actions), selectinload(Finding.site),
-                 selectinload(Finding.milestone), selectinload(Finding.slot))
+                 selectinload(Finding.milestone),
+                 selectinload(Finding.slot).selectinload(AuditSlot.site))
         .order_by(Milestone.starts_on, Finding.number)
     )
     if open_only:

@@ -46,7 +46,7 @@ from .indicators import (
 from .jobs import BUILD_STATUS_LABELS, BuildStatus, JobRow
 from .journal import JournalEntry, JournalHead
 from .notes import NOTE_STATUS_LABELS, NoteStatus, ProgressNote
-from .programme import AuditSample, AuditSlot
+from .programme import SLOT_ROLES, AuditSample, AuditSlot
 from .readiness import CampaignCriterion, ReadinessSignOff, ReadinessSnapshot, SiteExemption
 from .referentiel import (
     Criterion,
@@ -90,6 +90,7 @@ __all__ = [
     "EvidenceVersion",
     "ReviewStatus",
     "ROLE_LABELS",
+    "SLOT_ROLES",
     "MEETING_KIND_LABELS",
     "MILESTONE_KIND_LABELS",
     "ApiToken",

@@ -1,6 +1,7 @@
 """The audit day's journey of issue 16: the quality lead prepares the AFNOR audit's programme for
-its three days (24–26 April in the seed) on the four sites, imports a sample of 12 learners' files,
-prints the programme (one A4 page per day), and on the day ticks the checklist at 390 px."""
+its three days (24–26 April in the seed) on the four sites, each meeting the site's manager
+(a role ticked) and the trainees (typed), imports a sample of 12 learners' files, prints the
+programme (one A4 page per day), and on the day ticks the checklist at 390 px."""
 
 from __future__ import annotations
 
@@ -50,6 +51,9 @@ def test_programme_sample_print_and_checklist(page: Page, browser, story_server)
         choose(page, "#site_id", site)
         form.get_by_label("Thème").fill(topic)
         form.get_by_label("Critères (codes)").fill(criteria)
+        # Whom the auditor meets: the site's manager, ticked, and the trainees, typed.
+        form.get_by_label("Responsable de site", exact=True).check()
+        form.get_by_label("Autres personnes rencontrées").fill("stagiaires")
         form.get_by_label("Auditeur").fill("Auditeur AFNOR")
         form.get_by_role("button", name="Ajouter le créneau").click()
         expect(page.get_by_text("Créneau ajouté.")).to_be_visible()
@@ -82,6 +86,7 @@ def test_programme_sample_print_and_checklist(page: Page, browser, story_server)
     last_day = " ".join(reader.pages[2].extract_text().split())  # the table wraps lines
     assert "Commissions de suivi des stagiaires" in last_day
     assert "classeur « Commissions de suivi »" in last_day
+    assert "Responsable de site, stagiaires" in last_day
 
     # 4. On the day, from a phone: the TPM paper proof is shown.
     phone = browser.new_context(locale="fr-FR", timezone_id="Europe/Paris",
