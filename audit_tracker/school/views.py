@@ -15,10 +15,9 @@ from ..extensions import db
 from ..models import School
 from ..referentiel.service import latest_versions
 from ..web.choices import referentiel_choices
+from ..web.inputs import INT_MAX
 from . import service
 from .forms import ProfileForm, ReferentielsForm
-
-MAX_ID = 2_147_483_647  # what the database holds: a larger ?ecole= is a 404, never a 500
 
 bp = Blueprint("school", __name__)
 
@@ -63,7 +62,7 @@ def _school_to_configure() -> School:
     chosen = request.args.get("ecole", type=int)
     if chosen is None or chosen == current_user.school_id:
         return current_user.school
-    if not has_permission(current_user, Permission.MANAGE_SCHOOLS) or not 0 < chosen <= MAX_ID:
+    if not has_permission(current_user, Permission.MANAGE_SCHOOLS) or not 0 < chosen <= INT_MAX:
         abort(404)
     school = db.session.get(School, chosen)
     if school is None:
