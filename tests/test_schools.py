@@ -209,6 +209,9 @@ def test_the_director_changes_what_the_school_follows_and_the_journal_says_so(
     refused = client.post("/ecole/referentiels", data={})
     assert refused.status_code == 200
     assert NONE_FOLLOWED in refused.get_data(as_text=True)
+    # A code the instance does not have (a forged form): refused by the form, in French.
+    forged = client.post("/ecole/referentiels", data={"referentiels": ["iso-9001"]})
+    assert "n&#39;est pas un choix valide pour ce champ." in forged.get_data(as_text=True)
     db.session.expire_all()
     assert _var().referentiel_codes == ["e2c-label"]
 
