@@ -26,12 +26,12 @@ def test_upgrade_on_an_empty_database_equals_the_models(app):
     assert differences == []
 
 
-def test_0015_existing_schools_follow_their_campaigns_referentiels_or_all(app):
+def test_0016_existing_schools_follow_their_campaigns_referentiels_or_all(app):
     """A school with campaigns follows the référentiels they use; one without, every one."""
     from flask_migrate import downgrade
 
     db.drop_all()
-    upgrade(revision="0014")
+    upgrade(revision="0015")
     tables = db.metadata.tables
     with db.engine.begin() as connection:
         connection.execute(tables["school"].insert(), [
@@ -51,5 +51,5 @@ def test_0015_existing_schools_follow_their_campaigns_referentiels_or_all(app):
             "school_id", "code")).all()
     assert [tuple(row) for row in rows] == [
         (1, "qualiopi-v9"), (2, "e2c-label"), (2, "qualiopi-v9")]
-    downgrade(revision="0014")
+    downgrade(revision="0015")
     upgrade()

@@ -4,8 +4,8 @@ A school names the référentiels it follows by their code; its new campaigns ar
 latest version of each. Existing schools follow the référentiels their campaigns use, or every
 référentiel of the instance when they have no campaign yet.
 
-Revision ID: 0015
-Revises: 0014
+Revision ID: 0016
+Revises: 0015
 Create Date: 2026-12-07 04:00:00.000000
 
 """
@@ -13,8 +13,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = '0015'
-down_revision = '0014'
+revision = '0016'
+down_revision = '0015'
 branch_labels = None
 depends_on = None
 
