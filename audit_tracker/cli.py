@@ -334,21 +334,28 @@ def dossier_worker(burst: bool) -> None:
 @click.option("--director", "director_email", required=True,
               help="Adresse e-mail du premier compte (direction).")
 @click.option("--director-name", default="", help="Nom affiché du premier compte.")
+@click.option("--referentiel", "referentiels", multiple=True, metavar="CODE",
+              help="Code d’un référentiel suivi (voir « flask referentiel list ») ; au moins "
+                   "un, répéter l’option pour chacun.")
 def schools_create(name: str, short_name: str, city: str, sites: tuple[str, ...],
-                   director_email: str, director_name: str) -> None:
-    """Crée une école, ses sites et son compte de direction (mot de passe affiché une fois)."""
+                   director_email: str, director_name: str,
+                   referentiels: tuple[str, ...]) -> None:
+    """Crée une école, ses sites, ses référentiels suivis et son compte de direction (mot de
+    passe affiché une fois)."""
     from .accounts.schools import NewSchool, SchoolError, create_school, parse_sites
 
     try:
         created = create_school(db.session, NewSchool(
             name=name, short_name=short_name, city=city, sites=parse_sites("\n".join(sites)),
-            director_email=director_email, director_name=director_name))
+            director_email=director_email, director_name=director_name,
+            referentiels=list(referentiels)))
     except SchoolError as error:
         db.session.rollback()
         raise click.ClickException(str(error)) from None
     db.session.commit()
     codes = ", ".join(site.code for site in created.school.sites)
     click.echo(f"École créée : {created.school.name} ({codes}).")
+    click.echo("Référentiels suivis : " + ", ".join(created.school.referentiel_codes) + ".")
     click.echo(f"Compte de direction : {created.director.email}  mot de passe : "
                f"{created.password}  (affiché une seule fois)")
 
@@ -359,8 +366,9 @@ def schools_list() -> None:
     from .accounts.schools import schools_overview
 
     for school, n_sites, n_users in schools_overview(db.session):
+        followed = ", ".join(school.referentiel_codes) or "aucun référentiel suivi"
         click.echo(f"{school.short_name:<24} {school.name}  ({n_sites} site(s), "
-                   f"{n_users} compte(s))")
+                   f"{n_users} compte(s))  {followed}")
 
 
 @click.command()

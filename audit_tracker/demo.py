@@ -25,6 +25,7 @@ from .models import (
     Role,
     School,
     SchoolProfile,
+    SchoolReferentiel,
     Site,
     User,
 )
@@ -267,6 +268,9 @@ def load_demo(session: Session, today: date | None = None) -> list[DemoAccount]:
             address, capacity, staff)
     school.sites = list(sites.values())
     school.profile = SchoolProfile(**PROFILE)
+    # The E2C Var follows the label and Qualiopi, like every school of the network.
+    school.referentiels = [SchoolReferentiel(code=code) for code in ("e2c-label", "qualiopi-v9")
+                           if latest_framework(session, code) is not None]
     session.add(school)
 
     campaign = Campaign(

@@ -45,6 +45,7 @@ from audit_tracker.models import (  # noqa: E402
     ReviewStatus,
     Role,
     School,
+    SchoolReferentiel,
     Site,
     User,
 )
@@ -92,6 +93,8 @@ def make_school(session, n: int, n_sites: int, args, frameworks, criteria, passw
                     city=f"Ville {n:02d}")
     school.sites = [Site(code=f"S{k + 1}", name=f"Site {k + 1} de l’E2C {n:02d}")
                     for k in range(n_sites)]
+    school.referentiels = [SchoolReferentiel(code=code)
+                           for code in sorted({f.code for f in frameworks})]
     session.add(school)
     users = []
     for k in range(args.users):

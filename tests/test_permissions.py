@@ -68,6 +68,8 @@ MATRIX: dict[str, frozenset[str] | str] = {
     # The school's presentation is the school's word: the director and the quality lead.
     "school.profile": EVERYONE,
     "school.edit_profile": REVIEWERS,
+    # What the school follows: the director's call, the platform admin's for any school.
+    "school.referentiels": frozenset({"admin", "direction"}),
     "cycle.decision": EDITORS,
     "cycle.next_campaign": EDITORS,
     "cycle.plan_commission": EDITORS,

@@ -6,11 +6,21 @@ from wtforms import (
     IntegerField,
     PasswordField,
     SelectField,
+    SelectMultipleField,
     StringField,
     TextAreaField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+
+class ReferentielsField(SelectMultipleField):
+    """The référentiels a school follows, one checkbox each (by code). None ticked reaches the
+    service, whose refusal in French is the same for the page and the command."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
 
 
 class LoginForm(FlaskForm):
@@ -47,6 +57,7 @@ class SchoolForm(FlaskForm):
     )
     director_name = StringField(_l("Nom affiché de la direction"),
                                 validators=[Optional(), Length(max=200)])
+    referentiels = ReferentielsField(_l("Référentiels suivis"))
 
 
 class SetPasswordForm(FlaskForm):

@@ -26,6 +26,9 @@ class Permission(enum.StrEnum):
     BUILD_DOSSIER = "build_dossier"  # build the evidence dossier (PDF and ZIP) for the auditor
     SIGN_OFF = "sign_off"  # sign the readiness at a date: the director's call alone
     EDIT_SCHOOL = "edit_school"  # the school's presentation: the director and the quality lead
+    # The référentiels the school follows (its campaigns' default): the director's call, and the
+    # platform admin's for any school
+    CHOOSE_REFERENTIELS = "choose_referentiels"
     PREPARE_NOTE = "prepare_note"  # prepare and edit the monthly progress note's drafts
     ISSUE_NOTE = "issue_note"  # issue the monthly progress note: the director's call alone
     MANAGE_USERS = "manage_users"
@@ -64,6 +67,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
                                              Permission.ERASE_EVIDENCE}),
     Role.DIRECTOR: frozenset(_EVERYONE | _QUALITY_WORK | {Permission.SIGN_OFF,
                                                           Permission.EDIT_SCHOOL,
+                                                          Permission.CHOOSE_REFERENTIELS,
                                                           Permission.PREPARE_NOTE,
                                                           Permission.ISSUE_NOTE,
                                                           Permission.READ_JOURNAL,

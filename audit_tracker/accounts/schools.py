@@ -1,5 +1,6 @@
-"""Schools of the network on one instance: an administrator creates one with its sites and its
-first account (the director), who then creates the others. Everything else stays per school."""
+"""Schools of the network on one instance: an administrator creates one with its sites, the
+référentiels it follows and its first account (the director), who then creates the others.
+Everything else stays per school."""
 
 from __future__ import annotations
 
@@ -9,10 +10,10 @@ from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
-from ..domain.errors import DomainError
-from ..models import Role, School, Site, User
+from ..domain.errors import DomainError, flush_or_conflict
+from ..models import Framework, Role, School, SchoolReferentiel, Site, User
 from .service import AccountError, create_user
 
 SITE_CODE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,39}")
@@ -31,6 +32,7 @@ class NewSchool:
     director_name: str
     city: str = ""
     sites: list[tuple[str, str]] = field(default_factory=list)  # (code, name)
+    referentiels: list[str] = field(default_factory=list)  # framework codes
 
 
 @dataclass(frozen=True)
@@ -77,8 +79,10 @@ def create_school(session: Session, new: NewSchool) -> CreatedSchool:
                                 "nom de 120 caractères au plus.", code=code[:40]))
     if len(set(codes)) != len(codes):
         raise SchoolError(_("Deux sites portent le même code."))
+    followed = _checked_referentiels(session, new.referentiels)
     school = School(name=name, short_name=short_name, city=new.city.strip() or None)
     school.sites = [Site(code=code.upper(), name=site_name) for code, site_name in new.sites]
+    school.referentiels = [SchoolReferentiel(code=code) for code in followed]
     session.add(school)
     session.flush()
     password = secrets.token_urlsafe(12)
@@ -92,8 +96,39 @@ def create_school(session: Session, new: NewSchool) -> CreatedSchool:
     return CreatedSchool(school, director, password)
 
 
+def follow_referentiels(session: Session, school: School, codes: list[str]) -> None:
+    """The référentiels the school follows from now on; flushed, each one added or dropped
+    journaled as a row of the school's."""
+    wanted = _checked_referentiels(session, codes)
+    known: set[str] = set()
+    for followed in list(school.referentiels):
+        if followed.code in wanted:
+            known.add(followed.code)
+        else:
+            # Deleted by name, not left an orphan: the journal sees what a flush was asked to
+            # delete, not what the flush itself finds orphaned.
+            school.referentiels.remove(followed)
+            session.delete(followed)
+    school.referentiels.extend(SchoolReferentiel(code=code) for code in wanted
+                               if code not in known)
+    flush_or_conflict(session)  # two saves adding one code at once: the second is told
+
+
+def _checked_referentiels(session: Session, codes: list[str]) -> list[str]:
+    """The codes, stripped and once each, all of référentiels of the instance; at least one."""
+    wanted = sorted({code.strip() for code in codes if code.strip()})
+    if not wanted:
+        raise SchoolError(_("Choisissez au moins un référentiel suivi par l’école."))
+    known = set(session.scalars(select(Framework.code).where(Framework.code.in_(wanted))))
+    unknown = [code for code in wanted if code not in known]
+    if unknown:
+        raise SchoolError(_("Référentiel inconnu : %(codes)s. Importez-le d’abord ou choisissez "
+                            "parmi ceux de l’instance.", codes=", ".join(unknown)[:200]))
+    return wanted
+
+
 def schools_overview(session: Session) -> list[tuple[School, int, int]]:
-    """Every school with its number of sites and of accounts, by name."""
+    """Every school with its number of sites and of accounts (its référentiels loaded), by name."""
     sites = (select(Site.school_id, func.count(Site.id).label("n"))
              .group_by(Site.school_id).subquery())
     users = (select(User.school_id, func.count(User.id).label("n"))
@@ -102,5 +137,6 @@ def schools_overview(session: Session) -> list[tuple[School, int, int]]:
         select(School, func.coalesce(sites.c.n, 0), func.coalesce(users.c.n, 0))
         .outerjoin(sites, sites.c.school_id == School.id)
         .outerjoin(users, users.c.school_id == School.id)
+        .options(selectinload(School.referentiels))
         .order_by(School.name))
     return [(school, int(n_sites), int(n_users)) for school, n_sites, n_users in rows]

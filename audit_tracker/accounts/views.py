@@ -29,7 +29,9 @@ from ..extensions import db
 from ..journal import service as journal
 from ..journal.context import PAGE, Actor
 from ..models import Role, School, Site, User
+from ..referentiel.service import latest_versions
 from ..templating import render_markdown
+from ..web.choices import referentiel_choices
 from . import service as accounts
 from . import throttle, totp
 from .forms import (
@@ -345,6 +347,16 @@ def users():
                            school=school)
 
 
+def _school_form(**kwargs) -> SchoolForm:
+    """The new school's form, every référentiel of the instance ticked until the admin unticks
+    one (an E2C follows the label and Qualiopi alike)."""
+    form = SchoolForm(**kwargs)
+    form.referentiels.choices = referentiel_choices()
+    if not form.is_submitted() or kwargs.get("formdata", True) is None:
+        form.referentiels.data = [choice.value for choice in form.referentiels.choices]
+    return form
+
+
 def _account_refusal(error: AccountError) -> str:
     return {
         "self": _("Vous ne pouvez ni désactiver votre propre compte ni lui retirer le rôle "
@@ -467,21 +479,23 @@ def revoke_api_token(token_id: int):
 @bp.route("/ecoles", methods=["GET", "POST"])
 @requires(Permission.MANAGE_SCHOOLS)
 def schools():
-    """The network's schools; a new one with its sites and its director's account."""
-    form = SchoolForm()
+    """The network's schools; a new one with its sites, its référentiels and its director."""
+    form = _school_form()
     created = None
     if form.validate_on_submit():
         try:
             created = create_school(db.session, NewSchool(
                 name=form.name.data, short_name=form.short_name.data, city=form.city.data or "",
                 sites=parse_sites(form.sites.data), director_email=form.director_email.data,
-                director_name=form.director_name.data or ""))
+                director_name=form.director_name.data or "",
+                referentiels=list(form.referentiels.data or [])))
         except SchoolError as error:
             db.session.rollback()
             flash(str(error), "danger")
         else:
             db.session.commit()
             # Rendered, not redirected: the password is shown once and never put in the session.
-            form = SchoolForm(formdata=None)
+            form = _school_form(formdata=None)
     return render_template("accounts/schools.html", form=form, created=created,
-                           schools=schools_overview(db.session))
+                           schools=schools_overview(db.session),
+                           names={f.code: f.name for f in latest_versions(db.session)})

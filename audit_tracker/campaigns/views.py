@@ -15,7 +15,7 @@ from ..findings import commission, cycle
 from ..findings.service import refresh_deadlines
 from ..models import Campaign, Milestone, MilestoneKind, Role
 from ..readiness import home
-from ..referentiel.service import list_frameworks
+from ..referentiel.service import latest_versions, list_frameworks
 from ..web.history import render_history
 from ..web.lookups import get_campaign_or_404, get_milestone_or_404
 from . import service
@@ -110,6 +110,10 @@ def create():
     form = CampaignForm()
     form.framework_ids.choices = _framework_choices()
     form.categories.choices = _category_choices()
+    if not form.is_submitted():
+        # Proposed on the latest version of each référentiel the school follows.
+        form.framework_ids.data = [f.id for f in latest_versions(
+            db.session, current_user.school.referentiel_codes)]
     if form.validate_on_submit():
         campaign = Campaign(
             school_id=current_user.school_id,

@@ -57,7 +57,7 @@ from .referentiel import (
     FrameworkCategory,
     Section,
 )
-from .school import School, SchoolProfile, Site
+from .school import School, SchoolProfile, SchoolReferentiel, Site
 
 __all__ = [
     "BUILD_STATUS_LABELS",
@@ -120,6 +120,7 @@ __all__ = [
     "Role",
     "School",
     "SchoolProfile",
+    "SchoolReferentiel",
     "Section",
     "Site",
     "User",

@@ -39,9 +39,35 @@ class School(TimestampMixin, Model):
     profile: Mapped[SchoolProfile | None] = relationship(
         back_populates="school", cascade="all, delete-orphan", uselist=False
     )
+    referentiels: Mapped[list[SchoolReferentiel]] = relationship(
+        back_populates="school", order_by="SchoolReferentiel.code", cascade="all, delete-orphan"
+    )
+
+    @property
+    def referentiel_codes(self) -> list[str]:
+        """The codes of the référentiels the school follows, in order: its campaigns' default."""
+        return [followed.code for followed in self.referentiels]
 
     def __repr__(self) -> str:
         return f"<School {self.short_name}>"
+
+
+class SchoolReferentiel(Model):
+    """A référentiel the school follows, named by its code (« e2c-label », « qualiopi-v9 »).
+
+    The code, not a version: a school follows the label or Qualiopi, and each new version
+    imported for the network is what it follows from then on. A campaign keeps the versions it
+    was set on (``campaign_framework``), so a new version moves nothing already under way.
+    """
+
+    school_id: Mapped[int] = mapped_column(ForeignKey("school.id", ondelete="CASCADE"),
+                                           primary_key=True)
+    code: Mapped[str] = mapped_column(String(60), primary_key=True)
+
+    school: Mapped[School] = relationship(back_populates="referentiels")
+
+    def __repr__(self) -> str:
+        return f"<SchoolReferentiel {self.school_id} {self.code}>"
 
 
 class Site(TimestampMixin, Model):

@@ -82,6 +82,16 @@ def list_frameworks(session: Session) -> list[FrameworkSummary]:
     return [FrameworkSummary(f, criteria, indisp) for f, criteria, indisp in rows]
 
 
+def latest_versions(session: Session, codes: list[str] | None = None) -> list[Framework]:
+    """The latest imported version of every framework (or of those ``codes``), by code: what a
+    school chooses to follow, and what its new campaign is proposed on."""
+    newest = select(func.max(Framework.id)).group_by(Framework.code)
+    statement = select(Framework).where(Framework.id.in_(newest))
+    if codes is not None:
+        statement = statement.where(Framework.code.in_(codes))
+    return list(session.scalars(statement.order_by(Framework.code)))
+
+
 def framework_with_criteria(session: Session, framework_id: int) -> Framework | None:
     """A framework with its sections and criteria loaded in two queries, ready to render."""
     return session.scalar(

@@ -14,6 +14,8 @@ from wtforms import (
 )
 from wtforms.validators import Length, NumberRange, Optional
 
+from ..accounts.forms import ReferentielsField
+
 
 class SiteForm(Form):
     """One site's line; a plain Form: the page's one CSRF token covers it."""
@@ -43,3 +45,9 @@ class ProfileForm(FlaskForm):
     organigramme_evidence_id = SelectField(_l("Organigramme (une preuve de la bibliothèque)"),
                                            coerce=int)
     sites = FieldList(FormField(SiteForm))
+
+
+class ReferentielsForm(FlaskForm):
+    """The référentiels the school follows: its new campaigns are proposed on them."""
+
+    referentiels = ReferentielsField(_l("Référentiels suivis"))

@@ -1,18 +1,23 @@
 """The school page: its presentation, read by everyone, edited by the director and the quality
-lead."""
+lead; the référentiels it follows, chosen by the director (or the platform admin)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
 
 from ..accounts.permissions import Permission, has_permission, requires
+from ..accounts.schools import follow_referentiels
 from ..domain.errors import DomainError, commit_or_conflict
 from ..extensions import db
+from ..models import School
+from ..referentiel.service import latest_versions
+from ..web.choices import referentiel_choices
+from ..web.inputs import INT_MAX
 from . import service
-from .forms import ProfileForm
+from .forms import ProfileForm, ReferentielsForm
 
 bp = Blueprint("school", __name__)
 
@@ -22,8 +27,47 @@ bp = Blueprint("school", __name__)
 def profile():
     """The school's presentation, entered once, is what every dossier and note opens with."""
     shown = service.presentation(db.session, current_user.school)
-    return render_template("school/profile.html", p=shown,
+    followed = latest_versions(db.session, current_user.school.referentiel_codes)
+    return render_template("school/profile.html", p=shown, followed=followed,
                            can_edit=has_permission(current_user, Permission.EDIT_SCHOOL))
+
+
+@bp.route("/ecole/referentiels", methods=["GET", "POST"])
+@requires(Permission.CHOOSE_REFERENTIELS)
+def referentiels():
+    """The director says which référentiels the school follows; its new campaigns start there."""
+    school = _school_to_configure()
+    form = ReferentielsForm()
+    form.referentiels.choices = referentiel_choices()
+    if not form.is_submitted():
+        form.referentiels.data = school.referentiel_codes
+    if form.validate_on_submit():
+        try:
+            follow_referentiels(db.session, school, list(form.referentiels.data or []))
+            commit_or_conflict(db.session)
+        except DomainError as error:
+            db.session.rollback()
+            flash(str(error), "danger")
+        else:
+            flash(_("Référentiels suivis enregistrés."), "success")
+            if school.id != current_user.school_id:
+                return redirect(url_for("accounts.schools"))
+            return redirect(url_for("school.profile"))
+    return render_template("school/referentiels.html", form=form, school=school)
+
+
+def _school_to_configure() -> School:
+    """One's own school; the platform admin may name any school with ``?ecole=`` (a 404 for
+    anyone else, so a director cannot even learn which ids exist)."""
+    chosen = request.args.get("ecole", type=int)
+    if chosen is None or chosen == current_user.school_id:
+        return current_user.school
+    if not has_permission(current_user, Permission.MANAGE_SCHOOLS) or not 0 < chosen <= INT_MAX:
+        abort(404)
+    school = db.session.get(School, chosen)
+    if school is None:
+        abort(404)
+    return school
 
 
 @bp.route("/ecole/modifier", methods=["GET", "POST"])
