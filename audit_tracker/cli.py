@@ -120,7 +120,10 @@ def _load_demo_and_save_accounts(accounts_file: Path, shifted: bool) -> None:
     db.session.commit()
     story = load_demo_story(db.session, storage_for(current_app, EVIDENCE),
                             upload_tmp_dir(current_app), today=today)
-    lines = [f"{a.email:<36} {a.role.label:<28} {a.password}" for a in accounts]
+    # The second factor's key beside the password: add it to an authenticator app (manual
+    # entry) to log in as the direction or the admin of the demo, which requires TOTP.
+    lines = [f"{a.email:<36} {a.role.label:<28} {a.password}"
+             + (f"  TOTP : {a.totp_secret}" if a.totp_secret else "") for a in accounts]
     _private_write(accounts_file, "\n".join(lines) + "\n")
     when = (f"décalées de semaines entières : le 28/02/2018 de la note tombe le "
             f"{seed_day(today):%d/%m/%Y}") if shifted else "réelles (2017-2018)"

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import date, time, timedelta
 from decimal import Decimal
 
+import pyotp
 from sqlalchemy.orm import Session
 
 from .models import (
@@ -218,6 +219,8 @@ class DemoAccount:
     email: str
     role: Role
     password: str
+    # The TOTP key of the accounts the demo school requires it of (direction, admin).
+    totp_secret: str | None = None
 
 
 def shift_for(today: date | None) -> timedelta:
@@ -243,7 +246,10 @@ def load_demo(session: Session, today: date | None = None) -> list[DemoAccount]:
     def when(day: date) -> date:
         return day + offset
 
-    school = School(name="École de la 2e Chance du Var", short_name="E2C Var", four_eyes=True)
+    # Two-factor on, as a careful school runs it; its direction and admin come enrolled (their
+    # keys are listed with the passwords) so that the demo opens without an enrolment step.
+    school = School(name="École de la 2e Chance du Var", short_name="E2C Var", four_eyes=True,
+                    require_totp=True)
     sites = {
         code: Site(code=code, name=name, opened_on=when(opened)) for code, name, opened in SITES
     }
@@ -311,8 +317,10 @@ def load_demo(session: Session, today: date | None = None) -> list[DemoAccount]:
             site=sites[site] if site else None,
         )
         user.set_password(password)
+        if role in (Role.DIRECTOR, Role.ADMIN):
+            user.totp_secret = pyotp.random_base32()
         session.add(user)
-        accounts.append(DemoAccount(user.email, role, password))
+        accounts.append(DemoAccount(user.email, role, password, user.totp_secret))
     from .indicators.demo import load_demo_indicators
 
     load_demo_indicators(session, school, offset)

@@ -84,6 +84,11 @@ class TotpForm(FlaskForm):
                        validators=[DataRequired(), Length(max=12)])
 
 
+class TotpPolicyForm(FlaskForm):
+    required = BooleanField(_l("Double facteur obligatoire pour la direction et "
+                               "l’administrateur"))
+
+
 class TotpOffForm(FlaskForm):
     password = PasswordField(_l("Mot de passe actuel"),
                              validators=[DataRequired(), Length(max=200)])

@@ -43,6 +43,7 @@ from .forms import (
     SetPasswordForm,
     TotpForm,
     TotpOffForm,
+    TotpPolicyForm,
     UserForm,
 )
 from .passwords import WeakPassword
@@ -203,7 +204,8 @@ def two_factor():
             return redirect(url_for("accounts.two_factor"))
     uri = None if current_user.totp_secret else totp.provisioning_uri(current_user, str(secret))
     return render_template("accounts/two_factor.html", form=form, off_form=off_form,
-                           secret=None if current_user.totp_secret else secret, uri=uri)
+                           secret=None if current_user.totp_secret else secret, uri=uri,
+                           required=totp.required_for(current_user))
 
 
 def _limits() -> throttle.Limits:
@@ -298,13 +300,7 @@ def preview():
 @requires(Permission.MANAGE_USERS)
 def users():
     """The admin creates the school's accounts here; there is no self sign-up."""
-    school = current_user.school
-    chosen = request.args.get("ecole", type=int)
-    if chosen is not None and chosen != school.id:
-        # The platform admin runs every school's accounts (a new school's first ones too).
-        school = db.session.get(School, chosen) if 0 < chosen <= MAX_ID else None
-        if school is None:
-            abort(404)
+    school = _school_chosen()
     form = UserForm()
     form.role.choices = [SelectChoice(r.value, r.label) for r in Role]
     sites = list(db.session.scalars(
@@ -341,8 +337,37 @@ def users():
     accounts = db.session.scalars(
         select(User).where(User.school_id == school.id).order_by(User.role, User.email)
     )
+    policy_form = TotpPolicyForm(formdata=None, required=school.require_totp)
     return render_template("accounts/users.html", form=form, accounts=list(accounts),
-                           school=school)
+                           school=school, policy_form=policy_form)
+
+
+def _school_chosen() -> School:
+    """The school whose accounts the admin runs: theirs, or ``?ecole=`` (the platform admin
+    runs every school's accounts, a new school's first ones too)."""
+    school = current_user.school
+    chosen = request.args.get("ecole", type=int)
+    if chosen is not None and chosen != school.id:
+        school = db.session.get(School, chosen) if 0 < chosen <= MAX_ID else None
+        if school is None:
+            abort(404)
+    return school
+
+
+@bp.route("/comptes/double-facteur", methods=["POST"])
+@requires(Permission.MANAGE_USERS)
+def totp_policy():
+    """The admin makes TOTP compulsory (or optional) for the direction and admin accounts."""
+    school = _school_chosen()
+    form = TotpPolicyForm()
+    if form.validate_on_submit():
+        totp.set_required(db.session, school, bool(form.required.data))
+        db.session.commit()
+        flash(_("Double facteur obligatoire pour la direction et l’administrateur.")
+              if school.require_totp else
+              _("Double facteur au choix de chacun."), "success")
+    return redirect(url_for("accounts.users",
+                            ecole=None if school.id == current_user.school_id else school.id))
 
 
 def _account_refusal(error: AccountError) -> str:

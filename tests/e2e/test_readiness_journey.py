@@ -9,6 +9,8 @@ from datetime import date
 from playwright.sync_api import Page, expect
 from pypdf import PdfReader
 
+from .conftest import complete_login
+
 DIRECTOR = "direction@e2c-var.example"
 
 
@@ -18,6 +20,7 @@ def test_director_checks_readiness_for_the_commission_and_signs(page: Page, stor
     page.get_by_label("Adresse e-mail").fill(DIRECTOR)
     page.get_by_label("Mot de passe").fill(story_server.accounts[DIRECTOR])
     page.get_by_role("button", name="Se connecter").click()
+    complete_login(page, DIRECTOR)
 
     page.get_by_role("link", name=re.compile(r"^Labellisation E2C \d{4}$")).click()
     page.get_by_role("link", name="Préparation", exact=True).click()
