@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from datetime import timedelta
 from urllib.parse import urlsplit
 
 from flask import (
@@ -30,6 +29,7 @@ from ..journal import service as journal
 from ..journal.context import PAGE, Actor
 from ..models import Role, School, Site, User
 from ..templating import render_markdown
+from ..web.reauth import mark_authenticated
 from . import service as accounts
 from . import throttle, totp
 from .forms import (
@@ -128,6 +128,7 @@ def login():
             # protection drops a session seen from another browser (it spares permanent ones).
             session.permanent = False
             login_user(user, remember=form.remember.data)
+            mark_authenticated()
             return redirect(_safe_next(request.args.get("next")))
     return render_template("accounts/login.html", form=form)
 
@@ -161,6 +162,7 @@ def login_code():
             db.session.commit()
             session.permanent = False
             login_user(user, remember=bool(pending.get("remember")))
+            mark_authenticated()
             return redirect(_safe_next(pending.get("next")))
         if until is None:
             throttle.record_failure(db.session, user.email, address, now, _limits())
@@ -209,12 +211,7 @@ def two_factor():
 
 
 def _limits() -> throttle.Limits:
-    config = current_app.config
-    return throttle.Limits(
-        per_account=int(config["LOGIN_MAX_FAILURES"]),
-        per_address=int(config["LOGIN_MAX_FAILURES_PER_ADDRESS"]),
-        window=timedelta(minutes=int(config["LOGIN_WINDOW_MINUTES"])),
-        block=timedelta(minutes=int(config["LOGIN_BLOCK_MINUTES"])))
+    return throttle.limits_from(current_app.config)
 
 
 @bp.route("/deconnexion", methods=["POST"])

@@ -27,6 +27,7 @@ LOGIN_THROTTLED = "login_throttled"
 LOGOUT = "logout"
 DOWNLOAD = "download"
 PAGE_READ = "page_read"  # a page an invited auditor read
+REAUTH_FAILED = "reauth_failed"  # a wrong password or code typed to sign
 
 KIND_LABELS = {
     "create": _l("création"),
@@ -38,6 +39,7 @@ KIND_LABELS = {
     LOGOUT: _l("déconnexion"),
     DOWNLOAD: _l("téléchargement"),
     PAGE_READ: _l("lecture par un auditeur"),
+    REAUTH_FAILED: _l("signature refusée (identité non confirmée)"),
 }
 
 ORIGIN_LABELS = {

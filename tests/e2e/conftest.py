@@ -73,6 +73,11 @@ def _chromium_present() -> None:
 _TOTP_CODES: dict[str, Callable[[str], str]] = {}
 
 
+def totp_code(server_url: str, email: str) -> str:
+    """The code the demo account's authenticator app shows now, at that server's clock."""
+    return _TOTP_CODES[server_url](email)
+
+
 def complete_login(page, email: str) -> None:
     """After « Se connecter »: when the login asks for the second factor, type the code."""
     from playwright.sync_api import expect  # the test extras install it
