@@ -25,6 +25,7 @@ from wtforms.fields.choices import SelectChoice
 
 from ..clock import as_utc, utcnow
 from ..extensions import db
+from ..findings.reminders import ReminderError, mail_configured, send_message
 from ..journal import service as journal
 from ..journal.context import PAGE, Actor
 from ..models import Role, School, Site, User
@@ -419,7 +420,7 @@ def account(user_id: int):
 @bp.route("/comptes/<int:user_id>/lien", methods=["POST"])
 @requires(Permission.MANAGE_USERS)
 def reset_link(user_id: int):
-    """A one-use link for the account to choose a new password, shown once to the admin."""
+    """A one-use link to choose a new password, e-mailed to the account, shown once here."""
     user = _managed_account_or_404(user_id)
     link = None
     if ActionForm().validate_on_submit():
@@ -432,6 +433,15 @@ def reset_link(user_id: int):
             db.session.commit()
             link = url_for("accounts.set_password", token=token, _external=True)
             flash(_("Lien de réinitialisation émis pour %(email)s.", email=user.email), "success")
+            if mail_configured(current_app.config):
+                try:
+                    send_message(current_app.config, accounts.reset_message(
+                        user, link, current_app.config["MAIL_FROM"]))
+                except ReminderError as error:
+                    flash(_("L’e-mail n’a pas pu partir (%(reason)s) : transmettez le lien "
+                            "ci-dessous.", reason=str(error)), "warning")
+                else:
+                    flash(_("Le lien lui a été envoyé par e-mail."), "info")
     form = AccountForm(formdata=None)
     form.role.choices = [SelectChoice(r.value, r.label) for r in Role]
     form.role.data = user.role.value
