@@ -120,7 +120,10 @@ def _load_demo_and_save_accounts(accounts_file: Path, shifted: bool) -> None:
     db.session.commit()
     story = load_demo_story(db.session, storage_for(current_app, EVIDENCE),
                             upload_tmp_dir(current_app), today=today)
-    lines = [f"{a.email:<36} {a.role.label:<28} {a.password}" for a in accounts]
+    # The second factor's key beside the password: add it to an authenticator app (manual
+    # entry) to log in as the direction or the admin of the demo, which requires TOTP.
+    lines = [f"{a.email:<36} {a.role.label:<28} {a.password}"
+             + (f"  TOTP : {a.totp_secret}" if a.totp_secret else "") for a in accounts]
     _private_write(accounts_file, "\n".join(lines) + "\n")
     when = (f"décalées de semaines entières : le 28/02/2018 de la note tombe le "
             f"{seed_day(today):%d/%m/%Y}") if shifted else "réelles (2017-2018)"
@@ -613,7 +616,10 @@ def retention_run(dry_run: bool) -> None:
     for evidence in erasure.due_within(db.session, today):
         click.echo(f"BIENTÔT   preuve {evidence.id} « {evidence.title} » : effacée après le "
                    f"{evidence.retention_until:%d/%m/%Y}")
+    warnings = erasure.warnings_due(db.session, today)
     if dry_run:
+        for warning in warnings:
+            click.echo(f"AVERTIR   {warning.recipient.email} : {len(warning.proofs)} preuve(s)")
         click.echo(f"{len(due)} preuve(s) à effacer (essai : rien n’a été effacé).")
         return
     erased = [erasure.erase_evidence(db.session, evidence, "durée de conservation dépassée")
@@ -621,6 +627,40 @@ def retention_run(dry_run: bool) -> None:
     db.session.commit()
     files = erasure.erase_files(storage_for(current_app, EVIDENCE), erased)
     click.echo(f"{len(erased)} preuve(s) effacée(s), {files} fichier(s) supprimé(s) du stockage.")
+    if not _send_retention_warnings(warnings):
+        raise SystemExit(1)
+
+
+def _send_retention_warnings(warnings: list) -> bool:
+    """E-mail each quality lead the proofs whose erasure comes within a month, once per
+    retention date (journaled when sent); False when the relay failed."""
+    from .evidence import erasure
+    from .findings.reminders import ReminderError, mail_configured, send_message, url_builder
+
+    if not warnings:
+        return True
+    config = current_app.config
+    if not mail_configured(config):
+        click.echo(f"{len(warnings)} avertissement(s) non envoyé(s) : aucun expéditeur "
+                   "configuré (AUDIT_TRACKER_MAIL_FROM).", err=True)
+        return True
+    url_for = url_builder(current_app)
+    sent = 0
+    for warning in warnings:
+        message = erasure.warning_message(
+            warning, config["MAIL_FROM"],
+            lambda evidence_id: url_for("evidence.detail", evidence_id=evidence_id))
+        try:
+            send_message(config, message)
+        except ReminderError as error:
+            click.echo(f"Avertissement non envoyé à {warning.recipient.email} : {error}",
+                       err=True)
+            return False
+        erasure.record_warned(db.session, warning)
+        db.session.commit()  # each one sent is remembered, even if a later one fails
+        sent += 1
+    click.echo(f"{sent} avertissement(s) de fin de conservation envoyé(s) par e-mail.")
+    return True
 
 
 @evidence_cli.command("erase")

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import date, time, timedelta
 from decimal import Decimal
 
+import pyotp
 from sqlalchemy.orm import Session
 
 from .indicators.demo import SEED_MONTH, add_months, load_demo_indicators, months_between
@@ -221,6 +222,8 @@ class DemoAccount:
     email: str
     role: Role
     password: str
+    # The TOTP key of the accounts the demo school requires it of (direction, admin).
+    totp_secret: str | None = None
 
 
 def shift_for(today: date | None) -> timedelta:
@@ -258,7 +261,10 @@ def load_demo(session: Session, today: date | None = None) -> list[DemoAccount]:
     def when(day: date) -> date:
         return day + offset
 
-    school = School(name="École de la 2e Chance du Var", short_name="E2C Var", four_eyes=True)
+    # Two-factor on, as a careful school runs it; its direction and admin come enrolled (their
+    # keys are listed with the passwords) so that the demo opens without an enrolment step.
+    school = School(name="École de la 2e Chance du Var", short_name="E2C Var", four_eyes=True,
+                    require_totp=True)
     sites = {
         code: Site(code=code, name=name, opened_on=opening_day(opened, today))
         for code, name, opened in SITES
@@ -330,8 +336,10 @@ def load_demo(session: Session, today: date | None = None) -> list[DemoAccount]:
             site=sites[site] if site else None,
         )
         user.set_password(password)
+        if role in (Role.DIRECTOR, Role.ADMIN):
+            user.totp_secret = pyotp.random_base32()
         session.add(user)
-        accounts.append(DemoAccount(user.email, role, password))
+        accounts.append(DemoAccount(user.email, role, password, user.totp_secret))
     load_demo_indicators(session, school, offset)
     session.flush()
     return accounts

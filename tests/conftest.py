@@ -25,13 +25,14 @@ import shutil
 from datetime import date
 from pathlib import Path
 
+import pyotp
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import MetaData, create_engine, event, make_url, text
 from sqlalchemy.engine import Engine
 
 from audit_tracker import create_app
-from audit_tracker.clock import local_today, set_today
+from audit_tracker.clock import local_today, set_today, utcnow
 from audit_tracker.demo import load_demo, seed_day
 from audit_tracker.extensions import db
 from audit_tracker.referentiel.service import load_shipped_referentiels
@@ -244,6 +245,11 @@ def demo_today(app, referentiels):
     return {a.email: a for a in accounts}
 
 
+def totp_code(secret: str) -> str:
+    """The code an authenticator app shows now (at the app's clock) for ``secret``."""
+    return pyotp.TOTP(secret).at(utcnow())
+
+
 class AuthActions:
     def __init__(self, client):
         self._client = client
@@ -253,9 +259,16 @@ class AuthActions:
         return self._client.post("/connexion", data={"email": email, "password": password})
 
     def login_demo(self, demo, local_part: str):
+        """Log in as a demo account; the demo requires TOTP of its direction and admin, so
+        their login goes through the code step with the code their app would show."""
         account = demo[f"{local_part}@e2c-var.example"]
         response = self.login(account.email, account.password)
         assert response.status_code == 302, "demo login failed"
+        if account.totp_secret:
+            assert response.location.endswith("/connexion/code"), "demo TOTP step missing"
+            response = self._client.post("/connexion/code",
+                                         data={"code": totp_code(account.totp_secret)})
+            assert response.status_code == 302, "demo TOTP step failed"
         return response
 
     def logout(self):

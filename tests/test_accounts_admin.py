@@ -4,6 +4,7 @@ and reset link, API tokens that expire and are revoked on a page."""
 from __future__ import annotations
 
 import re
+import socket
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -14,6 +15,7 @@ from audit_tracker.extensions import db
 from audit_tracker.models import ApiToken, Role, User
 
 from .factories import PASSWORD
+from .test_reminders import smtp_server  # noqa: F401 - a real SMTP server (aiosmtpd)
 
 NEW = "une toute nouvelle phrase"
 
@@ -123,3 +125,44 @@ def test_api_tokens_expire_are_listed_and_revoked(app, client, make_user):
     client.post(f"/compte/jetons/{theirs.id}/revoquer")
     db.session.expire_all()
     assert db.session.get(ApiToken, theirs.id).revoked_at is None
+
+
+def test_the_reset_link_is_emailed_to_the_account(app, client, make_user,
+                                                  smtp_server):  # noqa: F811
+    admin = make_user(Role.ADMIN)
+    user = make_user(Role.QUALITY_LEAD, full_name="Camille Qualité")
+    client.post("/connexion", data={"email": admin.email, "password": PASSWORD})
+    page = client.post(f"/comptes/{user.id}/lien").get_data(as_text=True)
+    assert "Le lien lui a été envoyé par e-mail." in page
+    shown = re.search(r"/mot-de-passe/([A-Za-z0-9_-]+)", page).group(1)
+    (recipients, message), = smtp_server.received
+    assert recipients == [user.email]
+    assert message["Subject"] == "Réinitialisation de votre mot de passe"
+    assert message["From"].addresses[0].addr_spec == "rappels@e2c-var.example"
+    body = message.get_body(preferencelist=("plain",)).get_content()
+    assert body.startswith("Bonjour Camille Qualité,")
+    link = re.search(r"https?://\S+/mot-de-passe/([A-Za-z0-9_-]+)", body)
+    assert link and link.group(1) == shown and "24 heures" in body
+    # The e-mailed link works: the user sets a new password with it.
+    theirs = app.test_client()
+    assert theirs.post(f"/mot-de-passe/{link.group(1)}",
+                       data={"password": NEW, "confirm": NEW}).status_code == 302
+    assert theirs.post("/connexion", data={"email": user.email,
+                                           "password": NEW}).status_code == 302
+
+
+def test_a_relay_that_refuses_leaves_the_link_on_the_page(app, client, make_user):
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=_closed_port(),
+                      MAIL_FROM="audit_tracker <rappels@e2c-var.example>")
+    admin = make_user(Role.ADMIN)
+    user = make_user(Role.QUALITY_LEAD)
+    client.post("/connexion", data={"email": admin.email, "password": PASSWORD})
+    page = client.post(f"/comptes/{user.id}/lien").get_data(as_text=True)
+    assert "L’e-mail n’a pas pu partir" in page
+    assert re.search(r"/mot-de-passe/[A-Za-z0-9_-]+", page)
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]

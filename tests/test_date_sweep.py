@@ -50,12 +50,12 @@ SWEEP = [
 def demo_on(app, referentiels, storage):
     """Load the whole demo story shifted for ``today``, with the app's clock on that day."""
 
-    def load(today: date) -> dict[str, str]:
+    def load(today: date) -> dict:
         set_today(app, today)
         accounts = load_demo(db.session, today=local_today())
         db.session.commit()
         load_demo_story(db.session, storage, upload_tmp_dir(app), today=local_today())
-        return {a.email: a.password for a in accounts}
+        return {a.email: a for a in accounts}
 
     return load
 
@@ -66,8 +66,8 @@ def _month_grid(client, campaign_id: int, day: date) -> str:
 
 
 @pytest.mark.parametrize("today", SWEEP, ids=str)
-def test_the_demo_reads_true_on_any_day(client, demo_on, today):
-    passwords = demo_on(today)
+def test_the_demo_reads_true_on_any_day(client, auth, demo_on, today):
+    accounts = demo_on(today)
     campaign = db.session.scalar(select(Campaign))
     events = {m.kind: m for m in db.session.scalars(select(Milestone))}
     audit = events[MilestoneKind.INITIAL_AUDIT]
@@ -81,8 +81,7 @@ def test_the_demo_reads_true_on_any_day(client, demo_on, today):
     days_left = (audit.starts_on - today).days
     assert 52 <= days_left <= 58
 
-    response = client.post("/connexion", data={"email": "direction@e2c-var.example",
-                                               "password": passwords["direction@e2c-var.example"]})
+    response = auth.login_demo(accounts, "direction")
     assert response.status_code == 302
 
     # The dashboard counts down from the clock's today, and the two late actions stay late.

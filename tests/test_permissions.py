@@ -49,6 +49,7 @@ MATRIX: dict[str, frozenset[str] | str] = {
     # The admin runs accounts: role, deactivation, a reset link (of any school's account).
     "accounts.account": ADMIN,
     "accounts.reset_link": ADMIN,
+    "accounts.totp_policy": ADMIN,
     # Everyone's own API tokens (the sample id is another's: refused as unknown, redirected).
     "accounts.api_tokens": EVERYONE,
     "accounts.login_code": PUBLIC,  # the login's second step (without one pending: to login)

@@ -15,6 +15,8 @@ from audit_tracker.evidence.service import EvidenceError, add_version
 from audit_tracker.extensions import db
 from audit_tracker.models import Evidence, EvidenceVersion, JournalEntry, Role
 
+from .test_reminders import smtp_server  # noqa: F401 - a real SMTP server (aiosmtpd)
+
 
 @pytest.fixture
 def quality(make_user):
@@ -191,3 +193,51 @@ def test_the_quality_lead_is_warned_a_month_before(app, client, auth, quality, m
     auth.logout()
     auth.login(make_user(Role.SITE_MANAGER))
     assert 'data-testid="retention-due"' not in client.get("/preuves/").get_data(as_text=True)
+
+
+def test_retention_run_emails_the_quality_lead_once_a_month_before(
+        app, quality, director, make_evidence, runner, smtp_server):  # noqa: F811
+    today = local_today()
+    soon = _personal(make_evidence, quality, "Contrats 2020", today + timedelta(days=20))
+    _personal(make_evidence, quality, "Bilans 2024", today + timedelta(days=400),
+              fixture="image.png")
+
+    dry = runner.invoke(args=["retention", "run", "--dry-run"])
+    assert f"AVERTIR   {quality.email} : 1 preuve(s)" in dry.output
+    assert smtp_server.received == []
+
+    result = runner.invoke(args=["retention", "run"])
+    assert result.exit_code == 0, result.output
+    assert "1 avertissement(s) de fin de conservation envoyé(s)" in result.output
+    (recipients, message), = smtp_server.received
+    assert recipients == [quality.email]  # the quality lead, not the director
+    assert message["Subject"] == "[audit_tracker] 1 preuve avec données personnelles bientôt " \
+                                 "effacée"
+    body = message.get_body(preferencelist=("plain",)).get_content()
+    assert f"« Contrats 2020 » : conservation jusqu’au {soon.retention_until:%d/%m/%Y}" in body
+    assert f"/preuves/{soon.id}" in body and "Bilans 2024" not in body
+    warned = db.session.scalars(select(JournalEntry).where(
+        JournalEntry.kind == erasure.RETENTION_WARNING)).all()
+    assert [(w.record_id, json.loads(w.detail)["to"]) for w in warned] == [
+        (str(soon.id), quality.email)]
+
+    # Once per retention date: the next day's run says nothing more…
+    runner.invoke(args=["retention", "run"])
+    assert len(smtp_server.received) == 1
+    # …until the date moves and comes within the month again.
+    evidence = db.session.get(Evidence, soon.id)
+    evidence.retention_until = today + timedelta(days=25)
+    db.session.commit()
+    runner.invoke(args=["retention", "run"])
+    assert len(smtp_server.received) == 2
+    assert runner.invoke(args=["journal", "verify"]).exit_code == 0
+
+
+def test_without_a_sender_the_warning_waits_and_is_not_marked_sent(
+        app, quality, make_evidence, runner):
+    _personal(make_evidence, quality, "Contrats 2020", local_today() + timedelta(days=20))
+    result = runner.invoke(args=["retention", "run"])
+    assert result.exit_code == 0
+    assert "1 avertissement(s) non envoyé(s)" in result.output
+    assert db.session.scalar(select(func.count(JournalEntry.seq)).where(
+        JournalEntry.kind == erasure.RETENTION_WARNING)) == 0

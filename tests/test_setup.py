@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import stat
 from datetime import date, timedelta
 from pathlib import Path
@@ -30,6 +31,8 @@ def test_setup_migrates_loads_the_referentiels_and_the_demo_once(app, runner):
     assert first.exit_code == 0, first.output
     assert "Référentiel chargé : qualiopi-v9 v9" in first.output
     assert "direction@e2c-var.example" in first.output
+    # The demo requires TOTP of its direction: its key is printed beside the password.
+    assert re.search(r"direction@e2c-var\.example .* TOTP : [A-Z2-7]{32}", first.output)
     accounts = Path(app.instance_path) / "demo-accounts.txt"
     assert stat.S_IMODE(accounts.stat().st_mode) == 0o600
     again = runner.invoke(args=["setup", "--demo", "--address", "http://127.0.0.1:8123"])

@@ -80,3 +80,79 @@ def test_turning_it_off_asks_the_password(app, client, make_user):
     client.post("/compte/double-facteur", data={"password": PASSWORD})
     db.session.expire_all()
     assert db.session.get(User, admin.id).totp_secret is None
+
+
+def _require_totp(school) -> None:
+    school.require_totp = True
+    db.session.commit()
+
+
+def test_a_school_requiring_totp_sends_the_director_to_enrol_first(app, client, make_user,
+                                                                   school):
+    _require_totp(school)
+    director = make_user(Role.DIRECTOR)
+    response = client.post("/connexion", data={"email": director.email, "password": PASSWORD})
+    assert response.status_code == 302
+    # Every page leads to the enrolment until the second factor is on.
+    blocked = client.get("/")
+    assert blocked.status_code == 302 and blocked.location.endswith("/compte/double-facteur")
+    page = client.get("/compte/double-facteur").get_data(as_text=True)
+    assert "Votre école exige le double facteur" in page
+    secret = re.search(r'data-testid="totp-secret">([A-Z2-7]+)<', page).group(1)
+    client.post("/compte/double-facteur", data={"code": _code(secret)})
+    assert client.get("/").status_code == 200
+    client.post("/deconnexion")
+    # From now on a code at each login.
+    step = client.post("/connexion", data={"email": director.email, "password": PASSWORD})
+    assert step.location.endswith("/connexion/code")
+    # And it cannot be turned off while the school requires it, nor the form offered.
+    client.post("/connexion/code", data={"code": _code(secret)})
+    page = client.get("/compte/double-facteur").get_data(as_text=True)
+    assert "Désactiver le double facteur" not in page
+    refused = client.post("/compte/double-facteur", data={"password": PASSWORD},
+                          follow_redirects=True)
+    assert "obligatoire" in refused.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(User, director.id).totp_secret == secret
+
+
+def test_a_required_second_factor_spares_the_other_roles(app, client, make_user, school):
+    _require_totp(school)
+    quality = make_user(Role.QUALITY_LEAD)
+    client.post("/connexion", data={"email": quality.email, "password": PASSWORD})
+    assert client.get("/").status_code == 200
+
+
+def test_without_the_requirement_totp_stays_each_persons_choice(app, client, make_user):
+    director = make_user(Role.DIRECTOR)
+    client.post("/connexion", data={"email": director.email, "password": PASSWORD})
+    assert client.get("/").status_code == 200
+
+
+def test_the_admin_requires_totp_for_the_school(app, client, make_user, school):
+    admin = make_user(Role.ADMIN)
+    client.post("/connexion", data={"email": admin.email, "password": PASSWORD})
+    page = client.get("/comptes").get_data(as_text=True)
+    assert 'data-testid="totp-policy"' in page and "Double facteur obligatoire" in page
+    done = client.post("/comptes/double-facteur", data={"required": "y"}, follow_redirects=True)
+    assert "Double facteur obligatoire pour la direction" in done.get_data(as_text=True)
+    db.session.expire_all()
+    assert db.session.get(type(school), school.id).require_totp is True
+    change = db.session.scalar(select(JournalEntry).where(
+        JournalEntry.table_name == "school", JournalEntry.record_id == str(school.id))
+        .order_by(JournalEntry.seq.desc()))
+    assert change is not None and "require_totp" in change.detail
+    # The admin, without a second factor yet, must now enrol before anything else.
+    assert client.get("/comptes").location.endswith("/compte/double-facteur")
+
+
+def test_the_demo_requires_totp_and_its_director_logs_in_with_a_code(app, client, demo):
+    director = demo["direction@e2c-var.example"]
+    assert db.session.scalar(select(User.totp_secret).where(User.email == director.email)) \
+        == director.totp_secret
+    step = client.post("/connexion", data={"email": director.email,
+                                           "password": director.password})
+    assert step.location.endswith("/connexion/code")
+    client.post("/connexion/code", data={"code": _code(director.totp_secret)})
+    assert client.get("/").status_code == 200
+    assert demo["qualite@e2c-var.example"].totp_secret is None

@@ -95,6 +95,20 @@ class TotpForm(FlaskForm):
                        validators=[DataRequired(), Length(max=12)])
 
 
+class ReauthForm(FlaskForm):
+    """The identity fields of a signing form: a form that signs inherits them."""
+
+    reauth_password = PasswordField(_l("Votre mot de passe"),
+                                    validators=[Optional(), Length(max=200)])
+    reauth_code = StringField(_l("Code à six chiffres de votre application"),
+                              validators=[Optional(), Length(max=12)])
+
+
+class TotpPolicyForm(FlaskForm):
+    required = BooleanField(_l("Double facteur obligatoire pour la direction et "
+                               "l’administrateur"))
+
+
 class TotpOffForm(FlaskForm):
     password = PasswordField(_l("Mot de passe actuel"),
                              validators=[DataRequired(), Length(max=200)])

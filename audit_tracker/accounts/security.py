@@ -25,11 +25,13 @@ from ..extensions import db, login_manager
 from ..journal import service as journal
 from ..journal.context import API, PAGE, Actor, set_request_actor
 from ..models import ApiToken, User
-from . import auditors
+from . import auditors, totp
 from .permissions import Permission, has_permission
 
 # Endpoints served by extensions, not by us: static files only.
 _STATIC_ENDPOINTS = {"static", "bootstrap.static"}
+# What a director or admin whose school requires TOTP may open before enrolling.
+_ENROLMENT_ENDPOINTS = {"accounts.two_factor", "accounts.logout", "accounts.language"}
 
 
 def is_api_request() -> bool:
@@ -135,6 +137,11 @@ def enforce_permissions():
         abort(403)
     if current_user.is_invited_auditor:
         return _auditor_gate(endpoint)
+    if endpoint not in _ENROLMENT_ENDPOINTS and not is_api_request() \
+            and totp.must_enrol(current_user):
+        flash(_("Votre école exige le double facteur pour votre compte : activez-le pour "
+                "continuer."), "warning")
+        return redirect(url_for("accounts.two_factor"))
     return None
 
 

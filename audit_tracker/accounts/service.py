@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime, timedelta
+from email.message import EmailMessage
 
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -139,6 +140,21 @@ def issue_reset_link(session: Session, user: User, now: datetime) -> str:
     token = user.issue_password_link(now + timedelta(hours=RESET_LINK_HOURS))
     session.flush()
     return token
+
+
+def reset_message(user: User, link: str, sender: str) -> EmailMessage:
+    """The reset link's e-mail, plain text in French, in the invitation's style."""
+    message = EmailMessage()
+    message["Subject"] = "Réinitialisation de votre mot de passe"
+    message["From"] = sender
+    message["To"] = user.email
+    message.set_content(
+        f"Bonjour {user.full_name},\n\nL’administrateur de votre école a émis un lien pour "
+        f"choisir un nouveau mot de passe pour le compte {user.email}.\nOuvrez-le (valable "
+        f"{RESET_LINK_HOURS} heures, une seule fois) :\n\n{link}\n\nVotre mot de passe "
+        f"actuel reste valable tant que le lien n’a pas servi. Si vous n’avez rien demandé, "
+        f"prévenez l’administrateur.\n")
+    return message
 
 
 def api_tokens_of(session: Session, user: User) -> list[ApiToken]:

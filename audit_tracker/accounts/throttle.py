@@ -9,8 +9,10 @@ reads the app's clock (``audit_tracker.clock``), so tests move time instead of w
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -26,6 +28,15 @@ class Limits:
     per_address: int = 20
     window: timedelta = timedelta(minutes=15)
     block: timedelta = timedelta(minutes=15)
+
+
+def limits_from(config: Mapping[str, Any]) -> Limits:
+    """The limits the app's configuration sets."""
+    return Limits(
+        per_account=int(config["LOGIN_MAX_FAILURES"]),
+        per_address=int(config["LOGIN_MAX_FAILURES_PER_ADDRESS"]),
+        window=timedelta(minutes=int(config["LOGIN_WINDOW_MINUTES"])),
+        block=timedelta(minutes=int(config["LOGIN_BLOCK_MINUTES"])))
 
 
 def keys(email: str, address: str) -> list[tuple[str, str]]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import math
-from datetime import timedelta
 from urllib.parse import urlsplit
 
 from flask import (
@@ -26,12 +25,14 @@ from wtforms.fields.choices import SelectChoice
 
 from ..clock import as_utc, utcnow
 from ..extensions import db
+from ..findings.reminders import ReminderError, mail_configured, send_message
 from ..journal import service as journal
 from ..journal.context import PAGE, Actor
 from ..models import Role, School, Site, User
 from ..referentiel.service import latest_versions
 from ..templating import render_markdown
 from ..web.choices import referentiel_choices
+from ..web.reauth import mark_authenticated
 from . import service as accounts
 from . import throttle, totp
 from .forms import (
@@ -45,6 +46,7 @@ from .forms import (
     SetPasswordForm,
     TotpForm,
     TotpOffForm,
+    TotpPolicyForm,
     UserForm,
 )
 from .passwords import WeakPassword
@@ -129,6 +131,7 @@ def login():
             # protection drops a session seen from another browser (it spares permanent ones).
             session.permanent = False
             login_user(user, remember=form.remember.data)
+            mark_authenticated()
             return redirect(_safe_next(request.args.get("next")))
     return render_template("accounts/login.html", form=form)
 
@@ -162,6 +165,7 @@ def login_code():
             db.session.commit()
             session.permanent = False
             login_user(user, remember=bool(pending.get("remember")))
+            mark_authenticated()
             return redirect(_safe_next(pending.get("next")))
         if until is None:
             throttle.record_failure(db.session, user.email, address, now, _limits())
@@ -205,16 +209,12 @@ def two_factor():
             return redirect(url_for("accounts.two_factor"))
     uri = None if current_user.totp_secret else totp.provisioning_uri(current_user, str(secret))
     return render_template("accounts/two_factor.html", form=form, off_form=off_form,
-                           secret=None if current_user.totp_secret else secret, uri=uri)
+                           secret=None if current_user.totp_secret else secret, uri=uri,
+                           required=totp.required_for(current_user))
 
 
 def _limits() -> throttle.Limits:
-    config = current_app.config
-    return throttle.Limits(
-        per_account=int(config["LOGIN_MAX_FAILURES"]),
-        per_address=int(config["LOGIN_MAX_FAILURES_PER_ADDRESS"]),
-        window=timedelta(minutes=int(config["LOGIN_WINDOW_MINUTES"])),
-        block=timedelta(minutes=int(config["LOGIN_BLOCK_MINUTES"])))
+    return throttle.limits_from(current_app.config)
 
 
 @bp.route("/deconnexion", methods=["POST"])
@@ -300,13 +300,7 @@ def preview():
 @requires(Permission.MANAGE_USERS)
 def users():
     """The admin creates the school's accounts here; there is no self sign-up."""
-    school = current_user.school
-    chosen = request.args.get("ecole", type=int)
-    if chosen is not None and chosen != school.id:
-        # The platform admin runs every school's accounts (a new school's first ones too).
-        school = db.session.get(School, chosen) if 0 < chosen <= MAX_ID else None
-        if school is None:
-            abort(404)
+    school = _school_chosen()
     form = UserForm()
     form.role.choices = [SelectChoice(r.value, r.label) for r in Role]
     sites = list(db.session.scalars(
@@ -343,8 +337,37 @@ def users():
     accounts = db.session.scalars(
         select(User).where(User.school_id == school.id).order_by(User.role, User.email)
     )
+    policy_form = TotpPolicyForm(formdata=None, required=school.require_totp)
     return render_template("accounts/users.html", form=form, accounts=list(accounts),
-                           school=school)
+                           school=school, policy_form=policy_form)
+
+
+def _school_chosen() -> School:
+    """The school whose accounts the admin runs: theirs, or ``?ecole=`` (the platform admin
+    runs every school's accounts, a new school's first ones too)."""
+    school = current_user.school
+    chosen = request.args.get("ecole", type=int)
+    if chosen is not None and chosen != school.id:
+        school = db.session.get(School, chosen) if 0 < chosen <= MAX_ID else None
+        if school is None:
+            abort(404)
+    return school
+
+
+@bp.route("/comptes/double-facteur", methods=["POST"])
+@requires(Permission.MANAGE_USERS)
+def totp_policy():
+    """The admin makes TOTP compulsory (or optional) for the direction and admin accounts."""
+    school = _school_chosen()
+    form = TotpPolicyForm()
+    if form.validate_on_submit():
+        totp.set_required(db.session, school, bool(form.required.data))
+        db.session.commit()
+        flash(_("Double facteur obligatoire pour la direction et l’administrateur.")
+              if school.require_totp else
+              _("Double facteur au choix de chacun."), "success")
+    return redirect(url_for("accounts.users",
+                            ecole=None if school.id == current_user.school_id else school.id))
 
 
 def _school_form(**kwargs) -> SchoolForm:
@@ -409,7 +432,7 @@ def account(user_id: int):
 @bp.route("/comptes/<int:user_id>/lien", methods=["POST"])
 @requires(Permission.MANAGE_USERS)
 def reset_link(user_id: int):
-    """A one-use link for the account to choose a new password, shown once to the admin."""
+    """A one-use link to choose a new password, e-mailed to the account, shown once here."""
     user = _managed_account_or_404(user_id)
     link = None
     if ActionForm().validate_on_submit():
@@ -422,6 +445,15 @@ def reset_link(user_id: int):
             db.session.commit()
             link = url_for("accounts.set_password", token=token, _external=True)
             flash(_("Lien de réinitialisation émis pour %(email)s.", email=user.email), "success")
+            if mail_configured(current_app.config):
+                try:
+                    send_message(current_app.config, accounts.reset_message(
+                        user, link, current_app.config["MAIL_FROM"]))
+                except ReminderError as error:
+                    flash(_("L’e-mail n’a pas pu partir (%(reason)s) : transmettez le lien "
+                            "ci-dessous.", reason=str(error)), "warning")
+                else:
+                    flash(_("Le lien lui a été envoyé par e-mail."), "info")
     form = AccountForm(formdata=None)
     form.role.choices = [SelectChoice(r.value, r.label) for r in Role]
     form.role.data = user.role.value

@@ -19,17 +19,12 @@ from ..accounts.permissions import Permission, requires
 from ..clock import local_today, utcnow
 from ..evidence.service import can_download, get_visible
 from ..extensions import db
-from ..findings.reminders import ReminderError, send_message
+from ..findings.reminders import ReminderError, mail_configured, send_message
 from ..web.lookups import get_campaign_or_404
 from . import service
 from .forms import EndAccessForm, InviteAuditorForm, SentSearchForm
 
 bp = Blueprint("auditors", __name__)
-
-
-def _mail_configured() -> bool:
-    """Mail goes out only when the school set a real sender (as ``flask check`` asks)."""
-    return "@localhost" not in str(current_app.config.get("MAIL_FROM") or "@localhost")
 
 
 @bp.route("/campagnes/<int:campaign_id>/auditeurs", methods=["GET", "POST"])
@@ -51,7 +46,7 @@ def invite(campaign_id: int):
             db.session.commit()
             link = url_for("accounts.set_password", token=invitation.token, _external=True)
             flash(_("Auditeur invité : %(email)s.", email=invitation.user.email), "success")
-            if _mail_configured():
+            if mail_configured(current_app.config):
                 try:
                     send_message(current_app.config, service.invitation_message(
                         invitation.user, campaign, link, current_app.config["MAIL_FROM"]))

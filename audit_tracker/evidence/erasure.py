@@ -13,17 +13,20 @@ without its file; a file left behind by a crash after the commit is an orphan th
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from email.headerregistry import Address
+from email.message import EmailMessage
 from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import select, text, update
 from sqlalchemy.orm import Session
 
+from ..journal import service as journal_kinds
 from ..journal.service import record_event
-from ..models import Evidence, EvidenceVersion, Role, User
+from ..models import Evidence, EvidenceVersion, JournalEntry, Role, User
 from ..models.campaign import Meeting, Milestone
 from ..models.evidence import SEARCH_TABLE
 from ..models.findings import Action
@@ -143,3 +146,78 @@ def due_within(session: Session, today: date, days: int = WARNING_DAYS,
     if school_id is not None:
         query = query.where(Evidence.school_id == school_id)
     return list(session.scalars(query.order_by(Evidence.retention_until, Evidence.id)))
+
+
+# ------------------------------------------------------------------ the month's warning by e-mail
+
+#: The journal's record that a proof's coming erasure was e-mailed (and for which date): it is
+#: sent once per retention date, however often ``flask retention run`` runs.
+RETENTION_WARNING = journal_kinds.RETENTION_WARNING
+
+
+@dataclass
+class RetentionWarning:
+    """One e-mail: a quality lead (or, in a school without one, its direction) and the proofs
+    of their school whose retention ends within a month, not yet announced."""
+
+    recipient: User
+    proofs: list[Evidence]
+
+
+def _announced(session: Session, evidence: Evidence) -> bool:
+    """Whether the erasure at this proof's current retention date was already announced."""
+    assert evidence.retention_until is not None
+    return session.scalar(select(JournalEntry.seq).where(
+        JournalEntry.kind == RETENTION_WARNING, JournalEntry.table_name == "evidence",
+        JournalEntry.record_id == str(evidence.id),
+        JournalEntry.detail.contains(f'"{evidence.retention_until.isoformat()}"')).limit(1)
+    ) is not None
+
+
+def warnings_due(session: Session, today: date) -> list[RetentionWarning]:
+    """The e-mails to send: per school, each active quality lead gets its proofs ending within
+    ``WARNING_DAYS`` that no earlier run announced."""
+    by_school: dict[int, list[Evidence]] = {}
+    for evidence in due_within(session, today):
+        if not _announced(session, evidence):
+            by_school.setdefault(evidence.school_id, []).append(evidence)
+    warnings = []
+    for school_id, proofs in sorted(by_school.items()):
+        people = list(session.scalars(select(User).where(
+            User.school_id == school_id, User.active.is_(True),
+            User.role.in_([Role.QUALITY_LEAD, Role.DIRECTOR])).order_by(User.email)))
+        leads = [u for u in people if u.role is Role.QUALITY_LEAD] or people
+        warnings += [RetentionWarning(lead, proofs) for lead in leads]
+    return warnings
+
+
+def warning_message(warning: RetentionWarning, sender: str,
+                    link: Callable[[int], str]) -> EmailMessage:
+    """The warning as a plain-text e-mail in French (the reminders' and invitation's style)."""
+    count = len(warning.proofs)
+    message = EmailMessage()
+    message["Subject"] = ("[audit_tracker] " + (
+        "1 preuve avec données personnelles bientôt effacée" if count == 1 else
+        f"{count} preuves avec données personnelles bientôt effacées"))
+    message["From"] = sender
+    message["To"] = Address(warning.recipient.full_name, addr_spec=warning.recipient.email)
+    message["Auto-Submitted"] = "auto-generated"
+    lines = [f"- « {e.title} » : conservation jusqu’au {e.retention_until:%d/%m/%Y}\n"
+             f"  {link(e.id)}" for e in warning.proofs]
+    message.set_content(
+        f"Bonjour {warning.recipient.full_name},\n\n"
+        "Ces preuves contiennent des données personnelles d’apprenants ; leur durée de "
+        "conservation se termine dans moins d’un mois. Elles seront effacées, fichiers "
+        "compris, le lendemain de cette date :\n\n" + "\n".join(lines) + "\n\n"
+        "S’il faut les garder plus longtemps, modifiez leur date de conservation avant cette "
+        "échéance.\n")
+    return message
+
+
+def record_warned(session: Session, warning: RetentionWarning) -> None:
+    """Journal that each proof's coming erasure was announced to the recipient."""
+    for evidence in warning.proofs:
+        record_event(session, RETENTION_WARNING, table_name="evidence", record_id=evidence.id,
+                     detail={"retention_until": evidence.retention_until,
+                             "to": warning.recipient.email},
+                     school_id=evidence.school_id)

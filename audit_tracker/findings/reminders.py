@@ -272,6 +272,11 @@ def send_digests(app: Flask, today: date, dry_run: bool = False) -> SendReport:
     return report
 
 
+def mail_configured(config) -> bool:
+    """Mail goes out only when the school set a real sender (as ``flask check`` asks)."""
+    return "@localhost" not in str(config.get("MAIL_FROM") or "@localhost")
+
+
 def send_message(config, message: EmailMessage) -> None:
     """Send one message through the configured relay (an invitation, a reset link); raises
     ReminderError with the French reason when the relay cannot be reached or refuses it."""

@@ -27,6 +27,8 @@ LOGIN_THROTTLED = "login_throttled"
 LOGOUT = "logout"
 DOWNLOAD = "download"
 PAGE_READ = "page_read"  # a page an invited auditor read
+REAUTH_FAILED = "reauth_failed"  # a wrong password or code typed to sign
+RETENTION_WARNING = "retention_warning"  # a proof's coming erasure e-mailed (evidence.erasure)
 
 KIND_LABELS = {
     "create": _l("création"),
@@ -38,6 +40,8 @@ KIND_LABELS = {
     LOGOUT: _l("déconnexion"),
     DOWNLOAD: _l("téléchargement"),
     PAGE_READ: _l("lecture par un auditeur"),
+    REAUTH_FAILED: _l("signature refusée (identité non confirmée)"),
+    RETENTION_WARNING: _l("fin de conservation annoncée"),
 }
 
 ORIGIN_LABELS = {

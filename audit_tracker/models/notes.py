@@ -78,6 +78,11 @@ class ProgressNote(Model):
     docx_size: Mapped[int | None] = mapped_column(BigInteger)
     docx_sha256: Mapped[str | None] = mapped_column(String(64))
     evidence_id: Mapped[int | None] = mapped_column(ForeignKey("evidence.id"))
+    # The journal's head when the note was issued (printed on its files), and the HMAC seal
+    # (``signing``) over its hash, issuer, date, files and that head: None before seals existed.
+    journal_seq: Mapped[int | None] = mapped_column(BigInteger)
+    journal_hash: Mapped[str | None] = mapped_column(String(64))
+    seal: Mapped[str | None] = mapped_column(String(64))
     # Optimistic locking: two people editing one draft get a conflict, never an overwrite.
     lock_version: Mapped[int] = mapped_column(default=1)
 

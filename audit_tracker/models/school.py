@@ -32,6 +32,9 @@ class School(TimestampMixin, Model):
     city: Mapped[str | None] = mapped_column(String(120))
     # Four-eyes review: nobody decides on a proof or a claim they submitted themselves.
     four_eyes: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # Two-factor required: the direction and the admin log in with a TOTP code (they enrol at
+    # their next login); off, the second factor stays each person's choice.
+    require_totp: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     sites: Mapped[list[Site]] = relationship(
         back_populates="school", order_by="Site.opened_on", cascade="all, delete-orphan"

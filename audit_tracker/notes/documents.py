@@ -124,7 +124,13 @@ def replaces_line(data: dict[str, Any]) -> str | None:
 # ----------------------------------------------------------------------------------------- PDF
 
 
-def note_pdf(data: dict[str, Any], sha256: str | None = None) -> bytes:
+def journal_line(journal: tuple[int, str]) -> str:
+    """The journal's head when the note was issued, worded as the dossier's cover words it."""
+    return _("Journal : entrée n° %(seq)s, empreinte %(hash)s", seq=journal[0], hash=journal[1])
+
+
+def note_pdf(data: dict[str, Any], sha256: str | None = None,
+             journal: tuple[int, str] | None = None) -> bytes:
     """The note as an A4 PDF in the embedded font."""
     font_set = font_mod.register_fonts()
     styles = Styles()
@@ -215,6 +221,8 @@ def note_pdf(data: dict[str, Any], sha256: str | None = None) -> bytes:
         story.append(text.para(_("Émise le %(day)s par %(who)s — SHA-256 %(hash)s",
                                  day=data.get("issued_label") or "—",
                                  who=data.get("issued_by") or "—", hash=sha256), styles.small))
+    if journal:
+        story.append(text.para(journal_line(journal), styles.small))
     out = io.BytesIO()
     doc = SimpleDocTemplate(out, pagesize=A4, leftMargin=18 * mm, rightMargin=18 * mm,
                             topMargin=16 * mm, bottomMargin=16 * mm,
@@ -327,7 +335,8 @@ def _docx_grid(document: Any, rows: list[list[str]]) -> None:
                     run.bold = r == 0 or None
 
 
-def note_docx(data: dict[str, Any], sha256: str | None = None) -> bytes:
+def note_docx(data: dict[str, Any], sha256: str | None = None,
+              journal: tuple[int, str] | None = None) -> bytes:
     """The note as an editable Word document, in the source note's order."""
     document = Document()
     document.core_properties.title = _("Point d’avancement")
@@ -413,6 +422,8 @@ def note_docx(data: dict[str, Any], sha256: str | None = None) -> bytes:
         document.add_paragraph(_("Émise le %(day)s par %(who)s — SHA-256 %(hash)s",
                                  day=data.get("issued_label") or "—",
                                  who=data.get("issued_by") or "—", hash=sha256))
+    if journal:
+        document.add_paragraph(journal_line(journal))
     out = io.BytesIO()
     document.save(out)
     return out.getvalue()

@@ -77,8 +77,9 @@ def issue(session: Session, note_storage: Storage, evidence_storage: Storage, tm
     caller commits the proof's links and review."""
     service.check_fresh_for_issue(note, seen_lock_version)
     data = service.freeze(session, note, director, utcnow())
-    pdf = note_pdf(data, note.sha256)
-    docx = note_docx(data, note.sha256)
+    journal = (note.journal_seq or 0, note.journal_hash or "")
+    pdf = note_pdf(data, note.sha256, journal)
+    docx = note_docx(data, note.sha256, journal)
     stored: list[str] = []
     try:
         for which, payload in ((PDF, pdf), (DOCX, docx)):
@@ -87,6 +88,7 @@ def issue(session: Session, note_storage: Storage, evidence_storage: Storage, tm
             setattr(note, f"{which}_key", key)
             setattr(note, f"{which}_size", size)
             setattr(note, f"{which}_sha256", digest)
+        service.seal_note(note)
         flush_or_conflict(session)
         proof = _file_as_proof(session, evidence_storage, tmp_dir, note, director, pdf)
     except Exception:

@@ -23,8 +23,10 @@ from sqlalchemy.orm import Session
 
 from ..accounts.permissions import Permission, has_permission
 from ..domain.errors import DomainError, check_fresh, flush_or_conflict
+from ..journal.service import head as journal_head
 from ..models import Campaign, NoteStatus, ProgressNote, User
 from ..school.service import presentation
+from ..signing import seal, seal_matches
 from .compute import compute, month_end
 
 #: The free parts a user writes, with their French names (the form, the page, the files).
@@ -258,6 +260,10 @@ def freeze(session: Session, note: ProgressNote, author: User, now: Any) -> dict
     refuse_if_issued(note)
     if not has_permission(author, Permission.ISSUE_NOTE):
         raise NoteError(_("Seule la direction émet la note d’avancement."))
+    # The journal's head before the issuing is journaled (read first: a query flushes): printed
+    # on the files, so that anyone holding the note can check the journal still holds that
+    # entry (``flask journal verify``).
+    head = journal_head(session)
     computed = parts_of(session, note)
     note.computed = computed
     note.status = NoteStatus.ISSUED
@@ -266,9 +272,43 @@ def freeze(session: Session, note: ProgressNote, author: User, now: Any) -> dict
     note.issued_at = now
     data = content(session, note)
     note.sha256 = canonical_sha256(data)
+    note.journal_seq, note.journal_hash = head
     return data
 
 
 def is_intact(session: Session, note: ProgressNote) -> bool:
     """Whether an issued note's stored content still matches its hash."""
     return note.sha256 is not None and canonical_sha256(content(session, note)) == note.sha256
+
+
+def sealed_content(note: ProgressNote) -> dict[str, Any]:
+    """What an issued note's seal covers: its content hash, who issued it and when, its files'
+    hashes and the journal's head it printed."""
+    return {
+        "id": note.id, "campaign_id": note.campaign_id, "sha256": note.sha256,
+        "issued_by_id": note.issued_by_id, "issued_at": utc_iso(note.issued_at),
+        "pdf_sha256": note.pdf_sha256, "docx_sha256": note.docx_sha256,
+        "journal_seq": note.journal_seq, "journal_hash": note.journal_hash,
+    }
+
+
+def seal_note(note: ProgressNote) -> None:
+    """Seal an issued note once its files are stored (``issuing.issue``)."""
+    note.seal = seal(sealed_content(note))
+
+
+INTACT = "intact"
+ALTERED = "altered"
+UNSEALED = "unsealed"
+
+
+def seal_state(session: Session, note: ProgressNote) -> str:
+    """``intact``; ``altered`` when the stored content no longer matches its hash or a sealed
+    field (hash, issuer, date, files, journal head) changed in the database, or the signing key
+    is not the one that sealed it; ``unsealed`` for a note issued before seals existed (only
+    its hash can be checked)."""
+    if not is_intact(session, note):
+        return ALTERED
+    if note.seal is None:
+        return UNSEALED
+    return INTACT if seal_matches(sealed_content(note), note.seal) else ALTERED

@@ -86,6 +86,7 @@ def _render(campaign, note, form=None, status=200):
         issue_form=IssueForm(data={"lock_version": note.lock_version}),
         can_issue=editable and has_permission(current_user, Permission.ISSUE_NOTE),
         intact=service.is_intact(db.session, note) if note.is_issued else None,
+        seal=service.seal_state(db.session, note) if note.is_issued else None,
     ), status
 
 

@@ -5,6 +5,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, HiddenField, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from ..accounts.forms import ReauthForm
+
 
 class ReferenceForm(FlaskForm):
     """The reference date of the dashboard: a GET form, so no CSRF token in the URL."""
@@ -33,7 +35,7 @@ class ExemptionForm(FlaskForm):
                                        Length(max=2000)])
 
 
-class SignOffForm(FlaskForm):
+class SignOffForm(ReauthForm):
     as_of = DateField(_l("Date de référence signée"),
                       validators=[DataRequired(_l("Indiquez une date valide (JJ/MM/AAAA)."))])
     milestone_id = SelectField(_l("Échéance visée"), coerce=int, validate_choice=False)

@@ -24,6 +24,7 @@ from ..extensions import db
 from ..findings.service import ActionFilters, actions_of
 from ..models import Campaign, Evidence, EvidenceKind, EvidenceLink, Role, Site
 from ..web.lookups import get_campaign_or_404, get_milestone_or_404, school_site, school_sites
+from ..web.reauth import identity_confirmed
 from . import decisions
 from .charts import readiness_bars, trend_chart
 from .dashboard import build_dashboard, findings_on, go_no_go, key_milestones
@@ -308,7 +309,7 @@ def sign_readiness(campaign_id: int):
     campaign = get_campaign_or_404(campaign_id)
     today = local_today()
     form = _signoff_form(campaign, today, formdata=request.form)
-    if form.validate():
+    if form.validate() and identity_confirmed(form, "readiness_signoff"):
         milestone = None
         if form.milestone_id.data:
             milestone = get_milestone_or_404(campaign, form.milestone_id.data)

@@ -9,17 +9,19 @@ is parametrised over SQLite and PostgreSQL.
 from __future__ import annotations
 
 import os
+import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+import pyotp
 import pytest
 from werkzeug.serving import make_server
 
 from audit_tracker import create_app
-from audit_tracker.clock import local_today
+from audit_tracker.clock import local_today, utcnow
 from audit_tracker.demo import load_demo, seed_day
 from audit_tracker.demo_story import load_demo_story
 from audit_tracker.extensions import db
@@ -66,6 +68,40 @@ def _chromium_present() -> None:
         pytest.skip(CHROMIUM_ABSENT)
 
 
+# Each live server's way to say the TOTP code its demo direction or admin would type now (at
+# the server's clock), by the server's address: the demo requires TOTP of those two.
+_TOTP_CODES: dict[str, Callable[[str], str]] = {}
+
+
+def totp_code(server_url: str, email: str) -> str:
+    """The code the demo account's authenticator app shows now, at that server's clock."""
+    return _TOTP_CODES[server_url](email)
+
+
+def complete_login(page, email: str) -> None:
+    """After « Se connecter »: when the login asks for the second factor, type the code."""
+    from playwright.sync_api import expect  # the test extras install it
+
+    expect(page).not_to_have_url(re.compile(r"/connexion(\?.*)?$"))
+    if page.url.endswith("/connexion/code"):
+        base = page.url.removesuffix("/connexion/code")
+        page.get_by_label("Code à six chiffres de votre application").fill(
+            _TOTP_CODES[base](email))
+        page.get_by_role("button", name="Valider").click()
+        expect(page).not_to_have_url(re.compile(r"/connexion/code$"))
+
+
+def register_totp(app, url: str, accounts) -> None:
+    """Let ``complete_login`` type the codes of the demo served at ``url``."""
+    secrets = {a.email: a.totp_secret for a in accounts if a.totp_secret}
+
+    def code(email: str) -> str:
+        with app.app_context():
+            return pyotp.TOTP(secrets[email]).at(utcnow())
+
+    _TOTP_CODES[url] = code
+
+
 @dataclass
 class LiveServer:
     url: str
@@ -103,9 +139,11 @@ def _serve(root: Path, *, story: bool) -> Iterator[LiveServer]:
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="e2e-live-server", daemon=True)
     thread.start()
+    url = f"http://127.0.0.1:{server.server_port}"
+    register_totp(app, url, accounts)
     try:
         yield LiveServer(
-            url=f"http://127.0.0.1:{server.server_port}",
+            url=url,
             accounts={a.email: a.password for a in accounts},
             today=app.config["TODAY"],
         )

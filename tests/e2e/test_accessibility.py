@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from .conftest import LiveServer, _serve, browser_required
+from .conftest import LiveServer, _serve, browser_required, complete_login
 
 AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
 
@@ -69,6 +69,7 @@ def test_no_critical_or_serious_violation(page: Page, server, role, path):
     page.get_by_label("Adresse e-mail").fill(email)
     page.get_by_label("Mot de passe").fill(server.accounts[email])
     page.get_by_role("button", name="Se connecter").click()
+    complete_login(page, email)
     expect(page).to_have_url(f"{server.url}/")
     response = page.goto(f"{server.url}{path}")
     assert response is not None and response.status == 200, path

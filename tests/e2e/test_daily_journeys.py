@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from .conftest import LiveServer, _serve
+from .conftest import LiveServer, _serve, complete_login
 
 SHOTS = Path(os.environ.get("AUDIT_TRACKER_SCREENSHOTS", "screenshots"))
 PDF = Path(__file__).resolve().parent.parent / "data" / "uploads" / "preuve.pdf"
@@ -59,6 +59,7 @@ def log_in(page: Page, server: LiveServer, local_part: str) -> None:
     page.get_by_label("Adresse e-mail").fill(email)
     page.get_by_label("Mot de passe").fill(server.accounts[email])
     page.get_by_role("button", name="Se connecter").click()
+    complete_login(page, email)
     expect(page).to_have_url(f"{server.url}/")
 
 

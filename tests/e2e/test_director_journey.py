@@ -6,6 +6,8 @@ import re
 
 from playwright.sync_api import Page, expect
 
+from .conftest import complete_login
+
 # The shifted demo names the campaign after its audit's year, whatever today is.
 CAMPAIGN = re.compile(r"^Labellisation E2C \d{4}$")
 
@@ -14,6 +16,7 @@ def log_in(page: Page, email: str, password: str) -> None:
     page.get_by_label("Adresse e-mail").fill(email)
     page.get_by_label("Mot de passe").fill(password)
     page.get_by_role("button", name="Se connecter").click()
+    complete_login(page, email)
 
 
 def test_director_sees_the_audit_countdown(page: Page, live_server, tmp_path):

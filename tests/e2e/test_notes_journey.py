@@ -26,7 +26,7 @@ from audit_tracker.extensions import db
 from audit_tracker.referentiel.service import load_shipped_referentiels
 from audit_tracker.storage import EVIDENCE, storage_for, upload_tmp_dir
 
-from .conftest import LiveServer
+from .conftest import LiveServer, register_totp
 from .test_director_journey import log_in
 
 DIRECTOR = "direction@e2c-var.example"
@@ -60,6 +60,7 @@ def march_server(tmp_path_factory) -> Iterator[LiveServer]:
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, name="e2e-notes", daemon=True)
     thread.start()
+    register_totp(app, f"http://127.0.0.1:{server.server_port}", accounts)
     try:
         yield LiveServer(url=f"http://127.0.0.1:{server.server_port}",
                          accounts={a.email: a.password for a in accounts},

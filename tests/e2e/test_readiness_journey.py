@@ -9,6 +9,8 @@ from datetime import date
 from playwright.sync_api import Page, expect
 from pypdf import PdfReader
 
+from .conftest import complete_login, totp_code
+
 DIRECTOR = "direction@e2c-var.example"
 
 
@@ -18,6 +20,7 @@ def test_director_checks_readiness_for_the_commission_and_signs(page: Page, stor
     page.get_by_label("Adresse e-mail").fill(DIRECTOR)
     page.get_by_label("Mot de passe").fill(story_server.accounts[DIRECTOR])
     page.get_by_role("button", name="Se connecter").click()
+    complete_login(page, DIRECTOR)
 
     page.get_by_role("link", name=re.compile(r"^Labellisation E2C \d{4}$")).click()
     page.get_by_role("link", name="Préparation", exact=True).click()
@@ -71,6 +74,10 @@ def test_director_checks_readiness_for_the_commission_and_signs(page: Page, stor
     form.get_by_label("Échéance visée").select_option(
         label=f"Commission Nationale de Labellisation ({day:%d/%m/%Y})")
     form.get_by_label("Commentaire").fill("Prêts sous réserve des deux actions en retard.")
+    # Signing asks who signs: the password again, and the code of her authenticator app.
+    form.get_by_label("Votre mot de passe").fill(story_server.accounts[DIRECTOR])
+    form.get_by_label("Code à six chiffres de votre application").fill(
+        totp_code(story_server.url, DIRECTOR))
     form.get_by_role("button", name="Signer l’état de préparation").click()
     expect(page.get_by_role("alert")).to_contain_text("État de préparation signé")
     signature = page.get_by_test_id("signature")
