@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import date, datetime, time
 
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -56,12 +56,28 @@ def test_0015_upgrades_the_slots_already_written(app):
     """A programme typed before 0015: its school roles become ticked, its others stay text."""
     import sqlalchemy as sa
 
-    from . import factories
-
     db.drop_all()
     upgrade(revision="0014")
-    milestone = factories.MilestoneFactory()
-    db.session.commit()
+
+    def table(name: str, *columns: str) -> sa.TableClause:
+        return sa.table(name, *(sa.column(c) for c in columns))
+
+    day = date(2018, 4, 24)
+    with db.engine.begin() as connection:  # rows as 0014 knew them: later models have more
+        connection.execute(table("school", "id", "name", "short_name", "four_eyes",
+                                 "created_at").insert().values(
+            id=1, name="E2C Var", short_name="E2C Var", four_eyes=False,
+            created_at=datetime(2018, 1, 1)))
+        campaign = sa.table("campaign", *(sa.column(c) for c in (
+            "id", "school_id", "name", "description", "certifying", "created_at")),
+            sa.column("categories", sa.JSON))
+        connection.execute(campaign.insert().values(
+            id=1, school_id=1, name="Labellisation", description="", categories=[],
+            certifying=True, created_at=datetime(2018, 1, 1)))
+        connection.execute(table("milestone", "id", "campaign_id", "kind", "title", "starts_on",
+                                 "place", "notes", "assumed").insert().values(
+            id=1, campaign_id=1, kind="audit_initial", title="Audit", starts_on=day, place="",
+            notes="", assumed=False))
     slot = sa.table("audit_slot", *(sa.column(name) for name in (
         "id", "milestone_id", "day", "place", "topic", "criteria", "people", "auditor")),
         sa.column("starts_at", sa.Time), sa.column("checklist", sa.JSON))
@@ -70,7 +86,7 @@ def test_0015_upgrades_the_slots_already_written(app):
     with db.engine.begin() as connection:
         for slot_id, people in rows.items():
             connection.execute(slot.insert().values(
-                id=slot_id, milestone_id=milestone.id, day=milestone.starts_on,
+                id=slot_id, milestone_id=1, day=day,
                 starts_at=time(9), place="", topic=f"Créneau {slot_id}", criteria="",
                 people=people, auditor="", checklist={}))
     db.session.remove()
@@ -85,15 +101,20 @@ def test_0015_upgrades_the_slots_already_written(app):
 
 def test_0016_existing_schools_follow_their_campaigns_referentiels_or_all(app):
     """A school with campaigns follows the référentiels they use; one without, every one."""
+    import sqlalchemy as sa
     from flask_migrate import downgrade
 
     db.drop_all()
     upgrade(revision="0015")
     tables = db.metadata.tables
     with db.engine.begin() as connection:
-        connection.execute(tables["school"].insert(), [
-            {"id": 1, "name": "E2C Var", "short_name": "E2C Var"},
-            {"id": 2, "name": "E2C Gard", "short_name": "E2C Gard"}])
+        school = sa.table("school", *(sa.column(c) for c in (  # as 0015 knew it
+            "id", "name", "short_name", "four_eyes", "created_at")))
+        connection.execute(school.insert(), [
+            {"id": 1, "name": "E2C Var", "short_name": "E2C Var", "four_eyes": False,
+             "created_at": datetime(2018, 1, 1)},
+            {"id": 2, "name": "E2C Gard", "short_name": "E2C Gard", "four_eyes": False,
+             "created_at": datetime(2018, 1, 1)}])
         connection.execute(tables["framework"].insert(), [
             {"id": 1, "code": "e2c-label", "version": "1", "name": "Label E2C"},
             {"id": 2, "code": "qualiopi-v9", "version": "9", "name": "Qualiopi"},
