@@ -69,4 +69,6 @@
     timer = setTimeout(ask, 200);
   });
   form.addEventListener("submit", function (event) { event.preventDefault(); ask(); });
+  // Typed before this script ran (a fast typist, the browser restoring the field): search now.
+  if (input.value.trim().length >= 2 && !list.children.length) { ask(); }
 }());
