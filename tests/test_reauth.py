@@ -39,7 +39,7 @@ def test_a_fresh_login_signs_without_typing_the_password_again(client, auth, dem
     auth.login_demo(demo, "direction")
     page = client.get(f"/campagnes/{db.session.scalar(select(Campaign.id))}"
                       "/preparation/signatures").get_data(as_text=True)
-    assert 'data-testid="reauth"' in page and "Votre mot de passe" in page
+    assert 'data-testid="reauth-spared"' in page and "Votre mot de passe" not in page
     assert _sign(client).status_code == 302
     assert _signatures() == 1
 
@@ -49,6 +49,9 @@ def test_an_old_login_must_type_the_password_and_the_code(client, auth, demo):
     _age_login(client, 6 * 60)
     director = demo[DIRECTOR]
 
+    page = client.get(f"/campagnes/{db.session.scalar(select(Campaign.id))}"
+                      "/preparation/signatures").get_data(as_text=True)
+    assert 'data-testid="reauth"' in page and "Code à six chiffres" in page
     missing = _sign(client)
     assert missing.status_code == 400
     assert "Ressaisissez votre mot de passe pour signer." in missing.get_data(as_text=True)

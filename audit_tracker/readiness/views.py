@@ -24,7 +24,7 @@ from ..extensions import db
 from ..findings.service import ActionFilters, actions_of
 from ..models import Campaign, Evidence, EvidenceKind, EvidenceLink, Role, Site
 from ..web.lookups import get_campaign_or_404, get_milestone_or_404, school_site, school_sites
-from ..web.reauth import identity_confirmed
+from ..web.reauth import identity_confirmed, recently_authenticated
 from . import decisions
 from .charts import readiness_bars, trend_chart
 from .dashboard import build_dashboard, findings_on, go_no_go, key_milestones
@@ -299,7 +299,8 @@ def signoffs(campaign_id: int):
     return render_template("readiness/signoffs.html", campaign=campaign,
                            signoffs=signoffs_of(db.session, campaign),
                            form=_signoff_form(campaign, today),
-                           can_sign=has_permission(current_user, Permission.SIGN_OFF))
+                           can_sign=has_permission(current_user, Permission.SIGN_OFF),
+                           reauth_needed=not recently_authenticated())
 
 
 @bp.route("/signatures", methods=["POST"])
@@ -325,7 +326,7 @@ def sign_readiness(campaign_id: int):
             return redirect(url_for(".signoff", campaign_id=campaign.id, signoff_id=signoff.id))
     return render_template("readiness/signoffs.html", campaign=campaign,
                            signoffs=signoffs_of(db.session, campaign), form=form,
-                           can_sign=True), 400
+                           can_sign=True, reauth_needed=not recently_authenticated()), 400
 
 
 @bp.route("/signatures/<int:signoff_id>")
