@@ -663,3 +663,24 @@ def test_meetings_held_without_minutes(demo_today, make_evidence):
     db.session.commit()
     assert meetings_without_minutes(campaign, today) == []
     assert len(meetings_without_minutes(campaign, three_weeks_on)) == 3
+
+
+def test_two_people_entering_findings_on_one_audit_get_two_numbers(pre_audit):
+    """The second waits for the first one's commit instead of reading the same last number and
+    failing on it (PostgreSQL only: SQLite has one writer at a time anyway)."""
+    from sqlalchemy import text
+
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("row locks are PostgreSQL's")
+    first = create_finding(db.session, pre_audit, account("qualite"), FindingInput(
+        framework=framework("e2c-label"), type_code="piste_progres", title="Premier"))
+    # Not committed yet: another writer asking for the audit's numbering waits (NO KEY UPDATE:
+    # the finding's foreign key alone takes a KEY SHARE lock, which would not stop it).
+    with db.engine.connect() as other:
+        other.execute(text("SET lock_timeout = '200ms'"))
+        with pytest.raises(Exception, match="lock"):
+            other.execute(text("SELECT id FROM milestone WHERE id = :id FOR NO KEY UPDATE"),
+                          {"id": pre_audit.id})
+    db.session.commit()
+    second = record(pre_audit, "piste_progres", title="Second")
+    assert second.number == first.number + 1

@@ -209,6 +209,10 @@ def create_finding(session: Session, milestone: Milestone, author: User,
                    data: FindingInput) -> Finding:
     """Record a finding of ``milestone``, numbered after the last one, its due dates computed."""
     _check_finding(milestone, data)
+    # Two people entering findings on one audit at once would read the same last number: the
+    # milestone's row is locked until the commit, so the second waits and numbers after the
+    # first (PostgreSQL; SQLite has one writer at a time).
+    session.execute(select(Milestone.id).where(Milestone.id == milestone.id).with_for_update())
     number = (session.scalar(select(func.max(Finding.number))
                              .where(Finding.milestone_id == milestone.id)) or 0) + 1
     finding = Finding(milestone=milestone, number=number, created_by=author)
