@@ -69,10 +69,8 @@ def configure(app: Flask, test_config: Mapping[str, Any] | None) -> None:
     if test_config:
         app.config.from_mapping(test_config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
-    # Cookies: Secure when configured, the remember-me one short-lived (the server refuses it
-    # after REMEMBER_DAYS too: see accounts.security.load_session_user).
-    if app.config["SECURE_COOKIES"]:
-        app.config.update(SESSION_COOKIE_SECURE=True, REMEMBER_COOKIE_SECURE=True)
+    # Cookies: Secure when configured (SESSION_COOKIE_SECURE, below), the remember-me one
+    # short-lived (the server refuses it after REMEMBER_DAYS too: accounts.security).
     app.config["REMEMBER_COOKIE_DURATION"] = timedelta(days=int(app.config["REMEMBER_DAYS"]))
     if not app.config["SQLALCHEMY_DATABASE_URI"]:
         app.config["SQLALCHEMY_DATABASE_URI"] = (

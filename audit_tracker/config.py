@@ -36,9 +36,6 @@ DEFAULTS: dict[str, Any] = {
     "SESSION_COOKIE_SAMESITE": "Lax",
     "REMEMBER_COOKIE_HTTPONLY": True,
     "REMEMBER_COOKIE_SAMESITE": "Lax",
-    # Cookies sent over HTTPS only: set AUDIT_TRACKER_SECURE_COOKIES=1 behind HTTPS (the
-    # default serves ``make run``'s plain http://127.0.0.1).
-    "SECURE_COOKIES": False,
     "REMEMBER_DAYS": 14,
     # The key of the seals (sign-offs): kept outside the database; derived from the secret key,
     # with a warning, when not set (audit_tracker/signing.py).
@@ -65,8 +62,10 @@ DEFAULTS: dict[str, Any] = {
     # Production (``make serve``): how many reverse proxies stand in front and may be believed
     # about the client's address, scheme and host (werkzeug's ProxyFix); 0 believes none.
     "TRUSTED_PROXIES": 0,
-    # Cookies only over HTTPS: set AUDIT_TRACKER_SESSION_COOKIE_SECURE=1 behind TLS; the
-    # "remember me" cookie follows unless REMEMBER_COOKIE_SECURE says otherwise.
+    # Cookies only over HTTPS: set AUDIT_TRACKER_SESSION_COOKIE_SECURE=1 behind TLS (the
+    # default serves ``make run``'s plain http://127.0.0.1); the "remember me" cookie follows
+    # unless REMEMBER_COOKIE_SECURE says otherwise. One setting: SECURE_COOKIES, which said
+    # the same, is gone.
     "SESSION_COOKIE_SECURE": False,
 }
 
@@ -86,7 +85,6 @@ _INT_KEYS = {
 _BOOL_KEYS = {
     "SESSION_COOKIE_SECURE",
     "REMEMBER_COOKIE_SECURE",
-    "SECURE_COOKIES",
     "TESTING",
     "WTF_CSRF_ENABLED",
     "MAIL_USE_TLS",

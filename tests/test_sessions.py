@@ -115,9 +115,9 @@ def test_cookies_are_secure_when_configured(app, make_user):
 def test_the_secure_cookies_setting_is_read_from_the_environment():
     from audit_tracker import config
 
-    settings = config.from_environment({"AUDIT_TRACKER_SECURE_COOKIES": "1",
+    settings = config.from_environment({"AUDIT_TRACKER_SESSION_COOKIE_SECURE": "1",
                                         "AUDIT_TRACKER_REMEMBER_DAYS": "7"})
-    assert settings == {"SECURE_COOKIES": True, "REMEMBER_DAYS": 7}
+    assert settings == {"SESSION_COOKIE_SECURE": True, "REMEMBER_DAYS": 7}
 
 
 def test_a_first_visit_does_not_speak_of_an_expired_session(app, client, auth, make_user):
