@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import NoReturn
+from typing import Any, NoReturn
 
 from flask import abort
 from flask_babel import gettext as _
@@ -170,15 +170,22 @@ def _action_criteria(campaign: Campaign, items: list[schemas.CriterionRef]) -> l
     return criteria
 
 
+def _under_a_milestone_of_the_school(model: type[Finding] | type[AuditSlot],
+                                     record_id: int) -> Any:
+    """The finding or programme slot ``record_id`` of one of the user's school's audits; None
+    for another school's, which does not exist for this user."""
+    return db.session.scalar(
+        select(model)
+        .join(Milestone, model.milestone_id == Milestone.id)
+        .join(Campaign, Milestone.campaign_id == Campaign.id)
+        .where(model.id == record_id, Campaign.school_id == current_user.school_id)
+    )
+
+
 def _action_findings(items: list[int]) -> list[Finding]:
     findings = []
     for finding_id in items:
-        finding = db.session.scalar(
-            select(Finding)
-            .join(Milestone, Finding.milestone_id == Milestone.id)
-            .join(Campaign, Milestone.campaign_id == Campaign.id)
-            .where(Finding.id == finding_id, Campaign.school_id == current_user.school_id)
-        )
+        finding = _under_a_milestone_of_the_school(Finding, finding_id)
         if finding is None:
             abort(400, _("Constat introuvable : %(id)s.", id=finding_id))
         findings.append(finding)
@@ -211,12 +218,7 @@ def _slot(slot_id: int | None) -> AuditSlot | None:
     belongs to the finding's audit is the service's rule."""
     if slot_id is None:
         return None
-    slot = db.session.scalar(
-        select(AuditSlot)
-        .join(Milestone, AuditSlot.milestone_id == Milestone.id)
-        .join(Campaign, Milestone.campaign_id == Campaign.id)
-        .where(AuditSlot.id == slot_id, Campaign.school_id == current_user.school_id)
-    )
+    slot = _under_a_milestone_of_the_school(AuditSlot, slot_id)
     if slot is None:
         abort(400, _("Créneau du programme introuvable : %(id)s.", id=slot_id))
     return slot
