@@ -8,6 +8,7 @@ then ``save_framework`` adds the rows; the caller commits.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cache
@@ -255,40 +256,43 @@ class _Checker:
         if not isinstance(items, list):
             self.problem(where, _("« categories » doit être une liste"))
             return []
+        return [
+            {"code": code, "label": self.text(item, "label", place, required=True, limit=200)}
+            for item, place, code in self.coded(
+                items, where, limit=20, invalid=_("catégorie invalide"), bad_code=None,
+                duplicate=lambda code: _("catégorie « %(code)s » en double", code=code))
+        ]
+
+    def coded(self, items: list[Any], where: str, *, limit: int, invalid: str,
+              bad_code: Callable[[str], str] | None,
+              duplicate: Callable[[str], str]) -> Iterator[tuple[dict[str, Any], str, str]]:
+        """Each entry of a list of coded items (categories, a finding scale, levels) with its
+        place and code; an entry that is not an object, a code of the wrong form (when
+        ``bad_code`` says how to name it) or a repeated code is said where it stands."""
         seen: set[str] = set()
-        result = []
         for item in items:
             place = _where_yaml(item) or where
             if not isinstance(item, dict):
-                self.problem(place, _("catégorie invalide"))
+                self.problem(place, invalid)
                 continue
-            code = self.text(item, "code", place, required=True, limit=20)
+            code = self.text(item, "code", place, required=True, limit=limit)
+            if code and bad_code is not None and not SCALE_CODE_RE.match(code):
+                self.problem(place, bad_code(code))
             if code in seen:
-                self.problem(place, _("catégorie « %(code)s » en double", code=code))
+                self.problem(place, duplicate(code))
             seen.add(code)
-            result.append(
-                {"code": code, "label": self.text(item, "label", place, required=True, limit=200)}
-            )
-        return result
+            yield item, place, code
 
     def scale(self, items: Any, where: str) -> list[dict[str, Any]]:
         if not isinstance(items, list) or not items:
             self.problem(where, _("« finding_scale » doit lister au moins un type de constat"))
             return []
         kinds = {k.value for k in FindingKind}
-        seen: set[str] = set()
         result = []
-        for item in items:
-            place = _where_yaml(item) or where
-            if not isinstance(item, dict):
-                self.problem(place, _("type de constat invalide"))
-                continue
-            code = self.text(item, "code", place, required=True, limit=40)
-            if code and not SCALE_CODE_RE.match(code):
-                self.problem(place, _("code de constat « %(code)s » invalide", code=code))
-            if code in seen:
-                self.problem(place, _("type de constat « %(code)s » en double", code=code))
-            seen.add(code)
+        for item, place, code in self.coded(
+                items, where, limit=40, invalid=_("type de constat invalide"),
+                bad_code=lambda code: _("code de constat « %(code)s » invalide", code=code),
+                duplicate=lambda code: _("type de constat « %(code)s » en double", code=code)):
             kind = item.get("kind")
             if kind not in kinds:
                 self.problem(
@@ -363,22 +367,13 @@ class _Checker:
         if not isinstance(items, list):
             self.problem(where, _("« self_assessment_scale » doit être une liste de niveaux"))
             return []
-        seen: set[str] = set()
-        result = []
-        for item in items:
-            place = _where_yaml(item) or where
-            if not isinstance(item, dict):
-                self.problem(place, _("niveau d’auto-évaluation invalide"))
-                continue
-            code = self.text(item, "code", place, required=True, limit=40)
-            if code and not SCALE_CODE_RE.match(code):
-                self.problem(place, _("code de niveau « %(code)s » invalide", code=code))
-            if code in seen:
-                self.problem(place, _("niveau « %(code)s » en double", code=code))
-            seen.add(code)
-            result.append({"code": code,
-                           "label": self.text(item, "label", place, required=True, limit=120)})
-        return result
+        return [
+            {"code": code, "label": self.text(item, "label", place, required=True, limit=120)}
+            for item, place, code in self.coded(
+                items, where, limit=40, invalid=_("niveau d’auto-évaluation invalide"),
+                bad_code=lambda code: _("code de niveau « %(code)s » invalide", code=code),
+                duplicate=lambda code: _("niveau « %(code)s » en double", code=code))
+        ]
 
     def deadline(self, raw: Any, where: str) -> dict[str, Any]:
         """The answer rule of a finding type: months after the audit, or before the next one."""
