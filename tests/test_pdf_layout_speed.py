@@ -4,7 +4,9 @@ width, and a dry layout pass that draws nothing."""
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
+from pypdf import PdfReader
 from reportlab.lib import rl_accel
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.pdfgen.canvas import Canvas
@@ -53,3 +55,57 @@ def test_a_dry_canvas_gets_no_drawing():
 
     assert b"Texte de la page" in drawn(False) and b"cellule" in drawn(False)
     assert not drawn(True)
+
+
+def test_a_paragraph_keeps_its_lines_for_each_width(monkeypatch):
+    # A cell shared by two columns of different widths is wrapped at both, turn by turn.
+    para = Para("Responsable qualité (Site 2) " * 3,
+                ParagraphStyle("t", fontName="Helvetica", fontSize=7, leading=8.6))
+    calls = []
+    original = Para.breakLines
+    monkeypatch.setattr(Para, "breakLines",
+                        lambda self, widths: calls.append(widths) or original(self, widths))
+    wide, narrow = para.wrap(200, 500), para.wrap(60, 500)
+    assert narrow[1] > wide[1]
+    assert para.wrap(200, 500) == wide and para.wrap(60, 500) == narrow
+    assert len(calls) == 2
+
+
+def test_cells_with_the_same_text_share_one_paragraph_drawn_in_each_place(app):
+    from audit_tracker.dossier.document import Layout, Writer
+    from audit_tracker.pdf import fonts as font_mod
+    from audit_tracker.pdf.text import Styles, Text
+
+    with app.app_context():
+        text = Text(font_mod.register_fonts(app.config.get("DOSSIER_FONT_DIR")), Styles())
+        writer = Writer(text, Layout("École", "Campagne", "pied", 0, False))
+        owner = writer.cell("Responsable qualité (Site 2)")
+        assert writer.cell("Responsable qualité (Site 2)") is owner
+        assert writer.cell("Responsable qualité") is not owner
+        assert writer.head("Titre")[0] is writer.head("Titre")[0]
+        assert writer.head("Titre")[0] is not writer.cell("Titre")  # another style
+        # The same paragraph in a wide and a narrow column: wrapped and drawn in both.
+        table = writer.table([writer.head("A", "B"), [owner, owner]], [150, 50])
+        table.wrap(200, 500)
+        buffer = io.BytesIO()
+        canvas = Canvas(buffer)
+        table.drawOn(canvas, 50, 500)
+        canvas.save()
+    shown = PdfReader(io.BytesIO(buffer.getvalue())).pages[0].extract_text()
+    assert shown.count("Responsable") == 2
+    # The narrow column broke the words onto their own lines; the wide one did not.
+    assert "Responsable qualité (Site 2)\n" in shown
+    assert "\nResponsable\nqualité (Site\n2)" in shown
+
+
+def test_text_the_font_draws_is_kept_as_it_is_and_the_rest_replaced():
+    from audit_tracker.pdf import fonts as font_mod
+
+    fonts = font_mod.FontSet(Path("."), frozenset(map(ord, "abcé «»\u202f")))
+    assert font_mod.drawable("abc é", fonts) == "abc é"
+    assert font_mod.drawable("a\u202fb", fonts) == "a\u202fb"
+    assert font_mod.drawable("a\tb\nc", fonts) == "a\tb\nc"
+    assert font_mod.drawable("a\x00b\x7fc\u200bé", fonts) == "abcé"
+    assert font_mod.drawable("a\ufe0fb", fonts) == "ab"
+    assert font_mod.drawable("ax", fonts) == f"a{font_mod.REPLACEMENT}"
+

@@ -125,6 +125,12 @@ def register_fonts(configured: str | Path | None = None) -> FontSet:
 def drawable(text: str, fonts: FontSet) -> str:
     """``text`` with every character the font cannot draw replaced by U+FFFD, so an emoji or a
     rare script never silently becomes an empty box; control characters are dropped."""
+    # Most text is already drawable as it is: checked at C speed (no control, separator or
+    # format character, nothing invisible, every glyph there) before going character by
+    # character.
+    if text.isprintable() and INVISIBLE.isdisjoint(text) \
+            and fonts.glyphs.issuperset(map(ord, text)):
+        return text
     out = []
     for char in text:
         if char in "\n\t":

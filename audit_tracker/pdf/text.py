@@ -78,26 +78,27 @@ class Para(Paragraph):
     platypus wraps a table cell's paragraph several times at the same width (to size its row,
     again in each part of a split table, again to draw it) and once more in every layout pass:
     most of a big dossier's time was ``breakLines`` redoing the same work. The lines depend
-    only on the width, the style and the text, so they are kept for the width they were
-    broken at; a split (which may mark the fragments it cuts) forgets them."""
+    only on the width, the style and the text, so they are kept for each width they were
+    broken at (a cell shared by columns of different widths keeps both); a split (which may
+    mark the fragments it cuts) forgets them."""
 
-    _wrapped: tuple[float, float, float] | None = None  # (available width, width, height)
-    _kept_lines = None
+    _kept: dict[float, tuple[float, float, object]] | None = None  # width -> (w, h, lines)
 
     def wrap(self, availWidth, availHeight):  # noqa: N803 - reportlab's names
-        wrapped = self._wrapped
-        if wrapped is not None and wrapped[0] == availWidth:
-            self.width, self.height = wrapped[1], wrapped[2]
-            self.blPara = self._kept_lines
-            return self.width, self.height
+        kept = self._kept
+        if kept is not None:
+            found = kept.get(availWidth)
+            if found is not None:
+                self.width, self.height, self.blPara = found
+                return self.width, self.height
         width, height = super().wrap(availWidth, availHeight)
-        self._wrapped = (availWidth, width, height)
-        self._kept_lines = getattr(self, "blPara", None)
+        if kept is None:
+            kept = self._kept = {}
+        kept[availWidth] = (width, height, getattr(self, "blPara", None))
         return width, height
 
     def split(self, availWidth, availHeight):  # noqa: N803
-        self._wrapped = None
-        self._kept_lines = None
+        self._kept = None
         return super().split(availWidth, availHeight)
 
     def drawOn(self, canvas, x, y, _sW=0):  # noqa: N802 - reportlab's name
