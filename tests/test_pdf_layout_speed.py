@@ -109,3 +109,36 @@ def test_text_the_font_draws_is_kept_as_it_is_and_the_rest_replaced():
     assert font_mod.drawable("a\ufe0fb", fonts) == "ab"
     assert font_mod.drawable("ax", fonts) == f"a{font_mod.REPLACEMENT}"
 
+
+def test_the_collector_is_paused_for_overlapping_layouts_and_back_after_the_last():
+    import gc
+    import threading
+
+    from audit_tracker.pdf.collector import collector_paused
+
+    assert gc.isenabled()
+    first_in, second_out = threading.Event(), threading.Event()
+    seen = []
+
+    def other_build():
+        with collector_paused():
+            first_in.set()
+            second_out.wait(5)
+            seen.append(gc.isenabled())  # the first build has ended; this one still runs
+
+    thread = threading.Thread(target=other_build)
+    with collector_paused():
+        thread.start()
+        first_in.wait(5)
+        seen.append(gc.isenabled())
+    second_out.set()
+    thread.join(5)
+    assert seen == [False, False]
+    assert gc.isenabled()
+    gc.disable()
+    try:  # a process that runs without the collector keeps it off
+        with collector_paused():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
