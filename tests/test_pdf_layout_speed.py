@@ -142,3 +142,36 @@ def test_the_collector_is_paused_for_overlapping_layouts_and_back_after_the_last
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def test_a_long_grid_measures_each_row_once_and_lays_out_as_a_table_does():
+    from reportlab.platypus import Paragraph, SimpleDocTemplate, Table
+
+    style = ParagraphStyle("t", fontName="Helvetica", fontSize=7, leading=8.6)
+    wraps: dict[int, int] = {}
+
+    class Counted(Paragraph):
+        def wrap(self, availWidth, availHeight):  # noqa: N803
+            wraps[id(self)] = wraps.get(id(self), 0) + 1
+            return super().wrap(availWidth, availHeight)
+
+    def build(kind) -> list[bytes]:
+        rows = [[Counted("N°", style), Counted("Titre", style)]]
+        rows += [[Counted(str(n), style), Counted(f"Pièce {n} " + "mot " * (n % 40), style)]
+                 for n in range(400)]
+        buffer = io.BytesIO()
+        doc = SimpleDocTemplate(buffer, invariant=True)
+        doc.build([kind(rows, colWidths=[40, 300], repeatRows=1)])
+        return [page.get_contents().get_data()
+                for page in PdfReader(io.BytesIO(buffer.getvalue())).pages]
+
+    as_table = build(Table)
+    table_wraps = sum(wraps.values())
+    wraps.clear()
+    as_grid = build(Grid)
+    assert len(as_grid) > 5 and as_grid == as_table  # the same pages, split at the same rows
+    # Each cell once to measure its row, once to draw it; the heading row is drawn on every
+    # page. platypus alone measured rows again for each page's wrap and split.
+    assert sorted(set(wraps.values())) == [2, 1 + len(as_grid)]
+    assert list(wraps.values()).count(2) == 800
+    assert table_wraps > 1.4 * sum(wraps.values())

@@ -211,7 +211,7 @@ class Writer:
         self.t = text
         self.s: Styles = text.styles
         self.layout = layout
-        self._cells: dict[tuple[str, int], Paragraph] = {}
+        self._cells: dict[tuple[str, int, bool], Paragraph] = {}
 
     def p(self, value: object, style=None, **kwargs) -> Paragraph:
         return self.t.para(value, style, **kwargs)
@@ -250,10 +250,19 @@ class Writer:
         paragraph parsed once, its lines broken once per column width, serves them all. Only
         for table cells, which platypus never splits (a split would leave the others a
         paragraph cut in two)."""
-        key = ("" if value is None else str(value), id(style))
+        key = ("" if value is None else str(value), id(style), False)
         found = self._cells.get(key)
         if found is None:
             found = self._cells[key] = self.p(value, style)
+        return found
+
+    def shared_rich(self, markup: str, style) -> Paragraph:
+        """:meth:`shared` for markup this package built (a pièce's title cell, the same in
+        each criterion it illustrates)."""
+        key = (markup, id(style), True)
+        found = self._cells.get(key)
+        if found is None:
+            found = self._cells[key] = self.t.rich(markup, style)
         return found
 
 

@@ -107,7 +107,23 @@ class Para(Paragraph):
 
 
 class Grid(Table):
-    """A ``Table`` that draws nothing on a dry-run canvas (see :func:`is_dry_run`)."""
+    """A ``Table`` that measures each row once and draws nothing on a dry-run canvas (see
+    :func:`is_dry_run`).
+
+    platypus measures a long table's rows (wrapping every cell) only as far as the page
+    needs, and again for each attempt: the frame's wrap, then its split, then the remainder's
+    wrap and split on the next page, and all over again in the next layout pass; a 2,000-row
+    manifest had its rows measured about five times. A row's height depends only on its
+    cells and the column widths, so the first measure takes them all, keeps them as the
+    table's row heights, and the parts of a split inherit them. Tables with spanned cells
+    are left to platypus."""
+
+    def _calc_height(self, availHeight, availWidth, H=None, W=None):  # noqa: N803
+        if None in self._argH and not self._spanCmds:
+            super()._calc_height(float("inf"), availWidth, H=H, W=W)
+            self._argH = self._rowHeights  # every row measured: never again
+            return
+        super()._calc_height(availHeight, availWidth, H=H, W=W)
 
     def drawOn(self, canvas, x, y, _sW=0):  # noqa: N802 - reportlab's name
         if not is_dry_run(canvas):

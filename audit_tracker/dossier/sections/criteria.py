@@ -197,8 +197,8 @@ class CriteriaPart(Part):
 
             annex: Flowable | str = AnnexRef(piece, page.layout) if self.with_annexes else "—"
             rows.append([
-                page.p(str(piece.number), page.s.cell_bold),
-                page.t.rich(title, page.s.cell),
+                page.shared(piece.number, page.s.cell_bold),
+                page.shared_rich(title, page.s.cell),
                 page.cell(nature(piece)),
                 page.cell(period(evidence)),
                 page.cell(owner(evidence)),
