@@ -175,3 +175,21 @@ def test_a_long_grid_measures_each_row_once_and_lays_out_as_a_table_does():
     assert sorted(set(wraps.values())) == [2, 1 + len(as_grid)]
     assert list(wraps.values()).count(2) == 800
     assert table_wraps > 1.4 * sum(wraps.values())
+
+
+def test_separator_lines_are_what_simple_split_gives():
+    from reportlab.lib.utils import simpleSplit
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    from audit_tracker.dossier.annexes import _lines
+
+    def expected(value: str, width: float) -> list[str]:
+        return [line for part in value.splitlines() or [""]
+                for line in simpleSplit(part, "Helvetica", 7, width) or [""]]
+
+    exact = "Responsable qualité (Site 2)"
+    values = ["", "—", exact, "deux  espaces", " devant", "derrière ", "16\u202f%",
+              "une\ndeux lignes", "mot " * 40, "a\u00a0b", "x" * 200]
+    for width in (40.0, 120.0, 400.0, stringWidth(exact, "Helvetica", 7)):
+        for value in values:
+            assert _lines(value, "Helvetica", 7, width) == expected(value, width), value

@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from reportlab.lib import colors
 from reportlab.lib.units import mm
 from reportlab.lib.utils import simpleSplit
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
 from ..pdf import fonts as font_mod
@@ -72,7 +73,13 @@ def _lines(value: str, font: str, size: float, width: float) -> list[str]:
     """``value`` broken into lines that fit ``width`` (explicit line breaks kept)."""
     out: list[str] = []
     for paragraph in str(value).splitlines() or [""]:
-        out += simpleSplit(paragraph, font, size, width) or [""]
+        # Most values are one short line: measured whole, they are what simpleSplit would
+        # give (it rejoins words with single spaces: only text already so joined is taken).
+        if stringWidth(paragraph, font, size) < width - 0.001 \
+                and " ".join(paragraph.split()) == paragraph:
+            out.append(paragraph)
+        else:
+            out += simpleSplit(paragraph, font, size, width) or [""]
     return out
 
 
