@@ -193,3 +193,32 @@ def test_separator_lines_are_what_simple_split_gives():
     for width in (40.0, 120.0, 400.0, stringWidth(exact, "Helvetica", 7)):
         for value in values:
             assert _lines(value, "Helvetica", 7, width) == expected(value, width), value
+
+
+def test_a_string_drawn_again_is_not_split_into_subsets_again(app, monkeypatch):
+    from reportlab.pdfbase.ttfonts import TTFont
+
+    from audit_tracker.pdf import fonts as font_mod
+
+    with app.app_context():
+        font_mod.register_fonts(app.config.get("DOSSIER_FONT_DIR"))
+    calls = []
+    original = TTFont.splitString
+    monkeypatch.setattr(TTFont, "splitString", lambda self, text, doc, encoding="utf-8":
+                        calls.append(text) or original(self, text, doc, encoding))
+
+    def page(*lines: str) -> str:
+        buffer = io.BytesIO()
+        canvas = Canvas(buffer)
+        canvas.setFont(font_mod.REGULAR, 9)
+        for offset, line in enumerate(lines):
+            canvas.drawString(50, 700 - 12 * offset, line)
+        canvas.save()
+        return PdfReader(io.BytesIO(buffer.getvalue())).pages[0].extract_text().strip()
+
+    assert page("Pièce 3 – œuvre", "Nature", "Pièce 3 – œuvre", "Nature") \
+        == "Pièce 3 – œuvre\nNature\nPièce 3 – œuvre\nNature"
+    assert calls == ["Pièce 3 – œuvre", "Nature"]
+    calls.clear()
+    assert page("Nature") == "Nature"  # another document: its own subsets
+    assert calls == ["Nature"]
