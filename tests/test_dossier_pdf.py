@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import csv
+import gc
 import hashlib
 import io
 import os
@@ -220,6 +221,7 @@ def fixture_pages(name: str) -> int:
 
 def test_dossier_reads_back_in_order_with_numbers_hashes_and_annex_pages(setting, tmp_path):
     result, steps = build(setting, tmp_path)
+    assert gc.isenabled()  # paused for the layout only
     pdf = result.pdf_path
     texts = page_texts(pdf)
     assert result.page_count == len(texts)

@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from reportlab.lib import colors
 from reportlab.lib.units import mm
 from reportlab.lib.utils import simpleSplit
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
 from ..pdf import fonts as font_mod
@@ -72,7 +73,13 @@ def _lines(value: str, font: str, size: float, width: float) -> list[str]:
     """``value`` broken into lines that fit ``width`` (explicit line breaks kept)."""
     out: list[str] = []
     for paragraph in str(value).splitlines() or [""]:
-        out += simpleSplit(paragraph, font, size, width) or [""]
+        # Most values are one short line: measured whole, they are what simpleSplit would
+        # give (it rejoins words with single spaces: only text already so joined is taken).
+        if stringWidth(paragraph, font, size) < width - 0.001 \
+                and " ".join(paragraph.split()) == paragraph:
+            out.append(paragraph)
+        else:
+            out += simpleSplit(paragraph, font, size, width) or [""]
     return out
 
 
@@ -94,6 +101,10 @@ class Labels:
         self.personal = _("Données personnelles")
         self.personal_yes = _("oui : à ne pas diffuser au-delà de l’audit")
         self.shown = {label: french(label) for label in vars(self).values()}
+        # Per pièce, filled in with ``%`` as ``gettext``'s variables are.
+        self.heading = _("Annexe – Pièce %(number)s")
+        self.version_of = _("v%(number)s du %(day)s")
+        self.size_of = _("%(size)s octets")
 
 
 def _draw_describe(canvas: Canvas, piece: Piece, as_of, top: float, bottom: float,
@@ -102,7 +113,7 @@ def _draw_describe(canvas: Canvas, piece: Piece, as_of, top: float, bottom: floa
     y = top - 16
     canvas.setFillColor(colors.black)
     canvas.setFont(font_mod.BOLD, 16)
-    canvas.drawString(MARGIN_X, y, french(_("Annexe – Pièce %(number)s", number=piece.number)))
+    canvas.drawString(MARGIN_X, y, french(labels.heading % {"number": piece.number}))
     y -= 8
     for line in _lines(french(piece.evidence.title), font_mod.BOLD, 12.5, WIDTH)[:3]:
         y -= 15
@@ -157,9 +168,9 @@ def _details(piece: Piece, as_of, labels: Labels) -> list[tuple[str, str]]:
     if version is not None:
         rows += [
             (labels.file, version.filename),
-            (labels.version, _("v%(number)s du %(day)s", number=version.number,
-                               day=day(version.uploaded_at.date()))),
-            (labels.size, _("%(size)s octets", size=format_decimal(version.size, "#,##0"))),
+            (labels.version, labels.version_of % {"number": version.number,
+                                                  "day": day(version.uploaded_at.date())}),
+            (labels.size, labels.size_of % {"size": format_decimal(version.size, "#,##0")}),
             (labels.sha256, version.sha256),
         ]
     rows.append((labels.criteria, criteria_by_framework(piece.criteria)))

@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 from ..clock import local_today
 from ..models import Campaign, Criterion, Section, Site
 from ..pdf import fonts as font_mod
+from ..pdf.collector import collector_paused
 from ..pdf.text import Styles, Text
 from ..readiness.rules import default_reference_date, readiness_of
 from ..storage import EVIDENCE, storage_for, upload_tmp_dir
@@ -186,18 +187,19 @@ def build_dossier(session: Session, campaign: Campaign, options: DossierOptions,
                   school=campaign.school.name, campaign=campaign.name)
         report(38, _("Mise en page du dossier"))
         main_path = work / "main.pdf"
-        writer = Writer(text, layout)
-        story: list[Flowable] = [PageCount(layout)]
-        for part in parts:
-            story += part.flowables(writer)
-        main_pages = build_main(main_path, story, layout, title=title,
-                                author=campaign.school.name)
-
         separators = work / "annexes.pdf"
         with_annexes = options.with_annexes and bool(pieces)
-        if with_annexes:
-            report(65, _("Pages de séparation des annexes"))
-            build_separators(separators, pieces, text, layout, as_of=as_of)
+        with collector_paused():
+            writer = Writer(text, layout)
+            story: list[Flowable] = [PageCount(layout)]
+            for part in parts:
+                story += part.flowables(writer)
+            main_pages = build_main(main_path, story, layout, title=title,
+                                    author=campaign.school.name)
+            del story, writer
+            if with_annexes:
+                report(65, _("Pages de séparation des annexes"))
+                build_separators(separators, pieces, text, layout, as_of=as_of)
 
         report(75, _("Assemblage du PDF"))
         marks = Marks(layout, annexes=with_annexes)

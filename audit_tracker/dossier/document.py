@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
-from flask_babel import format_date
 from flask_babel import gettext as _
 from reportlab.graphics.shapes import Drawing, Group, String
 from reportlab.lib import colors
@@ -49,7 +48,9 @@ HEAD_BG = colors.HexColor("#e9ecef")
 
 
 def day(value: date | None) -> str:
-    return format_date(value, "dd/MM/yyyy") if value else "—"
+    """« 07/12/2026 »: digits only, the same in every locale (Babel's ``dd/MM/yyyy``, without
+    its locale lookup for each of the dossier's thousands of dates)."""
+    return value.strftime("%d/%m/%Y") if value else "—"
 
 
 @dataclass
@@ -210,6 +211,7 @@ class Writer:
         self.t = text
         self.s: Styles = text.styles
         self.layout = layout
+        self._cells: dict[tuple[str, int, bool], Paragraph] = {}
 
     def p(self, value: object, style=None, **kwargs) -> Paragraph:
         return self.t.para(value, style, **kwargs)
@@ -236,10 +238,32 @@ class Writer:
         return table
 
     def head(self, *labels: str) -> list[Paragraph]:
-        return [self.p(label, self.s.cell_head) for label in labels]
+        return [self.shared(label, self.s.cell_head) for label in labels]
 
     def cell(self, value: object) -> Paragraph:
-        return self.p(value, self.s.cell)
+        return self.shared(value, self.s.cell)
+
+    def shared(self, value: object, style) -> Paragraph:
+        """A table cell's paragraph, made once per text and style in the whole build.
+
+        Many cells repeat (every table's headings, a proof's nature, owner, validity): one
+        paragraph parsed once, its lines broken once per column width, serves them all. Only
+        for table cells, which platypus never splits (a split would leave the others a
+        paragraph cut in two)."""
+        key = ("" if value is None else str(value), id(style), False)
+        found = self._cells.get(key)
+        if found is None:
+            found = self._cells[key] = self.p(value, style)
+        return found
+
+    def shared_rich(self, markup: str, style) -> Paragraph:
+        """:meth:`shared` for markup this package built (a pièce's title cell, the same in
+        each criterion it illustrates)."""
+        key = (markup, id(style), True)
+        found = self._cells.get(key)
+        if found is None:
+            found = self._cells[key] = self.t.rich(markup, style)
+        return found
 
 
 # --------------------------------------------------------------------------- cell wording

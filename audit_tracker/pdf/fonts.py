@@ -16,6 +16,7 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from pathlib import Path
+from weakref import WeakKeyDictionary
 
 from flask_babel import gettext as _
 from reportlab import rl_config
@@ -80,6 +81,30 @@ class FontSet:
 _registered: FontSet | None = None
 
 
+class _Face(TTFont):
+    """A TrueType face that maps each distinct string to its subset codes once per document.
+
+    Every string drawn in a TrueType font goes through ``splitString`` (character by character,
+    in Python), and a dossier draws the same strings thousands of times: page headers and
+    footers, the separator pages' labels, repeated cells. A character keeps the code it was
+    given the first time the document met it, so the same string always splits the same way
+    in one document."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self._splits: WeakKeyDictionary = WeakKeyDictionary()  # document -> text -> split
+
+    def splitString(self, text, doc, encoding="utf-8"):  # noqa: N802 - reportlab's name
+        try:
+            known = self._splits[doc]
+        except KeyError:
+            known = self._splits[doc] = {}
+        found = known.get(text)
+        if found is None:
+            found = known[text] = super().splitString(text, doc, encoding)
+        return found
+
+
 def _candidates(configured: str | Path | None) -> list[Path]:
     return [Path(configured)] if configured else list(DEFAULT_FONT_DIRS)
 
@@ -107,7 +132,7 @@ def register_fonts(configured: str | Path | None = None) -> FontSet:
         faces = {}
         for name, filename in FILES.items():
             try:
-                faces[name] = TTFont(name, str(folder / filename))
+                faces[name] = _Face(name, str(folder / filename))
             except Exception as error:  # a damaged or non-TrueType file in the folder
                 raise FontMissing(_("Police illisible : %(file)s (%(error)s).",
                                     file=folder / filename, error=error)) from error
@@ -125,6 +150,12 @@ def register_fonts(configured: str | Path | None = None) -> FontSet:
 def drawable(text: str, fonts: FontSet) -> str:
     """``text`` with every character the font cannot draw replaced by U+FFFD, so an emoji or a
     rare script never silently becomes an empty box; control characters are dropped."""
+    # Most text is already drawable as it is: checked at C speed (no control, separator or
+    # format character, nothing invisible, every glyph there) before going character by
+    # character.
+    if text.isprintable() and INVISIBLE.isdisjoint(text) \
+            and fonts.glyphs.issuperset(map(ord, text)):
+        return text
     out = []
     for char in text:
         if char in "\n\t":

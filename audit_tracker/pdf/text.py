@@ -78,26 +78,27 @@ class Para(Paragraph):
     platypus wraps a table cell's paragraph several times at the same width (to size its row,
     again in each part of a split table, again to draw it) and once more in every layout pass:
     most of a big dossier's time was ``breakLines`` redoing the same work. The lines depend
-    only on the width, the style and the text, so they are kept for the width they were
-    broken at; a split (which may mark the fragments it cuts) forgets them."""
+    only on the width, the style and the text, so they are kept for each width they were
+    broken at (a cell shared by columns of different widths keeps both); a split (which may
+    mark the fragments it cuts) forgets them."""
 
-    _wrapped: tuple[float, float, float] | None = None  # (available width, width, height)
-    _kept_lines = None
+    _kept: dict[float, tuple[float, float, object]] | None = None  # width -> (w, h, lines)
 
     def wrap(self, availWidth, availHeight):  # noqa: N803 - reportlab's names
-        wrapped = self._wrapped
-        if wrapped is not None and wrapped[0] == availWidth:
-            self.width, self.height = wrapped[1], wrapped[2]
-            self.blPara = self._kept_lines
-            return self.width, self.height
+        kept = self._kept
+        if kept is not None:
+            found = kept.get(availWidth)
+            if found is not None:
+                self.width, self.height, self.blPara = found
+                return self.width, self.height
         width, height = super().wrap(availWidth, availHeight)
-        self._wrapped = (availWidth, width, height)
-        self._kept_lines = getattr(self, "blPara", None)
+        if kept is None:
+            kept = self._kept = {}
+        kept[availWidth] = (width, height, getattr(self, "blPara", None))
         return width, height
 
     def split(self, availWidth, availHeight):  # noqa: N803
-        self._wrapped = None
-        self._kept_lines = None
+        self._kept = None
         return super().split(availWidth, availHeight)
 
     def drawOn(self, canvas, x, y, _sW=0):  # noqa: N802 - reportlab's name
@@ -106,7 +107,23 @@ class Para(Paragraph):
 
 
 class Grid(Table):
-    """A ``Table`` that draws nothing on a dry-run canvas (see :func:`is_dry_run`)."""
+    """A ``Table`` that measures each row once and draws nothing on a dry-run canvas (see
+    :func:`is_dry_run`).
+
+    platypus measures a long table's rows (wrapping every cell) only as far as the page
+    needs, and again for each attempt: the frame's wrap, then its split, then the remainder's
+    wrap and split on the next page, and all over again in the next layout pass; a 2,000-row
+    manifest had its rows measured about five times. A row's height depends only on its
+    cells and the column widths, so the first measure takes them all, keeps them as the
+    table's row heights, and the parts of a split inherit them. Tables with spanned cells
+    are left to platypus."""
+
+    def _calc_height(self, availHeight, availWidth, H=None, W=None):  # noqa: N803
+        if None in self._argH and not self._spanCmds:
+            super()._calc_height(float("inf"), availWidth, H=H, W=W)
+            self._argH = self._rowHeights  # every row measured: never again
+            return
+        super()._calc_height(availHeight, availWidth, H=H, W=W)
 
     def drawOn(self, canvas, x, y, _sW=0):  # noqa: N802 - reportlab's name
         if not is_dry_run(canvas):

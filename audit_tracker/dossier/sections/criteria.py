@@ -180,13 +180,14 @@ class CriteriaPart(Part):
         rows = [page.head(_("N°"), _("Titre"), _("Nature"), _("Période couverte"),
                           _("Propriétaire"), _("Validité"), _("Version"), _("SHA-256"),
                           _("Page d’annexe"))]
+        personal = _("données personnelles")
         for piece in pieces:
             evidence = piece.evidence
             title = page.t.markup(evidence.title)
             # Sent, every pièce is validated: its state would only repeat it.
             details = [] if self.sent else [evidence.status.label]
             if evidence.personal_data:
-                details.append(_("données personnelles"))
+                details.append(personal)
             note = piece.notes.get(criterion.id)
             small = page.t.markup(" · ".join(details))
             if note:
@@ -196,8 +197,8 @@ class CriteriaPart(Part):
 
             annex: Flowable | str = AnnexRef(piece, page.layout) if self.with_annexes else "—"
             rows.append([
-                page.p(str(piece.number), page.s.cell_bold),
-                page.t.rich(title, page.s.cell),
+                page.shared(piece.number, page.s.cell_bold),
+                page.shared_rich(title, page.s.cell),
                 page.cell(nature(piece)),
                 page.cell(period(evidence)),
                 page.cell(owner(evidence)),

@@ -36,6 +36,13 @@ class ManifestPart(Part):
         rows = [page.head(_("N°"), _("Titre et fichier"), _("Taille (octets)"), _("SHA-256"),
                           _("Contrôle"))]
         altered = []
+        checks = {
+            # The product never says « conforme »: what was checked is the hash.
+            Integrity.OK: _("empreinte vérifiée"),
+            Integrity.ALTERED: _("ALTÉRÉE"),
+            Integrity.MISSING: _("INTROUVABLE"),
+            Integrity.NO_FILE: "—",
+        }
         for piece in self.pieces:
             version = piece.version
             if version is not None:
@@ -43,13 +50,7 @@ class ManifestPart(Part):
                 digest = version.sha256
             else:
                 name, size, digest = nature(piece), "—", "—"
-            check = {
-                # The product never says « conforme »: what was checked is the hash.
-                Integrity.OK: _("empreinte vérifiée"),
-                Integrity.ALTERED: _("ALTÉRÉE"),
-                Integrity.MISSING: _("INTROUVABLE"),
-                Integrity.NO_FILE: "—",
-            }[piece.integrity]
+            check = checks[piece.integrity]
             if piece.integrity is Integrity.ALTERED:
                 altered.append(piece)
                 digest += "\n" + _("relue : %(hash)s", hash=piece.computed_sha256 or "")
@@ -57,7 +58,7 @@ class ManifestPart(Part):
                      + page.t.markup(name, typography=False) + "</font>")
             rows.append([str(piece.number), page.t.rich(title, page.s.cell), size,
                          page.p(digest, page.s.cell_hash, typography=False),
-                         page.p(check, page.s.cell_bold if piece.integrity in {
+                         page.shared(check, page.s.cell_bold if piece.integrity in {
                              Integrity.ALTERED, Integrity.MISSING} else page.s.cell)])
         if len(rows) == 1:
             out.append(page.p(_("Aucune pièce dans ce dossier.")))
