@@ -34,8 +34,9 @@ def short(day: date) -> str:
 
 
 def choose(page: Page, select: str, text: str | re.Pattern) -> None:
-    """Pick the visible option whose text matches, as a user reading the list would."""
-    option = page.locator(f"{select} option:not([disabled])").filter(has_text=text).first
+    """Pick the offered option whose text matches, as a user reading the list would (an option
+    of a disabled group, another référentiel's scale, is not offered)."""
+    option = page.locator(f"{select} option:enabled").filter(has_text=text).first
     page.locator(select).select_option(value=option.get_attribute("value"))
 
 
@@ -69,9 +70,11 @@ def test_findings_actions_calendar_and_feed(page: Page, live_server):
     expect(entry.get_by_role("heading")).to_contain_text("Saisir le constat n°1")
     choose(page, "#framework_id", re.compile(r"^Label E2C"))
     e2c_framework = page.locator("#framework_id").input_value()
-    # A type on both scales is offered once: the other référentiel's scale is hidden.
-    expect(page.locator("#type_code option:not([disabled])").filter(
-        has_text=re.compile(r"^Point fort$"))).to_have_count(1)
+    # A type on both scales is offered once: the other référentiel's scale is disabled.
+    expect(page.locator("#type_code option").filter(
+        has_text=re.compile(r"^Non-conformité mineure$"))).to_have_count(2)
+    expect(page.locator("#type_code option:enabled").filter(
+        has_text=re.compile(r"^Non-conformité mineure$"))).to_have_count(1)
     for number, (kind, title, codes) in enumerate(FINDINGS, start=1):
         choose(page, "#type_code", re.compile(f"^{kind}$"))
         entry.get_by_label("Critères").fill(codes)
