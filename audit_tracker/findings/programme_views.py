@@ -4,6 +4,7 @@ per day, and the checklist the quality lead ticks from a phone."""
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -84,14 +85,14 @@ def add_slot(campaign_id: int, event_id: int):
         return _render(campaign, milestone, form, 400)
     db.session.commit()
     flash(_("Créneau ajouté."), "success")
-    return redirect(url_for("programme.programme", campaign_id=campaign.id, event_id=milestone.id))
+    return _back_to_programme(milestone)
 
 
 @bp.post(BASE + "/proposer")
 @requires(Permission.EDIT_FINDINGS)
 def propose(campaign_id: int, event_id: int):
     """A first programme from the référentiel and the sites in one click, corrected afterwards."""
-    campaign, milestone = _milestone(campaign_id, event_id)
+    _campaign, milestone = _milestone(campaign_id, event_id)
     try:
         slots = service.propose_programme(db.session, milestone, school_sites())
     except DomainError as error:
@@ -101,7 +102,13 @@ def propose(campaign_id: int, event_id: int):
         db.session.commit()
         flash(_("Programme proposé : %(num)s créneaux, à corriger selon le plan d’audit reçu.",
                 num=len(slots)), "success")
-    return redirect(url_for("programme.programme", campaign_id=campaign.id, event_id=milestone.id))
+    return _back_to_programme(milestone)
+
+
+def _back_to_programme(milestone: Milestone, anchor: str | None = None) -> ResponseReturnValue:
+    """After a change, the programme page again (at the slot or the sample changed)."""
+    return redirect(url_for("programme.programme", campaign_id=milestone.campaign_id,
+                            event_id=milestone.id, _anchor=anchor))
 
 
 def _slot(milestone: Milestone, slot_id: int) -> AuditSlot:
@@ -130,8 +137,7 @@ def edit_slot(campaign_id: int, event_id: int, slot_id: int):
         else:
             db.session.commit()
             flash(_("Créneau modifié."), "success")
-            return redirect(url_for("programme.programme", campaign_id=campaign.id,
-                                    event_id=milestone.id, _anchor=f"creneau-{slot.id}"))
+            return _back_to_programme(milestone, f"creneau-{slot.id}")
     return render_template("findings/slot_edit.html", campaign=campaign, event=milestone,
                            slot=slot, form=form)
 
@@ -140,11 +146,11 @@ def edit_slot(campaign_id: int, event_id: int, slot_id: int):
 @requires(Permission.EDIT_FINDINGS)
 def delete_slot(campaign_id: int, event_id: int, slot_id: int):
     """A proposed slot the auditor's plan does not have goes away."""
-    campaign, milestone = _milestone(campaign_id, event_id)
+    _campaign, milestone = _milestone(campaign_id, event_id)
     service.delete_slot(db.session, _slot(milestone, slot_id))
     db.session.commit()
     flash(_("Créneau supprimé."), "success")
-    return redirect(url_for("programme.programme", campaign_id=campaign.id, event_id=milestone.id))
+    return _back_to_programme(milestone)
 
 
 @bp.get(BASE + "/imprimer")
@@ -217,8 +223,7 @@ def import_samples(campaign_id: int, event_id: int):
     if report.ignored_columns:
         flash(_("Colonnes ignorées, jamais conservées (données personnelles ou inconnues) : "
                 "%(columns)s.", columns=", ".join(report.ignored_columns)[:500]), "info")
-    return redirect(url_for("programme.programme", campaign_id=campaign.id, event_id=milestone.id,
-                            _anchor="echantillon"))
+    return _back_to_programme(milestone, "echantillon")
 
 
 @bp.post(BASE + "/echantillon/<int:sample_id>")
@@ -237,5 +242,4 @@ def update_sample(campaign_id: int, event_id: int, sample_id: int):
     service.set_sample(db.session, sample, sample.ready if ready is None else ready == "1",
                        person if "prepared_by_id" in request.form else sample.prepared_by)
     db.session.commit()
-    return redirect(url_for("programme.programme", campaign_id=campaign.id, event_id=milestone.id,
-                            _anchor="echantillon"))
+    return _back_to_programme(milestone, "echantillon")
