@@ -37,6 +37,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     register_request_log(app)
     register_uploads(app)
     register_extensions(app)
+    register_page_cache(app)
     register_security(app)
     register_proxies(app)
     register_inputs(app)
@@ -123,6 +124,12 @@ def register_extensions(app: Flask) -> None:
         with app.app_context():
             enable_sqlite_foreign_keys(db.engine)
             keep_sqlite_file_private(db.engine)
+
+
+def register_page_cache(app: Flask) -> None:
+    from .web.page_cache import init_page_cache
+
+    init_page_cache(app)
 
 
 def register_security(app: Flask) -> None:

@@ -67,6 +67,11 @@ DEFAULTS: dict[str, Any] = {
     # unless REMEMBER_COOKIE_SECURE says otherwise. One setting: SECURE_COOKIES, which said
     # the same, is gone.
     "SESSION_COOKIE_SECURE": False,
+    # The dashboard's fragments (web/page_cache.py): simple (this process), redis (shared by the
+    # web processes; needs REDIS_URL) or none; empty = redis when REDIS_URL is set, else simple.
+    "PAGE_CACHE": "",
+    "PAGE_CACHE_SECONDS": 3600,
+    "PAGE_CACHE_ENTRIES": 500,  # the per-process backend's size, in fragments (≈ 50 kB each)
 }
 
 # Values read from the environment are strings; these are turned into their real type.
@@ -77,6 +82,8 @@ _INT_KEYS = {
     "MAIL_PORT",
     "TRUSTED_PROXIES",
     "REMEMBER_DAYS",
+    "PAGE_CACHE_SECONDS",
+    "PAGE_CACHE_ENTRIES",
     "LOGIN_MAX_FAILURES",
     "LOGIN_MAX_FAILURES_PER_ADDRESS",
     "LOGIN_WINDOW_MINUTES",

@@ -60,16 +60,19 @@ def campaigns_for_school(session: Session, school_id: int) -> list[Campaign]:
     )
 
 
-def get_campaign(session: Session, school_id: int, campaign_id: int) -> Campaign | None:
-    """A campaign of this school, or None: another school's campaign does not exist for you."""
+def get_campaign(session: Session, school_id: int, campaign_id: int, *,
+                 brief: bool = False) -> Campaign | None:
+    """A campaign of this school, or None: another school's campaign does not exist for you.
+    With its milestones, référentiels and meetings; its milestones only when ``brief`` (a page
+    served from the cache needs no more; what is not loaded loads when used)."""
+    options = [selectinload(Campaign.milestones)]
+    if not brief:
+        options += [selectinload(Campaign.frameworks),
+                    selectinload(Campaign.meetings).selectinload(Meeting.site)]
     return session.scalar(
         select(Campaign)
         .where(Campaign.id == campaign_id, Campaign.school_id == school_id)
-        .options(
-            selectinload(Campaign.milestones),
-            selectinload(Campaign.frameworks),
-            selectinload(Campaign.meetings).selectinload(Meeting.site),
-        )
+        .options(*options)
     )
 
 

@@ -23,6 +23,7 @@ from ..evidence.service import picker_search, visible_to
 from ..extensions import db
 from ..findings.service import ActionFilters, actions_of
 from ..models import Campaign, Evidence, EvidenceKind, EvidenceLink, Role, Site
+from ..web import page_cache
 from ..web.lookups import get_campaign_or_404, get_milestone_or_404, school_site, school_sites
 from ..web.reauth import identity_confirmed, recently_authenticated
 from . import decisions
@@ -92,15 +93,31 @@ def other_sites_notes(criteria: Sequence[CriterionReadiness]) -> dict[int, tuple
 @bp.route("")
 @requires(Permission.READ)
 def dashboard(campaign_id: int):
-    """The director's answer to « are we ready for the next audit? », at a chosen date and site."""
-    campaign = get_campaign_or_404(campaign_id)
+    """The director's answer to « are we ready for the next audit? », at a chosen date and site.
+    Its content is computed once per state of the record (``web.page_cache``), not per visit."""
+    record = page_cache.revision()  # first: the content is never older than its key
+    campaign = get_campaign_or_404(campaign_id, brief=True)
     today = local_today()
     as_of, form = reference_date(campaign, today)
     site = viewed_site(form)
+    # Who asks: the role decides the buttons, a site manager's site the notes on other sites.
+    viewer = (current_user.role, current_user.site_id
+              if current_user.role is Role.SITE_MANAGER else None)
+    content = page_cache.fragment(
+        record, "readiness.dashboard", (campaign.id, as_of, site.id if site else None, *viewer),
+        lambda: _dashboard_content(campaign, as_of, today, form, site))
+    return render_template("readiness/dashboard.html", campaign=campaign, content=content)
+
+
+def _dashboard_content(campaign: Campaign, as_of: date, today: date, form: ReferenceForm,
+                       site: Site | None) -> str:
+    """The dashboard computed: the campaign's référentiels and meetings loaded first, in one
+    statement each (the brief campaign of the cached page has its milestones only)."""
+    campaign = get_campaign_or_404(campaign.id)
     board = build_dashboard(db.session, campaign, as_of, today,
                             site_id=site.id if site else None)
     return render_template(
-        "readiness/dashboard.html", campaign=campaign, board=board, form=form,
+        "readiness/_dashboard.html", campaign=campaign, board=board, form=form,
         bars=to_svg(readiness_bars(board.readiness),
                     _("État de préparation par référentiel et par section")),
         trend=to_svg(trend_chart(board.trend), _("Part des critères démontrables, jour par jour")),

@@ -1,0 +1,181 @@
+"""The dashboard's content is computed once per state of the record: a second visit is served
+from the cache in a few statements, and anything recorded, the next day, another language,
+another role or another school is computed afresh (web/page_cache.py)."""
+
+from __future__ import annotations
+
+import logging
+import os
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import event, select
+
+from audit_tracker import create_app
+from audit_tracker.clock import local_today, set_today
+from audit_tracker.demo_story import load_demo_story
+from audit_tracker.extensions import db
+from audit_tracker.findings.service import ActionInput, create_action
+from audit_tracker.models import Campaign, Role, User
+from audit_tracker.storage import upload_tmp_dir
+from audit_tracker.web import page_cache
+
+from . import factories
+
+REDIS_URL = os.environ.get("AUDIT_TRACKER_TEST_REDIS_URL")
+
+
+@pytest.fixture
+def story(app, demo_today, storage):
+    load_demo_story(db.session, storage, upload_tmp_dir(app), today=local_today())
+    return demo_today
+
+
+def the_campaign() -> Campaign:
+    return db.session.scalar(select(Campaign).limit(1))
+
+
+def url() -> str:
+    return f"/campagnes/{the_campaign().id}/preparation"
+
+
+def visit(client, path: str) -> tuple[str, int]:
+    """The page's HTML and the number of SQL statements its request ran."""
+    count = 0
+
+    def counter(*_args):
+        nonlocal count
+        count += 1
+
+    event.listen(db.engine, "before_cursor_execute", counter)
+    try:
+        response = client.get(path)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", counter)
+    assert response.status_code == 200, response.status_code
+    return response.get_data(as_text=True), count
+
+
+def content_of(page: str) -> str:
+    return page[page.index('<main class="container" id="contenu">'):page.index("</main>")]
+
+
+def test_a_second_visit_is_served_from_the_cache(client, auth, story):
+    auth.login_demo(story, "direction")
+    computed, cold = visit(client, url())
+    served, warm = visit(client, url())
+    assert served == computed
+    assert "Sommes-nous prêts ?" in served and served.count("<svg") == 2
+    # The user, the journal's head, the campaign and its milestones, the site list of the
+    # reference form: the criteria, findings, actions and snapshots are not read again.
+    assert warm <= 8 < cold, (warm, cold)
+
+
+def test_anything_recorded_is_seen_at_the_next_visit(client, auth, story):
+    auth.login_demo(story, "direction")
+    before, _ = visit(client, url())
+    assert "Relancer le financeur régional" not in before
+    director = db.session.scalar(select(User).where(User.email == "direction@e2c-var.example"))
+    create_action(db.session, the_campaign(), director, ActionInput(
+        title="Relancer le financeur régional", owner=director,
+        due_on=local_today() - timedelta(days=3)))
+    db.session.commit()
+    after, _ = visit(client, url())
+    assert "Relancer le financeur régional" in after and "3 jours de retard" in after
+
+
+def test_the_next_day_is_computed_again(app, client, auth, story):
+    auth.login_demo(story, "direction")
+    today, _ = visit(client, url())
+    set_today(app, local_today() + timedelta(days=1))
+    tomorrow, statements = visit(client, url())
+    assert tomorrow != today and "J-54" in tomorrow and "J-55" in today
+    assert statements > 8
+
+
+def test_each_role_sees_its_own_page(client, auth, story):
+    auth.login_demo(story, "direction")
+    director_page, _ = visit(client, url())
+    auth.logout()
+    auth.login_demo(story, "qualite")
+    quality_page, _ = visit(client, url())
+    assert "Signer l’état de préparation" in director_page
+    assert "Signer l’état de préparation" not in quality_page and "Signatures" in quality_page
+
+
+def test_the_language_is_part_of_the_key(client, auth, story):
+    auth.login_demo(story, "direction")
+    french, _ = visit(client, url())
+    client.post("/langue", data={"language": "en", "next": url()})
+    english, statements = visit(client, url())
+    assert "Sommes-nous prêts ?" in french and "Are we ready?" in english
+    assert statements > 8
+
+
+def test_another_schools_campaign_is_not_found_even_when_cached(client, auth, story):
+    auth.login_demo(story, "direction")
+    visit(client, url())  # cached now
+    stranger = factories.UserFactory(role=Role.DIRECTOR, school=factories.SchoolFactory())
+    db.session.commit()
+    auth.logout()
+    auth.login(stranger)
+    assert client.get(url()).status_code == 404
+
+
+def test_the_computed_page_can_be_measured_again(app, client, auth, story):
+    auth.login_demo(story, "direction")
+    _, cold = visit(client, url())
+    page_cache.clear(app)
+    _, again = visit(client, url())
+    assert again == cold
+
+
+def test_settings_are_checked_when_the_app_is_built(tmp_path):
+    base = {"SECRET_KEY": "x", "INSTANCE_PATH": str(tmp_path),
+            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'db.sqlite3'}"}
+    with pytest.raises(RuntimeError, match="expected simple, redis or none"):
+        create_app({**base, "PAGE_CACHE": "memcached"})
+    with pytest.raises(RuntimeError, match="needs REDIS_URL"):
+        create_app({**base, "PAGE_CACHE": "redis", "REDIS_URL": None})
+
+
+def test_no_cache_computes_every_visit(app, client, auth, story):
+    app.config["PAGE_CACHE"] = "none"
+    page_cache.init_page_cache(app)
+    auth.login_demo(story, "direction")
+    _, first = visit(client, url())
+    _, second = visit(client, url())
+    assert first == second > 8
+
+
+def test_a_redis_that_does_not_answer_is_a_miss_not_an_error(app, client, auth, story, caplog):
+    app.config.update(PAGE_CACHE="redis", REDIS_URL="redis://127.0.0.1:1/0")
+    page_cache.init_page_cache(app)
+    auth.login_demo(story, "direction")
+    with caplog.at_level(logging.WARNING, logger="audit_tracker.web.page_cache"):
+        page, statements = visit(client, url())
+    assert "Sommes-nous prêts ?" in page and statements > 8
+    assert "page cache unavailable" in caplog.text
+
+
+@pytest.mark.skipif(not REDIS_URL, reason="Redis not selected: set AUDIT_TRACKER_TEST_REDIS_URL "
+                    "(.ci/run does)")
+def test_two_web_processes_share_the_redis_cache(app, auth, story, database_url, tmp_path):
+    """Two applications on one database and one Redis, as two gunicorn processes: what one
+    computed, the other serves."""
+    app.config.update(PAGE_CACHE="redis", REDIS_URL=REDIS_URL)
+    page_cache.init_page_cache(app)
+    other = create_app({**{k: app.config[k] for k in (
+        "TESTING", "SECRET_KEY", "SQLALCHEMY_DATABASE_URI", "WTF_CSRF_ENABLED", "TODAY")},
+        "INSTANCE_PATH": str(tmp_path / "other"), "PAGE_CACHE": "redis",
+        "REDIS_URL": REDIS_URL})
+    set_today(other, local_today())
+    first, second = app.test_client(), other.test_client()
+    for client in (first, second):
+        type(auth)(client).login_demo(story, "direction")
+    computed, cold = visit(first, url())
+    with other.app_context():
+        served, warm = visit(second, url())
+    # The same content; the layout around it is each session's (its form token).
+    assert content_of(served) == content_of(computed)
+    assert warm <= 8 < cold, (warm, cold)
