@@ -15,8 +15,25 @@ from audit_tracker import create_app
 from audit_tracker.clock import local_today, set_today
 from audit_tracker.demo_story import load_demo_story
 from audit_tracker.extensions import db
-from audit_tracker.findings.service import ActionInput, create_action
-from audit_tracker.models import Campaign, Role, User
+from audit_tracker.findings.service import (
+    ActionInput,
+    FindingInput,
+    create_action,
+    create_finding,
+)
+from audit_tracker.journal import Actor, use_actor
+from audit_tracker.journal.chain import NETWORK
+from audit_tracker.journal.hooks import owner_scope
+from audit_tracker.models import (
+    Campaign,
+    Criterion,
+    Finding,
+    JournalHead,
+    JournalRevision,
+    MilestoneKind,
+    Role,
+    User,
+)
 from audit_tracker.storage import upload_tmp_dir
 from audit_tracker.web import page_cache
 
@@ -179,3 +196,53 @@ def test_two_web_processes_share_the_redis_cache(app, auth, story, database_url,
     # The same content; the layout around it is each session's (its form token).
     assert content_of(served) == content_of(computed)
     assert warm <= 8 < cold, (warm, cold)
+
+
+def test_another_schools_work_leaves_this_schools_page_cached(client, auth, story):
+    auth.login_demo(story, "direction")
+    _, cold = visit(client, url())
+    elsewhere = factories.CampaignFactory(school=factories.SchoolFactory(name="E2C Ailleurs"))
+    factories.MilestoneFactory(campaign=elsewhere, kind=MilestoneKind.PRE_AUDIT)
+    db.session.commit()
+    _, warm = visit(client, url())
+    assert warm <= 8 < cold, (warm, cold)
+
+
+def test_a_referent_recording_in_the_school_moves_its_revision(client, auth, story):
+    """The référent belongs to another school: the finding is the visited school's record, so
+    that school's page is computed again (the journal files it under the actor's school)."""
+    auth.login_demo(story, "direction")
+    before, _ = visit(client, url())
+    referent = factories.UserFactory(role=Role.NETWORK_REFERENT,
+                                     school=factories.SchoolFactory(name="Réseau E2C France"))
+    db.session.commit()
+    pre_audit = next(m for m in the_campaign().milestones if m.kind is MilestoneKind.PRE_AUDIT)
+    framework = the_campaign().frameworks[0]
+    with use_actor(Actor(origin="page", user_id=referent.id, email=referent.email,
+                         school_id=referent.school_id)):
+        create_finding(db.session, pre_audit, referent, FindingInput(
+            framework=framework, type_code="point_vigilance",
+            title="Affichage des horaires absent à l’accueil"))
+        db.session.commit()
+    after, _ = visit(client, url())
+    assert "Affichage des horaires absent" not in before
+    assert "Affichage des horaires absent" in after
+
+
+def test_each_record_is_owned_by_its_school_or_by_the_network(story):
+    campaign = the_campaign()
+    finding = db.session.scalar(select(Finding).limit(1))
+    criterion = db.session.scalar(select(Criterion).limit(1))
+    assert owner_scope(campaign.school) == campaign.school_id
+    assert owner_scope(campaign) == campaign.school_id
+    # Through its milestone and campaign, once the session holds them (as the view that
+    # changes a finding does): never a query of its own.
+    assert campaign.milestones
+    assert owner_scope(finding) == campaign.school_id
+    assert owner_scope(criterion) == NETWORK  # the référentiels are everyone's
+    criterion.guidance = (criterion.guidance or "") + " Précision."
+    db.session.commit()
+    rows = dict(db.session.execute(select(JournalRevision.scope, JournalRevision.hash)).all())
+    head_hash = db.session.scalar(select(JournalHead.hash))
+    assert rows[NETWORK] == head_hash  # the last change was a référentiel's
+    assert rows[campaign.school_id] != head_hash

@@ -23,11 +23,13 @@ from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..clock import as_utc
-from ..models.journal import GENESIS, JournalEntry, JournalHead
+from ..models.journal import GENESIS, JournalEntry, JournalHead, JournalRevision
 
 HEAD_ID = 1
 ENTRY = JournalEntry.__table__
 HEAD = JournalHead.__table__
+REVISION = JournalRevision.__table__
+NETWORK = 0  # the revision scope of records no school owns
 
 
 def canonical_json(value: Any) -> str:
@@ -85,6 +87,25 @@ def append(connection: Connection, entries: Iterable[dict[str, Any]]) -> list[di
     connection.execute(insert(ENTRY), pending)
     connection.execute(update(HEAD).where(HEAD.c.id == HEAD_ID).values(seq=seq, hash=previous))
     return pending
+
+
+def mark_revisions(connection: Connection, scopes: Iterable[int], hash_: str) -> None:
+    """Note that the records of ``scopes`` (school ids, or ``NETWORK``) changed at the entry
+    ``hash_``; called under the head's lock, in the transaction of the change."""
+    rows = [{"scope": scope, "hash": hash_} for scope in sorted(set(scopes))]
+    if not rows:
+        return
+    dialect = connection.dialect.name
+    if dialect in {"postgresql", "sqlite"}:
+        statement = (postgresql.insert(REVISION) if dialect == "postgresql"
+                     else sqlite.insert(REVISION))
+        connection.execute(statement.on_conflict_do_update(
+            index_elements=[REVISION.c.scope], set_={"hash": statement.excluded.hash}), rows)
+        return
+    for row in rows:  # another database: no upsert statement, the head's lock serialises
+        if not connection.execute(update(REVISION).where(REVISION.c.scope == row["scope"])
+                                  .values(hash=hash_)).rowcount:
+            connection.execute(insert(REVISION).values(row))
 
 
 @dataclass

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import base64
 import enum
+import logging
 from datetime import date, datetime, time
 from decimal import Decimal
 from typing import Any
@@ -35,6 +36,7 @@ DELETE = "delete"
 MASKED = "masqué"
 MAX_TEXT = 10_000
 _SECRET_WORDS = ("password", "token", "secret", "signature")
+log = logging.getLogger(__name__)
 
 
 def install(sessions: scoped_session[Session]) -> None:
@@ -61,6 +63,7 @@ def _after_flush(session: Session, _context: Any) -> None:
     actor = current_actor()
     now = utcnow()
     entries = []
+    scopes: set[int] = set()
     for kind, objects in ((CREATE, session.new), (UPDATE, session.dirty),
                           (DELETE, session.deleted)):
         for obj in objects:
@@ -70,8 +73,25 @@ def _after_flush(session: Session, _context: Any) -> None:
             if kind == UPDATE and not changes:
                 continue
             entries.append(_entry(actor, now, kind, obj, {"fields": changes}))
+            scopes.add(owner_scope(obj))
     if entries:
-        chain.append(session.connection(), entries)
+        appended = chain.append(session.connection(), entries)
+        chain.mark_revisions(session.connection(), scopes, appended[-1]["hash"])
+
+
+def owner_scope(obj: Any) -> int:
+    """The school whose records ``obj`` is one of (whoever changed it), or ``chain.NETWORK``
+    when no school owns it or its school cannot be told without a query: a revision moved too
+    widely costs a cached page, one not moved would serve a stale one."""
+    mapper = inspect(obj).mapper
+    if mapper.local_table.name == "school":
+        return int(mapper.primary_key_from_instance(obj)[0])
+    owner = _school_of(obj)
+    if owner is None:
+        log.debug("a change of %s moves every school's revision",
+                  inspect(obj).mapper.local_table.name)
+        return chain.NETWORK
+    return owner
 
 
 def _entry(actor: Any, now: datetime, kind: str, obj: Any,
@@ -90,8 +110,8 @@ def _entry(actor: Any, now: datetime, kind: str, obj: Any,
 
 
 def _school_of(obj: Any, depth: int = 3) -> int | None:
-    """The school a row belongs to, for a command's entry: its own ``school_id``, or that of a
-    parent already loaded (a finding's milestone's campaign), read without any query."""
+    """The school a row belongs to: its own ``school_id``, or that of a parent the session
+    already holds (a finding's milestone's campaign), found without any query."""
     state = inspect(obj)
     own = state.dict.get("school_id")
     if isinstance(own, int) or depth == 0:
@@ -99,11 +119,29 @@ def _school_of(obj: Any, depth: int = 3) -> int | None:
     for prop in state.mapper.relationships:
         if prop.direction is MANYTOONE:
             parent = state.dict.get(prop.key)
-            if parent is not None and parent is not NO_VALUE:
+            if parent is None or parent is NO_VALUE:
+                parent = _held_parent(state, prop)
+            if parent is not None:
                 found = _school_of(parent, depth - 1)
                 if found is not None:
                     return found
     return None
+
+
+def _held_parent(state: Any, prop: RelationshipProperty[Any]) -> Any:
+    """The parent a foreign key names, when the session's identity map holds it (the view that
+    made the change loaded it to check access); None otherwise: never a query here."""
+    if state.session is None:
+        return None
+    key = []
+    for local, remote in prop.local_remote_pairs:
+        if remote not in prop.mapper.primary_key:
+            return None
+        value = state.dict.get(state.mapper.get_property_by_column(local).key)
+        if value is None:
+            return None
+        key.append(value)
+    return state.session.identity_map.get(prop.mapper.identity_key_from_primary_key(key))
 
 
 def _changes(obj: Any, kind: str) -> dict[str, list[Any]]:

@@ -29,6 +29,9 @@ DOWNLOAD = "download"
 PAGE_READ = "page_read"  # a page an invited auditor read
 REAUTH_FAILED = "reauth_failed"  # a wrong password or code typed to sign
 RETENTION_WARNING = "retention_warning"  # a proof's coming erasure e-mailed (evidence.erasure)
+# Events that change no record; any other kind (an erasure) moves its school's revision.
+READS = frozenset({LOGIN, LOGIN_FAILED, LOGIN_THROTTLED, LOGOUT, DOWNLOAD, PAGE_READ,
+                   REAUTH_FAILED, RETENTION_WARNING})
 
 KIND_LABELS = {
     "create": _l("création"),
@@ -61,7 +64,7 @@ def record_event(session: Session, kind: str, *, table_name: str = "", record_id
     """Append one event to the chain in the caller's transaction (the caller commits).
     ``school_id`` files an anonymous event (a refused login) under the school it concerns."""
     who = actor or current_actor()
-    chain.append(session.connection(), [{
+    appended = chain.append(session.connection(), [{
         "at": utcnow(), "kind": kind, "actor_id": who.user_id, "actor_email": who.email,
         "origin": who.origin, "token_id": who.token_id, "address": who.address,
         "school_id": who.school_id if who.school_id is not None else school_id,
@@ -69,6 +72,19 @@ def record_event(session: Session, kind: str, *, table_name: str = "", record_id
         "record_id": str(record_id or "")[:80],
         "detail": chain.canonical_json(detail or {}),
     }])
+    if kind not in READS:  # an erasure changes records: what was computed from them is stale
+        owner = appended[0]["school_id"]
+        chain.mark_revisions(session.connection(), [owner if owner is not None else chain.NETWORK],
+                             appended[0]["hash"])
+
+
+def revision(session: Session, school_id: int) -> str:
+    """What a page computed from ``school_id``'s records was computed at: the entries of the
+    last change of its records and of the records no school owns (``JournalRevision``)."""
+    rows = dict(session.execute(
+        select(chain.REVISION.c.scope, chain.REVISION.c.hash)
+        .where(chain.REVISION.c.scope.in_([school_id, chain.NETWORK]))).all())
+    return f"{rows.get(school_id, '-')}:{rows.get(chain.NETWORK, '-')}"
 
 
 def head(session: Session) -> tuple[int, str]:

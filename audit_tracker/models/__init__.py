@@ -44,7 +44,7 @@ from .indicators import (
     IndicatorTarget,
 )
 from .jobs import BUILD_STATUS_LABELS, BuildStatus, JobRow
-from .journal import JournalEntry, JournalHead
+from .journal import JournalEntry, JournalHead, JournalRevision
 from .notes import NOTE_STATUS_LABELS, NoteStatus, ProgressNote
 from .programme import SLOT_ROLES, AuditSample, AuditSlot
 from .readiness import CampaignCriterion, ReadinessSignOff, ReadinessSnapshot, SiteExemption
@@ -69,6 +69,7 @@ __all__ = [
     "ProgressNote",
     "JournalEntry",
     "JournalHead",
+    "JournalRevision",
     "ACTION_STATUS_LABELS",
     "COMMISSION_DECISION_LABELS",
     "FINDING_STATUS_LABELS",

@@ -41,6 +41,18 @@ class JournalEntry(Model):
     hash: Mapped[str] = mapped_column(String(64))
 
 
+class JournalRevision(Model):
+    """Where the chain stood at the last change of one school's records (``scope``: the school's
+    id) or of records no school owns (scope 0: the référentiels, or a row whose school could not
+    be told without a query). Moved by ``journal.hooks`` with the entries, under the head's lock;
+    read by ``web.page_cache`` to name what a cached page was computed from."""
+
+    __journal_skip__ = True
+
+    scope: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
 class JournalHead(Model):
     """The chain's head: one row (id 1), locked by each writer until its transaction ends."""
 

@@ -95,7 +95,7 @@ def other_sites_notes(criteria: Sequence[CriterionReadiness]) -> dict[int, tuple
 def dashboard(campaign_id: int):
     """The director's answer to « are we ready for the next audit? », at a chosen date and site.
     Its content is computed once per state of the record (``web.page_cache``), not per visit."""
-    record = page_cache.revision()  # first: the content is never older than its key
+    record = page_cache.revision(current_user.school_id)  # first: never older than its key
     campaign = get_campaign_or_404(campaign_id, brief=True)
     today = local_today()
     as_of, form = reference_date(campaign, today)

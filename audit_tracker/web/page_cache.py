@@ -5,10 +5,13 @@ quality lead opens it many times between two changes. A fragment is therefore st
 naming everything it was computed from, and nothing is ever invalidated: a change makes a new
 key, and the old entries age out (``PAGE_CACHE_SECONDS``) or are pushed out by newer ones.
 
-- **The record**: the journal's head. Every change of every row appends to the hash chain in its
-  own transaction (``journal.hooks``), and the head's hash names the whole history: unlike its
-  position, it never repeats across databases, test runs or a restored backup. It is read first,
-  before anything the fragment shows, so an entry never holds a state older than its key.
+- **The record**: where the journal stood at the last change of the school's records and of the
+  records no school owns (``JournalRevision``). Every change of every row appends to the hash
+  chain in its own transaction and moves the revision of the school that owns the row, or the
+  shared one when that cannot be told (``journal.hooks``): another school's work leaves this
+  school's pages cached. An entry's hash, unlike its position, never repeats across databases,
+  test runs or a restored backup. The revision is read first, before anything the fragment
+  shows, so an entry never holds a state older than its key.
 - **The day, the language and the time zone**: « today » moves the deadlines.
 - **The code**: templates and modules, by their size and time of change, so a deployment never
   serves a fragment an older version rendered (the Redis cache outlives the processes).
@@ -35,7 +38,7 @@ from markupsafe import Markup
 
 from ..clock import local_today
 from ..extensions import db
-from ..journal.service import head
+from ..journal.service import revision as journal_revision
 
 EXTENSION = "audit_tracker.page_cache"
 PACKAGE_DIR = Path(__file__).resolve().parent.parent
@@ -69,9 +72,10 @@ def init_page_cache(app: Flask) -> None:
     app.extensions[EXTENSION] = backend
 
 
-def revision() -> str:
-    """The journal head's hash: call it first in a view, before reading what the page shows."""
-    return head(db.session)[1]
+def revision(school_id: int) -> str:
+    """Where the journal stood at the last change of the school's records and of the shared
+    ones: call it first in a view, before reading anything the page shows."""
+    return journal_revision(db.session, school_id)
 
 
 def fragment(record: str, name: str, asked: Iterable[Hashable],
