@@ -5,9 +5,10 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, selectinload
 
 from ..models import Campaign, Finding, Framework, Meeting, Milestone, MilestoneKind
 
@@ -65,15 +66,16 @@ def get_campaign(session: Session, school_id: int, campaign_id: int, *,
     """A campaign of this school, or None: another school's campaign does not exist for you.
     With its milestones, référentiels and meetings; its milestones only when ``brief`` (a page
     served from the cache needs no more; what is not loaded loads when used)."""
-    options = [selectinload(Campaign.milestones)]
-    if not brief:
-        options += [selectinload(Campaign.frameworks),
-                    selectinload(Campaign.meetings).selectinload(Meeting.site)]
-    return session.scalar(
+    if brief:  # a few milestones: joined, one round trip for the page served from the cache
+        options: list[Any] = [joinedload(Campaign.milestones)]
+    else:
+        options = [selectinload(Campaign.milestones), selectinload(Campaign.frameworks),
+                   selectinload(Campaign.meetings).selectinload(Meeting.site)]
+    return session.scalars(
         select(Campaign)
         .where(Campaign.id == campaign_id, Campaign.school_id == school_id)
         .options(*options)
-    )
+    ).unique().first()
 
 
 def frameworks_by_ids(session: Session, ids: list[int]) -> list[Framework]:

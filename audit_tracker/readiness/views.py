@@ -42,10 +42,9 @@ def readiness_helpers() -> dict:
 
 
 def reference_date(campaign: Campaign, today: date) -> tuple[date, ReferenceForm]:
-    """The date asked for in ``?date=``, or the default: the next audit."""
+    """The date asked for in ``?date=``, or the default: the next audit. The form's site
+    choices are added by ``offer_sites`` when the form is shown."""
     form = ReferenceForm(request.args)
-    form.site.choices = [SelectChoice("", _("Toute l’école"))] + [
-        SelectChoice(s.code, s.name) for s in school_sites()]
     asked = (request.args.get("date") or "").strip()  # « ?date=%20 » asks for nothing
     if asked and form.validate() and form.date.data:
         return form.date.data, form
@@ -55,6 +54,14 @@ def reference_date(campaign: Campaign, today: date) -> tuple[date, ReferenceForm
     as_of = default_reference_date(campaign, today)
     form.date.data = as_of
     return as_of, form
+
+
+def offer_sites(form: ReferenceForm) -> ReferenceForm:
+    """The site select's choices: the whole school, then each site (one query, which the
+    dashboard served from its cache does not need)."""
+    form.site.choices = [SelectChoice("", _("Toute l’école"))] + [
+        SelectChoice(s.code, s.name) for s in school_sites()]
+    return form
 
 
 def viewed_site(form: ReferenceForm) -> Site | None:
@@ -117,7 +124,7 @@ def _dashboard_content(campaign: Campaign, as_of: date, today: date, form: Refer
     board = build_dashboard(db.session, campaign, as_of, today,
                             site_id=site.id if site else None)
     return render_template(
-        "readiness/_dashboard.html", campaign=campaign, board=board, form=form,
+        "readiness/_dashboard.html", campaign=campaign, board=board, form=offer_sites(form),
         bars=to_svg(readiness_bars(board.readiness),
                     _("État de préparation par référentiel et par section")),
         trend=to_svg(trend_chart(board.trend), _("Part des critères démontrables, jour par jour")),
@@ -139,7 +146,7 @@ def criteria(campaign_id: int):
                              site_id=site.id if site else None)
     wanted = request.args.get("etat")
     shown = [c for c in readiness.criteria if not wanted or c.state.value == wanted]
-    return render_template("readiness/criteria.html", campaign=campaign, form=form,
+    return render_template("readiness/criteria.html", campaign=campaign, form=offer_sites(form),
                            readiness=readiness, shown=shown, wanted=wanted, site=site,
                            elsewhere=other_sites_notes(shown))
 
@@ -180,7 +187,7 @@ def _render_criterion(campaign, criterion, decision_form=None, exemption_form=No
     actions = actions_of(db.session, campaign, ActionFilters(criterion_id=criterion.id))
     return render_template(
         "readiness/criterion.html", campaign=campaign, criterion=criterion, result=result,
-        form=form, decision=decision, decision_form=decision_form,
+        form=offer_sites(form), decision=decision, decision_form=decision_form,
         exemption_form=exemption_form,
         exemptions=decisions.exemptions_for(db.session, campaign, criterion),
         proofs=proofs, claims=claims, findings=findings, actions=actions, today=today,
