@@ -152,9 +152,9 @@ def test_the_computed_page_can_be_measured_again(app, client, auth, story):
 def test_settings_are_checked_when_the_app_is_built(tmp_path):
     base = {"SECRET_KEY": "x", "INSTANCE_PATH": str(tmp_path),
             "SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'db.sqlite3'}"}
-    with pytest.raises(RuntimeError, match="expected simple, redis or none"):
+    with pytest.raises(RuntimeError, match="valeurs possibles simple, redis ou none"):
         create_app({**base, "PAGE_CACHE": "memcached"})
-    with pytest.raises(RuntimeError, match="needs REDIS_URL"):
+    with pytest.raises(RuntimeError, match="demande AUDIT_TRACKER_REDIS_URL"):
         create_app({**base, "PAGE_CACHE": "redis", "REDIS_URL": None})
 
 

@@ -66,7 +66,7 @@ def init_page_cache(app: Flask) -> None:
         backend = NullCache()
     elif choice == "redis":
         if not url:
-            raise RuntimeError("PAGE_CACHE=redis needs REDIS_URL")
+            raise RuntimeError("AUDIT_TRACKER_PAGE_CACHE=redis demande AUDIT_TRACKER_REDIS_URL.")
         from redis import Redis
 
         backend = Tiered(local(), RedisCache(
@@ -75,7 +75,8 @@ def init_page_cache(app: Flask) -> None:
     elif choice == "simple":
         backend = local()
     else:
-        raise RuntimeError(f"PAGE_CACHE={choice!r}: expected simple, redis or none")
+        raise RuntimeError(f"AUDIT_TRACKER_PAGE_CACHE={choice[:40]!r} : valeurs possibles "
+                           "simple, redis ou none.")
     app.extensions[EXTENSION] = backend
 
 
