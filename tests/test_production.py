@@ -13,6 +13,7 @@ import pytest
 from audit_tracker import create_app
 from audit_tracker.models import Role
 from audit_tracker.storage import EVIDENCE, storage_for, upload_tmp_dir
+from audit_tracker.web.page_cache import init_page_cache
 
 from .conftest import TEST_TODAY
 
@@ -87,6 +88,11 @@ def _not_a_folder(app):
     _forget_storage(app)
 
 
+def _page_cache_on_a_closed_port(app):
+    app.config.update(PAGE_CACHE="redis", REDIS_URL="redis://127.0.0.1:1/0")
+    init_page_cache(app)
+
+
 BROKEN = {
     "secret key missing": (lambda app: app.config.update(SECRET_KEY=None),
                            "Clé secrète absente"),
@@ -100,6 +106,8 @@ BROKEN = {
                           "File RQ injoignable"),
     "queue without Redis URL": (lambda app: app.config.update(DOSSIER_QUEUE="rq", REDIS_URL=None),
                                 "File RQ injoignable"),
+    "page cache's Redis unreachable": (_page_cache_on_a_closed_port,
+                                       "Cache des pages (Redis) injoignable"),
     "mail sender left at its default": (
         lambda app: app.config.update(MAIL_FROM="audit_tracker <no-reply@localhost>"),
         "Expéditeur des e-mails non réglé"),
@@ -198,6 +206,17 @@ def test_readyz_reports_a_reachable_queue(app, client):
     response = client.get("/readyz")
     assert response.status_code == 200
     assert response.get_json()["checks"]["queue"] == "ok"
+
+
+def test_check_says_the_page_caches_redis_answers(ready, runner):
+    url = os.environ.get("AUDIT_TRACKER_TEST_REDIS_URL")
+    if not url:
+        pytest.skip("Redis not selected: set AUDIT_TRACKER_TEST_REDIS_URL (.ci/run does)")
+    ready.config.update(PAGE_CACHE="redis", REDIS_URL=url)
+    init_page_cache(ready)
+    code, output = _check(runner)
+    assert code == 0, output
+    assert "Cache des pages (Redis) joignable." in output
 
 
 # -------------------------------------------------------------------------------------- logs

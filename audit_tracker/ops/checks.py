@@ -140,6 +140,28 @@ def queue(app: Flask) -> Check | None:
     return Check("queue", True, "File RQ (Redis) joignable.")
 
 
+def page_cache(app: Flask) -> Check | None:
+    """The dashboard's shared cache answers, when it is Redis; None when it is per process.
+    A silent one serves every page computed (``web.page_cache``): slow, not wrong."""
+    from ..web.page_cache import EXTENSION, Tiered
+
+    backend = app.extensions.get(EXTENSION)
+    if not isinstance(backend, Tiered):
+        return None
+    try:
+        backend.far.set("check", "ok", 10)
+        answered = backend.far.get("check") == "ok"
+    except Exception as error:  # noqa: BLE001 - bad URL, refused connection, timeout
+        answered, reason = False, type(error).__name__
+    else:
+        reason = "réponse inattendue"
+    if not answered:
+        return Check("page_cache", False, "Cache des pages (Redis) injoignable : les tableaux de "
+                     "bord seront calculés à chaque visite ; vérifiez AUDIT_TRACKER_REDIS_URL "
+                     f"({reason}).")
+    return Check("page_cache", True, "Cache des pages (Redis) joignable.")
+
+
 def mail(app: Flask) -> Check:
     """The sender is a real address, links point somewhere real, and the relay answers."""
     from ..findings.reminders import ReminderError, check_connection
@@ -165,9 +187,7 @@ def mail(app: Flask) -> Check:
 def everything(app: Flask, session: Session) -> list[Check]:
     """What ``flask check`` reports, in that order."""
     found = [secret_key(app), database(session), storage(app, write=True)]
-    queue_check = queue(app)
-    if queue_check is not None:
-        found.append(queue_check)
+    found += [check for check in (queue(app), page_cache(app)) if check is not None]
     found.append(mail(app))
     return found
 
