@@ -100,8 +100,8 @@ def other_sites_notes(criteria: Sequence[CriterionReadiness]) -> dict[int, tuple
 @bp.route("")
 @requires(Permission.READ)
 def dashboard(campaign_id: int):
-    """The director's answer to « are we ready for the next audit? », at a chosen date and site.
-    Its content is computed once per state of the record (``web.page_cache``), not per visit."""
+    """The director's answer to « are we ready for the next audit? », at a chosen date and site."""
+    # Its content is computed once per state of the school's record (``web.page_cache``).
     record = page_cache.revision(current_user.school_id)  # first: never older than its key
     campaign = get_campaign_or_404(campaign_id, brief=True)
     today = local_today()
