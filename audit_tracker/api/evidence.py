@@ -18,6 +18,7 @@ from sqlalchemy import select
 from ..accounts.permissions import Permission, requires
 from ..domain.errors import Conflict, DomainError, commit_or_conflict
 from ..evidence import service
+from ..evidence.filetypes import check_filename
 from ..extensions import db
 from ..models import (
     Campaign,
@@ -28,6 +29,7 @@ from ..models import (
     campaign_framework,
 )
 from ..storage import EVIDENCE, storage_for, upload_tmp_dir
+from ..storage.spool import spool_stream
 from ..web.files import send_version
 from . import bp, inputs, schemas, serializers
 from .declare import Reply, endpoint
@@ -166,7 +168,8 @@ def evidence_create(form: schemas.NewEvidence):
 # the query string (the one place every client can put them, percent-encoded UTF-8; a
 # Content-Disposition header would need RFC 8187 decoding for a name with an accent), checked by
 # the form's own schema (``EvidenceMetadata``). The body goes once into the spool folder, hashed
-# on the way (``service.receive_file``), then down the form's path unchanged (``_create``).
+# on the way, with the multipart parts' own writer (``storage.spool``), then down the form's path
+# unchanged (``service.receive_file`` in place, ``_create``).
 @bp.post("/evidence/upload")
 @requires(Permission.EDIT_EVIDENCE)
 @endpoint(
@@ -206,15 +209,15 @@ def evidence_upload(query: schemas.NewEvidenceFile):
         abort(413)  # before reading a byte; errors.py says the limit in French
 
     def receive() -> service.ReceivedFile:
-        upload = service.receive_file(
-            request.stream, query.filename, upload_tmp_dir(current_app), max_size
-        )
-        if upload.size != declared:  # the client went away before the end
-            upload.discard()
+        check_filename(query.filename)  # before reading a byte of the body
+        part = spool_stream(request.stream, upload_tmp_dir(current_app))
+        if part.digest.size != declared:  # the server ended the body early: the client left
+            part.discard()
             abort(400, _("Le fichier reçu est incomplet (%(received)s octets sur %(declared)s "
                          "annoncés) : rien n’a été enregistré.",
-                         received=upload.size, declared=declared))
-        return upload
+                         received=part.digest.size, declared=declared))
+        # Taken as it is, as a multipart part: size limit, type, name; removed if refused.
+        return service.receive_file(part, query.filename, upload_tmp_dir(current_app), max_size)
 
     return _create(query, EvidenceKind.FILE, receive)
 
