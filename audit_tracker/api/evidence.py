@@ -179,7 +179,7 @@ def evidence_create(form: schemas.NewEvidence):
     "`Content-Length` (411 sinon, 413 au-delà de la taille maximale, sans rien lire). "
     "Le nom du fichier, extension comprise, et les champs du formulaire de `POST /evidence` "
     "(sauf `file`, `url`, `paper_location`, `paper_custodian`) vont dans la requête : "
-    "`POST /evidence/upload?filename=rapport%20annuel.pdf&title=Rapport&site=TPM`. "
+    "`POST /evidence/upload?filename=rapport%20annuel.pdf&title=Rapport&site=tpm`. "
     "Mêmes vérifications et mêmes réponses que `POST /evidence` ; le fichier n’est écrit "
     "qu’une fois, haché au passage. Exemple : `curl --data-binary @rapport.pdf -H "
     "'Content-Type: application/pdf' -H 'Authorization: Bearer …' "
