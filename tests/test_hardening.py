@@ -244,6 +244,10 @@ def test_text_content_under_an_active_extension_is_refused(tmp_path, name):
     pytest.param(TEXT * 3000 + b"<iframe src=//evil.example>", "note.txt", "pages HTML",
                  id="iframe-far-down"),
     pytest.param(TEXT * 100 + b"<svg onload=alert(1)>", "note.txt", "pages HTML", id="svg-later"),
+    # "<" ends the first read (64 Ki characters: no "\r\n" here, which would be read as one),
+    # "script>" opens the next one, which holds no "<" at all.
+    pytest.param((TEXT.replace(b"\r", b"") * 2000)[:64 * 1024 - 1] + b"<script>alert(1)",
+                 "note.txt", "pages HTML", id="tag-cut-between-reads"),
 ])
 def test_files_whose_name_or_body_lies_are_refused(tmp_path, content, name, fragment):
     from audit_tracker.evidence.filetypes import RefusedFile, inspect_file

@@ -87,3 +87,47 @@ def test_the_api_upload_is_written_once_too(app, client, make_user, token_for, m
     assert response.status_code == 201, response.get_data(as_text=True)[:500]
     assert response.get_json()["versions"][0]["sha256"] == hashlib.sha256(content).hexdigest()
     assert list(upload_tmp_dir(app).iterdir()) == []
+
+
+def test_the_multipart_parser_asks_the_server_for_a_mib_at_a_time(app, client, make_user,
+                                                                   token_for):
+    """Werkzeug's parser reads 64 KiB at a time; gunicorn answered each such read by copying what
+    it had read ahead into a new buffer. Through ``LargeReadsParser`` the server's stream is
+    asked for 1 MiB at a time, and the file still arrives whole."""
+    from werkzeug.test import EnvironBuilder
+
+    from audit_tracker.storage import CHUNK
+
+    class RecordingInput(io.RawIOBase):
+        """The server's input stream, noting how much each read asked for."""
+
+        def __init__(self, inner):
+            self.inner, self.asked = inner, []
+
+        def readable(self):
+            return True
+
+        def seekable(self):
+            return True
+
+        def seek(self, offset, whence=io.SEEK_SET):
+            return self.inner.seek(offset, whence)
+
+        def readinto(self, buffer):
+            self.asked.append(len(buffer))
+            return self.inner.readinto(buffer)
+
+    user = make_user(Role.QUALITY_LEAD)
+    content = b"date;entrees\n" + b"2018-01;12\n" * 300_000  # 3.3 MB
+    form = EnvironBuilder(method="POST", data={
+        "title": "Tableau", "file": (io.BytesIO(content), "tableau.csv")}).get_environ()
+    recording = RecordingInput(form["wsgi.input"])
+
+    response = client.post("/api/v1/evidence", headers=token_for(user), input_stream=recording,
+                           content_type=form["CONTENT_TYPE"])
+
+    assert response.status_code == 201, response.get_data(as_text=True)[:500]
+    assert response.get_json()["versions"][0]["sha256"] == hashlib.sha256(content).hexdigest()
+    assert max(recording.asked) == CHUNK
+    assert len(recording.asked) <= 6  # not the 50-odd reads of 64 KiB
+    assert list(upload_tmp_dir(app).iterdir()) == []

@@ -2,9 +2,10 @@
 checks of every request and the OpenAPI document (``openapi.py``) come.
 
 ``@endpoint(...)`` reads the query string, the JSON body or the multipart form into its model and
-hands it to the route as ``query=``, ``body=`` or ``form=``; a refused input is a 400 in French
-naming the field (``{"error": "..."}``, or with ``problems=`` every problem at once in
-``"errors"``). The route returns its data (and a status, and headers); the data is checked
+hands it to the route as ``query=``, ``body=`` or ``form=`` (a route taking a file as its whole
+body, ``file_body=``, reads that itself: only the document hears of it); a refused input is a
+400 in French naming the field (``{"error": "..."}``, or with ``problems=`` every problem at once
+in ``"errors"``). The route returns its data (and a status, and headers); the data is checked
 against the declared answer for that status, then sent as JSON. A ``Response`` (a file, an
 error) goes out as it is.
 """
@@ -51,9 +52,10 @@ class Declaration:
 
     summary: str
     description: str | None
-    query: type[QueryModel] | None
+    query: type[QueryModel | InputModel] | None
     body: type[InputModel] | None
     form: type[InputModel] | None
+    file_body: str | None  # a file as the whole request body: what the document says of it
     replies: dict[int, Reply]
     errors: tuple[int, ...]
     problems: LazyString | None  # the headline of a 400 listing every problem
@@ -63,21 +65,25 @@ def endpoint(
     summary: str,
     *,
     description: str | None = None,
-    query: type[QueryModel] | None = None,
+    query: type[QueryModel | InputModel] | None = None,
     body: type[InputModel] | None = None,
     form: type[InputModel] | None = None,
+    file_body: str | None = None,
     replies: Mapping[int, Reply | Any],
     errors: tuple[int, ...] = (),
     problems: LazyString | None = None,
 ) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Declare a route's inputs and answers (French ``summary`` and ``description`` for the
-    document); ``errors`` adds statuses beyond 400 (any input), 401/403 and 404 (a path id)."""
+    document); ``errors`` adds statuses beyond 400 (any input), 401/403 and 404 (a path id).
+    A ``query`` model that forbids unknown fields (an ``InputModel``) refuses unknown
+    parameters too, as a form does."""
     declaration = Declaration(
         summary=summary,
         description=description,
         query=query,
         body=body,
         form=form,
+        file_body=file_body,
         replies={
             status: reply if isinstance(reply, Reply) else Reply(reply)
             for status, reply in replies.items()
@@ -116,10 +122,14 @@ def _check_path(path: dict[str, Any]) -> None:
         abort(404)
 
 
-def _query_data(model: type[QueryModel]) -> dict[str, Any]:
+def _query_data(model: type[QueryModel | InputModel]) -> dict[str, Any]:
     """The parameters the model knows; an empty one counts as absent, a list field takes every
-    repetition (``?site=a&site=b``)."""
+    repetition (``?site=a&site=b``). Unknown ones are passed on when the model forbids them, so
+    that a misspelt parameter of a creation is refused instead of dropped."""
     data: dict[str, Any] = {}
+    if model.model_config.get("extra") == "forbid":
+        data.update((name, value) for name, value in request.args.items()
+                    if name not in model.model_fields)
     for name, info in model.model_fields.items():
         values = [v for v in request.args.getlist(name) if v.strip()]
         if values:

@@ -7,9 +7,10 @@ apart.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import NoReturn
 
-from flask import Response, abort, current_app, jsonify, make_response
+from flask import Response, abort, current_app, jsonify, make_response, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -17,6 +18,7 @@ from sqlalchemy import select
 from ..accounts.permissions import Permission, requires
 from ..domain.errors import Conflict, DomainError, commit_or_conflict
 from ..evidence import service
+from ..evidence.filetypes import check_filename
 from ..extensions import db
 from ..models import (
     Campaign,
@@ -27,6 +29,7 @@ from ..models import (
     campaign_framework,
 )
 from ..storage import EVIDENCE, storage_for, upload_tmp_dir
+from ..storage.spool import spool_stream
 from ..web.files import send_version
 from . import bp, inputs, schemas, serializers
 from .declare import Reply, endpoint
@@ -155,18 +158,89 @@ def evidence_list(query: schemas.EvidenceQuery):
 def evidence_create(form: schemas.NewEvidence):
     """Multipart, as the page's form; the same bytes twice are a 409 or, on request, linked."""
     kind = _kind(form)
+    return _create(form, kind, lambda: _receive(form.file) if kind is EvidenceKind.FILE else None)
+
+
+# A route of its own rather than ``POST /evidence`` dispatched on the Content-Type: each route
+# declares one input, so the document says exactly which parameters each way takes, and a
+# multipart body sent here by mistake is refused (415) instead of stored as the file. POST, not
+# PUT: the server names the new proof, as for the form. The file name and the metadata come in
+# the query string (the one place every client can put them, percent-encoded UTF-8; a
+# Content-Disposition header would need RFC 8187 decoding for a name with an accent), checked by
+# the form's own schema (``EvidenceMetadata``). The body goes once into the spool folder, hashed
+# on the way, with the multipart parts' own writer (``storage.spool``), then down the form's path
+# unchanged (``service.receive_file`` in place, ``_create``).
+@bp.post("/evidence/upload")
+@requires(Permission.EDIT_EVIDENCE)
+@endpoint(
+    "Déposer un document envoyé comme corps de la requête (gros fichiers)",
+    description="Le corps de la requête est le fichier lui-même, tel quel (`Content-Type` : "
+    "celui du fichier ou `application/octet-stream` ; le contenu décide, pas lui), avec "
+    "`Content-Length` (411 sinon, 413 au-delà de la taille maximale, sans rien lire). "
+    "Le nom du fichier, extension comprise, et les champs du formulaire de `POST /evidence` "
+    "(sauf `file`, `url`, `paper_location`, `paper_custodian`) vont dans la requête : "
+    "`POST /evidence/upload?filename=rapport%20annuel.pdf&title=Rapport&site=tpm`. "
+    "Mêmes vérifications et mêmes réponses que `POST /evidence` ; le fichier n’est écrit "
+    "qu’une fois, haché au passage. Exemple : `curl --data-binary @rapport.pdf -H "
+    "'Content-Type: application/pdf' -H 'Authorization: Bearer …' "
+    "'…/api/v1/evidence/upload?filename=rapport.pdf'`.",
+    query=schemas.NewEvidenceFile,
+    file_body="Le fichier, octet pour octet.",
+    replies={
+        201: Reply(schemas.Evidence, "Preuve créée (statut brouillon)"),
+        200: Reply(schemas.Evidence, "Fichier déjà présent : la preuve existante, liée au "
+                   "critère (`link_if_duplicate`)"),
+    },
+    errors=(409, 411, 413, 415, 507),
+)
+def evidence_upload(query: schemas.NewEvidenceFile):
+    """The file as the body: no multipart parsing on the way, for big files (issue 17)."""
+    mimetype = request.mimetype
+    if mimetype.startswith("multipart/"):
+        abort(415, _("Ici, le corps de la requête est le fichier lui-même ; un formulaire "
+                     "multipart se dépose par POST /api/v1/evidence."))
+    declared = request.content_length
+    if declared is None and "chunked" in request.headers.get("Transfer-Encoding", "").lower():
+        abort(411, _("Indiquez la taille du fichier (en-tête Content-Length) : le dépôt par "
+                     "morceaux (chunked) n’est pas accepté ici."))
+    declared = declared or 0  # neither header: an empty body (RFC 9112, 6.3)
+    max_size = current_app.config["MAX_CONTENT_LENGTH"]
+    if max_size is not None and declared > max_size:
+        abort(413)  # before reading a byte; errors.py says the limit in French
+
+    def receive() -> service.ReceivedFile:
+        check_filename(query.filename)  # before reading a byte of the body
+        part = spool_stream(request.stream, upload_tmp_dir(current_app))
+        if part.digest.size != declared:  # the server ended the body early: the client left
+            part.discard()
+            abort(400, _("Le fichier reçu est incomplet (%(received)s octets sur %(declared)s "
+                         "annoncés) : rien n’a été enregistré.",
+                         received=part.digest.size, declared=declared))
+        # Taken as it is, as a multipart part: size limit, type, name; removed if refused.
+        return service.receive_file(part, query.filename, upload_tmp_dir(current_app), max_size)
+
+    return _create(query, EvidenceKind.FILE, receive)
+
+
+def _create(
+    form: schemas.EvidenceMetadata,
+    kind: EvidenceKind,
+    receive: Callable[[], service.ReceivedFile | None],
+):
+    """Both ways of depositing: every metadata field is checked before the file is even read,
+    then the same service call stores it and its journal entry in one transaction."""
     criterion = _campaign_criterion(form.criterion_id) if form.criterion_id else None
     if form.link_if_duplicate and criterion is None:
         abort(400, _("« link_if_duplicate » demande « criterion_id » : le critère à lier."))
-    # Every metadata field is checked before the file is even spooled.
+    extra = form if isinstance(form, schemas.NewEvidence) else None
     fields = service.EvidenceFields(
         title=form.title,
         kind=kind,
         description=form.description,
         site=inputs.site(form.site),
-        url=form.url,
-        paper_location=form.paper_location,
-        paper_custodian=(form.paper_custodian or "").strip() or None,
+        url=extra.url if extra else None,
+        paper_location=extra.paper_location if extra else None,
+        paper_custodian=((extra.paper_custodian or "").strip() or None) if extra else None,
         covers_from=form.covers_from,
         covers_to=form.covers_to,
         valid_until=form.valid_until,
@@ -175,8 +249,7 @@ def evidence_create(form: schemas.NewEvidence):
     )
     upload = None
     try:
-        if kind is EvidenceKind.FILE:
-            upload = _receive(form.file)
+        upload = receive()
         evidence = service.create_evidence(
             db.session,
             storage_for(current_app, EVIDENCE),

@@ -23,6 +23,9 @@ _ERRORS = {
     403: ("Forbidden", "Rôle ou droits sur la preuve insuffisants"),
     404: ("NotFound", "Introuvable"),
     409: ("Conflict", "Modifiée entre-temps par quelqu’un d’autre"),
+    411: ("LengthRequired", "En-tête Content-Length absent"),
+    413: ("ContentTooLarge", "Fichier plus grand que la taille maximale : rien n’a été lu"),
+    415: ("UnsupportedMediaType", "Type de corps refusé"),
     503: ("Unavailable", "Service indisponible (file d’attente injoignable)"),
     507: ("InsufficientStorage", "Stockage plein : rien n’a été enregistré"),
 }
@@ -126,6 +129,13 @@ def _operation(
         if model is not None:
             operation["requestBody"] = {"required": True,
                                         "content": {media_type: {"schema": refs[model]}}}
+    if declaration.file_body is not None:
+        # Any type: the file's own, or application/octet-stream; the content decides, not it.
+        operation["requestBody"] = {
+            "required": True,
+            "description": declaration.file_body,
+            "content": {"*/*": {"schema": {"type": "string", "format": "binary"}}},
+        }
     responses = {str(status): _reply(reply, refs) for status, reply in declaration.replies.items()}
     for status in _error_statuses(declaration, parameters, public):
         if declaration.problems is not None and status == 400:
@@ -140,7 +150,7 @@ def _operation(
 
 def _error_statuses(declaration: Declaration, parameters: list[dict], public: bool) -> set[int]:
     statuses = set(declaration.errors)
-    if any((declaration.query, declaration.body, declaration.form)):
+    if any((declaration.query, declaration.body, declaration.form, declaration.file_body)):
         statuses.add(400)
     if not public:
         statuses |= {401, 403}
@@ -151,11 +161,14 @@ def _error_statuses(declaration: Declaration, parameters: list[dict], public: bo
 
 def _query_parameters(model: type[BaseModel]) -> list[dict[str, Any]]:
     schema = model.model_json_schema(ref_template=_REF, schema_generator=_Untitled)
+    required = set(schema.get("required", ()))
     parameters = []
     for name, prop in schema["properties"].items():
         prop = dict(prop)
         description = prop.pop("description", None)
         parameter = {"name": name, "in": "query", "schema": _without_null(prop)}
+        if name in required:
+            parameter["required"] = True
         if description:
             parameter["description"] = description
         parameters.append(parameter)

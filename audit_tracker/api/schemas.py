@@ -158,13 +158,10 @@ class EvidenceQuery(QueryModel):
     )
 
 
-class NewEvidence(InputModel):
-    file: Upload | None = Field(None, description="Un document.")
-    url: str | None = Field(None, description="Un lien http(s).")
-    paper_location: PaperLocation | None = Field(
-        None, description="Où la preuve papier peut être consultée."
-    )
-    paper_custodian: PaperCustodian | None = None
+class EvidenceMetadata(InputModel):
+    """What a client says about a new proof, whichever way its file comes (a multipart form, or
+    the query string of a file sent as the request body)."""
+
     title: str = Field("", description="Par défaut, le nom du fichier sans extension.")
     description: str = ""
     site: SiteCode = None
@@ -182,6 +179,27 @@ class NewEvidence(InputModel):
         description="Si le fichier est déjà dans la bibliothèque : lier la preuve existante à "
         "`criterion_id` (réponse 200) au lieu de refuser (409).",
     )
+
+
+class NewEvidence(EvidenceMetadata):
+    file: Upload | None = Field(None, description="Un document.")
+    url: str | None = Field(None, description="Un lien http(s).")
+    paper_location: PaperLocation | None = Field(
+        None, description="Où la preuve papier peut être consultée."
+    )
+    paper_custodian: PaperCustodian | None = None
+
+
+class NewEvidenceFile(EvidenceMetadata):
+    """The query string of a document sent as the request body: its name, then the same
+    metadata as the multipart form, checked by the same rules (an unknown parameter is refused,
+    as an unknown form field is)."""
+
+    filename: Annotated[
+        str,
+        Missing(_l("Indiquez le nom du fichier dans le paramètre « filename »."))
+    ] = Field(description="Le nom du fichier, extension comprise (`rapport.pdf`) : elle doit "
+              "correspondre au contenu.")
 
 
 class NewVersionForm(InputModel):

@@ -714,7 +714,9 @@ def _read_text(path: Path, encoding: str, filename: str) -> str:
             chunk = handle.read(_READ_CHUNK)
             if not chunk:
                 break
-            if _MARKUP_ANYWHERE.search(tail + chunk):
+            # Every tag starts with "<": a chunk without one (most of a CSV) skips the regular
+            # expression, which took 0.4 s of a 200 MB upload (issue 17).
+            if ("<" in chunk or "<" in tail) and _MARKUP_ANYWHERE.search(tail + chunk):
                 raise _html_refused(filename)
             tail = chunk[-_MARKUP_OVERLAP:]
             buffer.add(chunk)
