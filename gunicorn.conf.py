@@ -11,6 +11,8 @@ Every value can be moved by the environment, so one file serves a laptop, CI and
 - ``AUDIT_TRACKER_WEB_TIMEOUT`` (120 s): a request still running then is killed and its worker
   restarted; uploads of 50 MB on a slow line and a dossier's download fit in it, builds do not
   (they run in the background);
+- ``AUDIT_TRACKER_WEB_MAX_REQUESTS`` (20,000): requests a worker serves before it is replaced
+  (0: never);
 - ``AUDIT_TRACKER_ACCESS_LOG`` (off): gunicorn's own access log, ``-`` for standard output. The
   application already writes one line per request (request id, route, status, duration, user
   id: ``audit_tracker/requestlog.py``) to the error log, ``AUDIT_TRACKER_ERROR_LOG`` (``-``).
@@ -45,8 +47,10 @@ timeout = _int("AUDIT_TRACKER_WEB_TIMEOUT", 120)
 graceful_timeout = 30
 keepalive = 5
 # A worker is replaced after this many requests (with some jitter), so a slow leak cannot grow.
-max_requests = 2000
-max_requests_jitter = 200
+# A new worker spends ~2 s of CPU importing the application: at 2,000 a saturated server spent
+# a third of its CPU booting workers (benchmarks/README.md); at 20,000, 0.1 ms a request.
+max_requests = _int("AUDIT_TRACKER_WEB_MAX_REQUESTS", 20000)
+max_requests_jitter = max_requests // 10
 # Request line and headers stay small; the body limit is the application's MAX_CONTENT_LENGTH.
 limit_request_line = 8190
 limit_request_fields = 100
