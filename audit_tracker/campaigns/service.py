@@ -5,10 +5,9 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, selectinload
 
 from ..models import Campaign, Finding, Framework, Meeting, Milestone, MilestoneKind
 
@@ -61,21 +60,18 @@ def campaigns_for_school(session: Session, school_id: int) -> list[Campaign]:
     )
 
 
-def get_campaign(session: Session, school_id: int, campaign_id: int, *,
-                 brief: bool = False) -> Campaign | None:
+def get_campaign(session: Session, school_id: int, campaign_id: int) -> Campaign | None:
     """A campaign of this school, or None: another school's campaign does not exist for you.
-    With its milestones, référentiels and meetings; its milestones only when ``brief`` (a page
-    served from the cache needs no more; what is not loaded loads when used)."""
-    if brief:  # a few milestones: joined, one round trip for the page served from the cache
-        options: list[Any] = [joinedload(Campaign.milestones)]
-    else:
-        options = [selectinload(Campaign.milestones), selectinload(Campaign.frameworks),
-                   selectinload(Campaign.meetings).selectinload(Meeting.site)]
-    return session.scalars(
+    With its milestones, référentiels and meetings."""
+    return session.scalar(
         select(Campaign)
         .where(Campaign.id == campaign_id, Campaign.school_id == school_id)
-        .options(*options)
-    ).unique().first()
+        .options(
+            selectinload(Campaign.milestones),
+            selectinload(Campaign.frameworks),
+            selectinload(Campaign.meetings).selectinload(Meeting.site),
+        )
+    )
 
 
 def frameworks_by_ids(session: Session, ids: list[int]) -> list[Framework]:

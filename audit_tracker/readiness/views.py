@@ -10,6 +10,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 from wtforms.fields.choices import SelectChoice
@@ -41,17 +42,22 @@ def readiness_helpers() -> dict:
     return {"State": State}
 
 
+def asked_date(form: ReferenceForm) -> date | None:
+    """The date asked for in ``?date=``, or None (with a warning when it cannot be read)."""
+    asked = (request.args.get("date") or "").strip()  # « ?date=%20 » asks for nothing
+    if asked and form.validate() and form.date.data:
+        return form.date.data
+    if asked:
+        flash(_("Date de référence illisible : la date du prochain audit est utilisée."),
+              "warning")
+    return None
+
+
 def reference_date(campaign: Campaign, today: date) -> tuple[date, ReferenceForm]:
     """The date asked for in ``?date=``, or the default: the next audit. The form's site
     choices are added by ``offer_sites`` when the form is shown."""
     form = ReferenceForm(request.args)
-    asked = (request.args.get("date") or "").strip()  # « ?date=%20 » asks for nothing
-    if asked and form.validate() and form.date.data:
-        return form.date.data, form
-    if asked:
-        flash(_("Date de référence illisible : la date du prochain audit est utilisée."),
-              "warning")
-    as_of = default_reference_date(campaign, today)
+    as_of = asked_date(form) or default_reference_date(campaign, today)
     form.date.data = as_of
     return as_of, form
 
@@ -101,29 +107,33 @@ def other_sites_notes(criteria: Sequence[CriterionReadiness]) -> dict[int, tuple
 @requires(Permission.READ)
 def dashboard(campaign_id: int):
     """The director's answer to « are we ready for the next audit? », at a chosen date and site."""
-    # Its content is computed once per state of the school's record (``web.page_cache``).
+    # Computed once per state of the school's record (``web.page_cache``): served again, the page
+    # reads the revision and no campaign (the key names the school, so a stored page proves the
+    # campaign is this school's; the default date, the next audit, is the record's and the day's).
     record = page_cache.revision(current_user.school_id)  # first: never older than its key
-    campaign = get_campaign_or_404(campaign_id, brief=True)
     today = local_today()
-    as_of, form = reference_date(campaign, today)
+    form = ReferenceForm(request.args)
+    asked = asked_date(form)
     site = viewed_site(form)
     # Who asks: the role decides the buttons, a site manager's site the notes on other sites.
     viewer = (current_user.role, current_user.site_id
               if current_user.role is Role.SITE_MANAGER else None)
-    content = page_cache.fragment(
-        record, "readiness.dashboard", (campaign.id, as_of, site.id if site else None, *viewer),
-        lambda: _dashboard_content(campaign, as_of, today, form, site))
-    return render_template("readiness/dashboard.html", campaign=campaign, content=content)
+    page = page_cache.fragment(
+        record, "readiness.dashboard", (campaign_id, asked, site.id if site else None, *viewer),
+        lambda: _dashboard_content(campaign_id, asked, today, form, site))
+    return render_template("readiness/dashboard.html", **page)
 
 
-def _dashboard_content(campaign: Campaign, as_of: date, today: date, form: ReferenceForm,
-                       site: Site | None) -> str:
-    """The dashboard computed: the campaign's référentiels and meetings loaded first, in one
-    statement each (the brief campaign of the cached page has its milestones only)."""
-    campaign = get_campaign_or_404(campaign.id)
+def _dashboard_content(campaign_id: int, asked: date | None, today: date, form: ReferenceForm,
+                       site: Site | None) -> dict[str, str]:
+    """The dashboard computed (404 for a campaign of another school): the campaign's
+    référentiels and meetings loaded first, in one statement each; its name for the title."""
+    campaign = get_campaign_or_404(campaign_id)
+    as_of = form.date.data = asked or default_reference_date(campaign, today)
     board = build_dashboard(db.session, campaign, as_of, today,
                             site_id=site.id if site else None)
-    return render_template(
+    # The content is the template's output, escaped when rendered: it is HTML already.
+    return {"title": campaign.name, "content": Markup(render_template(  # noqa: S704
         "readiness/_dashboard.html", campaign=campaign, board=board, form=offer_sites(form),
         bars=to_svg(readiness_bars(board.readiness),
                     _("État de préparation par référentiel et par section")),
@@ -131,7 +141,7 @@ def _dashboard_content(campaign: Campaign, as_of: date, today: date, form: Refer
         can_sign=has_permission(current_user, Permission.SIGN_OFF),
         can_build=has_permission(current_user, Permission.BUILD_DOSSIER),
         site=site, elsewhere=other_sites_notes(board.readiness.criteria),
-    )
+    ))}
 
 
 @bp.route("/criteres")

@@ -17,11 +17,9 @@ from ..models import Campaign, Milestone, ProgressNote, Site
 from ..notes import service as notes
 
 
-def get_campaign_or_404(campaign_id: int, *, brief: bool = False) -> Campaign:
-    """The campaign if it belongs to the user's school; 404 otherwise, never another school's.
-    ``brief``: with its milestones only (``campaigns.service.get_campaign``)."""
-    campaign = campaigns.get_campaign(db.session, current_user.school_id, campaign_id,
-                                      brief=brief)
+def get_campaign_or_404(campaign_id: int) -> Campaign:
+    """The campaign if it belongs to the user's school; 404 otherwise, never another school's."""
+    campaign = campaigns.get_campaign(db.session, current_user.school_id, campaign_id)
     if campaign is None:
         abort(404, _("Campagne introuvable."))
     return campaign

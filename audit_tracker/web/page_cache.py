@@ -36,7 +36,6 @@ from typing import Any
 from cachelib import BaseCache, NullCache, RedisCache, SimpleCache
 from flask import Flask, current_app
 from flask_babel import get_locale
-from markupsafe import Markup
 
 from ..clock import local_today
 from ..extensions import db
@@ -107,25 +106,27 @@ class Tiered(BaseCache):
 
 
 def revision(school_id: int) -> str:
-    """Where the journal stood at the last change of the school's records and of the shared
-    ones: call it first in a view, before reading anything the page shows."""
-    return journal_revision(db.session, school_id)
+    """Which school, and where the journal stood at the last change of its records and of the
+    shared ones: call it first in a view, before reading anything the page shows. The school is
+    named because two schools that never changed share a revision: a page found under this one
+    was computed for this school, with its checks passed (a campaign of its own, say)."""
+    return f"{school_id}:{journal_revision(db.session, school_id)}"
 
 
 def fragment(record: str, name: str, asked: Iterable[Hashable],
-             render: Callable[[], str]) -> Markup:
-    """The fragment ``render`` makes, from the cache when the same one was rendered on the same
-    ``record`` (``revision()``), day, language and code; ``asked`` is what the view was asked
-    and for whom (everything else the fragment depends on)."""
+             render: Callable[[], dict[str, str]]) -> dict[str, str]:
+    """The named parts of a page that ``render`` makes (its title, its content…), from the cache
+    when the same ones were rendered on the same ``record`` (``revision()``), day, language and
+    code; ``asked`` is what the view was asked and for whom (everything else the parts depend
+    on). Parts keep their type: ``Markup`` (a template's output) stays HTML, text stays text."""
     key = _key(record, name, asked)
     backend: BaseCache = current_app.extensions[EXTENSION]
-    # The text is a template's output, escaped when it was rendered: it is HTML already.
     stored = _quietly(backend.get, key)
-    if isinstance(stored, str):
-        return Markup(stored)  # noqa: S704
-    text = str(render())
-    _quietly(backend.set, key, text)
-    return Markup(text)  # noqa: S704
+    if isinstance(stored, dict):
+        return stored
+    parts = render()
+    _quietly(backend.set, key, parts)
+    return parts
 
 
 def clear(app: Flask) -> None:
