@@ -1,5 +1,6 @@
-"""API v1: a document sent as the request body (``POST /api/v1/evidence/upload``), its name and
-metadata in the query string; written once into the spool while hashed, checked like the form."""
+"""API v1: a document sent as the request body (``POST /api/v1/evidence/upload``, and a new
+version: ``POST /api/v1/evidence/<id>/versions/upload``), its name and metadata in the query
+string; written once into the spool while hashed, checked like the form."""
 
 from __future__ import annotations
 
@@ -234,3 +235,69 @@ def test_the_document_describes_the_body_and_its_query_string(client):
     assert {"title", "site", "criterion_id", "personal_data"} <= set(parameters)
     assert not {"file", "url", "paper_location"} & set(parameters)
     assert {"411", "413", "415"} <= set(operation["responses"])
+
+
+# ------------------------------------------------------------------ a new version as the body
+
+
+def _version(client, headers, evidence_id: int, content: bytes, **params):
+    return client.post(f"/api/v1/evidence/{evidence_id}/versions/upload?{urlencode(params)}",
+                       headers=headers, data=content, content_type="application/octet-stream")
+
+
+def test_a_new_version_sent_as_the_body_is_number_2_and_to_review(app, client, quality, storage):
+    proof = _send(client, quality, PDF_BYTES, filename="preuve.pdf").json
+    second = (UPLOADS / "chiffre.pdf").read_bytes()
+
+    response = _version(client, quality, proof["id"], second, filename="preuve v2.pdf")
+
+    assert response.status_code == 201, response.get_data(as_text=True)[:300]
+    assert (response.json["number"], response.json["filename"]) == (2, "preuve v2.pdf")
+    assert response.json["sha256"] == hashlib.sha256(second).hexdigest()
+    assert response.json["evidence_status"] == "a_valider"
+    assert client.get(response.json["download_url"], headers=quality).data == second
+    assert len(list(storage.keys())) == 2
+    assert list(upload_tmp_dir(app).iterdir()) == []
+
+
+def test_a_refused_version_body_keeps_the_proof_as_it_was(app, client, quality, storage):
+    """An executable named .pdf, a missing name, a multipart form: French errors, no version,
+    nothing left in the spool, the proof's status unchanged."""
+    proof = _send(client, quality, PDF_BYTES, filename="preuve.pdf").json
+    url = f"/api/v1/evidence/{proof['id']}/versions"
+
+    executable = _version(client, quality, proof["id"],
+                          (UPLOADS / "programme.pdf").read_bytes(), filename="v2.pdf")
+    unnamed = _version(client, quality, proof["id"], PDF_BYTES)
+    multipart = client.post(f"{url}/upload?filename=v2.pdf", headers=quality,
+                            data={"file": (io.BytesIO(PDF_BYTES), "v2.pdf")},
+                            content_type="multipart/form-data")
+
+    assert executable.status_code == 400 and "programme exécutable" in executable.json["error"]
+    assert unnamed.status_code == 400 and "filename" in unnamed.json["error"]
+    assert multipart.status_code == 415 and f"POST {url}" in multipart.json["error"]
+    detail = client.get(f"/api/v1/evidence/{proof['id']}", headers=quality).json
+    assert (detail["status"], len(detail["versions"])) == ("brouillon", 1)
+    assert len(list(storage.keys())) == 1
+    assert list(upload_tmp_dir(app).iterdir()) == []
+
+
+def test_a_version_of_a_proof_out_of_reach_is_refused_before_the_body_is_read(
+        app, client, quality, make_user, token_for, storage):
+    proof = _send(client, quality, PDF_BYTES, filename="preuve.pdf").json
+    auditor = token_for(make_user(Role.AUDITOR))
+
+    assert _version(client, auditor, proof["id"], PDF_BYTES, filename="v2.pdf").status_code == 403
+    assert _version(client, quality, proof["id"] + 1000, PDF_BYTES,
+                    filename="v2.pdf").status_code == 404
+    assert len(list(storage.keys())) == 1
+    assert list(upload_tmp_dir(app).iterdir()) == []
+
+
+def test_the_document_describes_the_version_body(client):
+    paths = client.get("/api/v1/openapi.json").json["paths"]
+    operation = paths["/evidence/{evidence_id}/versions/upload"]["post"]
+
+    assert set(operation["requestBody"]["content"]) == {"*/*"}
+    assert [p["name"] for p in operation["parameters"] if p["in"] == "query"] == ["filename"]
+    assert {"201", "411", "413", "415"} <= set(operation["responses"])

@@ -195,10 +195,17 @@ def evidence_create(form: schemas.NewEvidence):
 )
 def evidence_upload(query: schemas.NewEvidenceFile):
     """The file as the body: no multipart parsing on the way, for big files (issue 17)."""
-    mimetype = request.mimetype
-    if mimetype.startswith("multipart/"):
+    return _create(query, EvidenceKind.FILE, lambda: _raw_body(query.filename))
+
+
+def _raw_body(filename: str) -> service.ReceivedFile:
+    """The request body as the uploaded file, written once into the spool folder and hashed on
+    the way, then taken as a multipart part would be (size, type, name; removed if refused).
+    Refused before a byte is read: a multipart body, no length, too long, a bad name."""
+    if request.mimetype.startswith("multipart/"):
         abort(415, _("Ici, le corps de la requête est le fichier lui-même ; un formulaire "
-                     "multipart se dépose par POST /api/v1/evidence."))
+                     "multipart se dépose par POST %(path)s.",
+                     path=request.path.removesuffix("/upload")))
     declared = request.content_length
     if declared is None and "chunked" in request.headers.get("Transfer-Encoding", "").lower():
         abort(411, _("Indiquez la taille du fichier (en-tête Content-Length) : le dépôt par "
@@ -207,19 +214,14 @@ def evidence_upload(query: schemas.NewEvidenceFile):
     max_size = current_app.config["MAX_CONTENT_LENGTH"]
     if max_size is not None and declared > max_size:
         abort(413)  # before reading a byte; errors.py says the limit in French
-
-    def receive() -> service.ReceivedFile:
-        check_filename(query.filename)  # before reading a byte of the body
-        part = spool_stream(request.stream, upload_tmp_dir(current_app))
-        if part.digest.size != declared:  # the server ended the body early: the client left
-            part.discard()
-            abort(400, _("Le fichier reçu est incomplet (%(received)s octets sur %(declared)s "
-                         "annoncés) : rien n’a été enregistré.",
-                         received=part.digest.size, declared=declared))
-        # Taken as it is, as a multipart part: size limit, type, name; removed if refused.
-        return service.receive_file(part, query.filename, upload_tmp_dir(current_app), max_size)
-
-    return _create(query, EvidenceKind.FILE, receive)
+    check_filename(filename)
+    part = spool_stream(request.stream, upload_tmp_dir(current_app))
+    if part.digest.size != declared:  # the server ended the body early: the client left
+        part.discard()
+        abort(400, _("Le fichier reçu est incomplet (%(received)s octets sur %(declared)s "
+                     "annoncés) : rien n’a été enregistré.",
+                     received=part.digest.size, declared=declared))
+    return service.receive_file(part, filename, upload_tmp_dir(current_app), max_size)
 
 
 def _create(
@@ -330,9 +332,36 @@ def evidence_detail(evidence_id: int):
 def evidence_add_version(evidence_id: int, form: schemas.NewVersionForm):
     """A new version sends the proof back to review, as on the page."""
     evidence = _editable_or_403(evidence_id)
+    return _add_version(evidence, lambda: _receive(form.file))
+
+
+@bp.post("/evidence/<int:evidence_id>/versions/upload")
+@requires(Permission.EDIT_EVIDENCE)
+@endpoint(
+    "Déposer une nouvelle version envoyée comme corps de la requête (gros fichiers)",
+    description="Le corps de la requête est le fichier lui-même, comme pour "
+    "`POST /evidence/upload` (`Content-Length` obligatoire : 411 sinon, 413 au-delà de la "
+    "taille maximale, sans rien lire) ; son nom, extension comprise, dans le paramètre "
+    "`filename`. Mêmes vérifications et mêmes réponses que "
+    "`POST /evidence/{evidence_id}/versions`. Exemple : `curl --data-binary @rapport-v2.pdf "
+    "-H 'Authorization: Bearer …' '…/api/v1/evidence/12/versions/upload?"
+    "filename=rapport-v2.pdf'`.",
+    query=schemas.FileName,
+    file_body="Le fichier, octet pour octet.",
+    replies={201: Reply(schemas.NewVersion, "Version créée")},
+    errors=(409, 411, 413, 415, 507),
+)
+def evidence_upload_version(evidence_id: int, query: schemas.FileName):
+    """A new version as the body: the proof is checked before a byte of it is read."""
+    evidence = _editable_or_403(evidence_id)
+    return _add_version(evidence, lambda: _raw_body(query.filename))
+
+
+def _add_version(evidence: Evidence, receive: Callable[[], service.ReceivedFile]):
+    """Both ways of sending a version: the same service call, its file discarded when refused."""
     upload = None
     try:
-        upload = _receive(form.file)
+        upload = receive()
         version = service.add_version(
             db.session, storage_for(current_app, EVIDENCE), evidence, upload, current_user
         )

@@ -190,16 +190,20 @@ class NewEvidence(EvidenceMetadata):
     paper_custodian: PaperCustodian | None = None
 
 
-class NewEvidenceFile(EvidenceMetadata):
-    """The query string of a document sent as the request body: its name, then the same
-    metadata as the multipart form, checked by the same rules (an unknown parameter is refused,
-    as an unknown form field is)."""
+class FileName(InputModel):
+    """The query string of a file sent as the request body: its name (an unknown parameter is
+    refused, as an unknown form field is)."""
 
     filename: Annotated[
         str,
         Missing(_l("Indiquez le nom du fichier dans le paramètre « filename »."))
     ] = Field(description="Le nom du fichier, extension comprise (`rapport.pdf`) : elle doit "
               "correspondre au contenu.")
+
+
+class NewEvidenceFile(EvidenceMetadata, FileName):
+    """The query string of a document sent as the request body: its name, then the same
+    metadata as the multipart form, checked by the same rules."""
 
 
 class NewVersionForm(InputModel):
