@@ -84,6 +84,7 @@ def test_a_second_visit_is_served_from_the_cache(client, auth, story):
     served, warm = visit(client, url())
     assert served == computed
     assert "Sommes-nous prêts ?" in served and served.count("<svg") == 2
+    assert f"<title>Préparation · {the_campaign().name}" in served  # the title kept beside it
     # The user with their school (the director's two-factor rule) and the school's revision:
     # the campaign, its criteria, findings, actions, snapshots and sites are not read again.
     assert warm == 2 and cold > 8, (warm, cold)
