@@ -112,6 +112,7 @@ MATRIX: dict[str, frozenset[str] | str] = {
     "api.evidence_create": EVIDENCE_EDITORS,
     "api.evidence_upload": EVIDENCE_EDITORS,
     "api.evidence_add_version": EVIDENCE_EDITORS,
+    "api.evidence_upload_version": EVIDENCE_EDITORS,
     "api.evidence_link": EVIDENCE_EDITORS,
     "api.evidence_review": REVIEWERS,
     "api.finding_list": EVERYONE,
