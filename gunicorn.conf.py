@@ -47,8 +47,9 @@ timeout = _int("AUDIT_TRACKER_WEB_TIMEOUT", 120)
 graceful_timeout = 30
 keepalive = 5
 # A worker is replaced after this many requests (with some jitter), so a slow leak cannot grow.
-# A new worker spends ~2 s of CPU importing the application: at 2,000 a saturated server spent
-# a third of its CPU booting workers (benchmarks/README.md); at 20,000, 0.1 ms a request.
+# A new worker spends ~2 s of CPU importing the application: at 2,000, a saturated server
+# restarted each worker every second or two and answered /healthz 1,000-1,250 times a second
+# against 3,500 without recycling (benchmarks/README.md); at 20,000, ~0.1 ms a request.
 max_requests = _int("AUDIT_TRACKER_WEB_MAX_REQUESTS", 20000)
 max_requests_jitter = max_requests // 10
 # Request line and headers stay small; the body limit is the application's MAX_CONTENT_LENGTH.
